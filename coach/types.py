@@ -41,7 +41,7 @@ class SpeechEngine(Protocol):
     name: str
 
     def version(self) -> str:
-        """A string that changes whenever the engine could sound different (goes into cache keys)."""
+        """A string that changes whenever the engine could sound different (in cache keys)."""
         ...
 
     def voices(self) -> list[Voice]:

@@ -1,0 +1,108 @@
+"""The command line: thin commands that parse options, call one function, and print.
+
+User errors (CoachError) become a one-paragraph message and exit status 2.
+Heavy modules are imported inside the commands so `coach --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from coach.errors import CoachError
+
+ROUTINE_HELP = "A built-in routine name (see `coach list`) or a path to a routine .toml file."
+MINUTES_HELP = (
+    "Fit the session to at most this many minutes (decimals allowed), by cutting words, "
+    "reps, hold time and then whole exercises, and say what changed. The full session is "
+    "the longest version: a larger number gives the full session."
+)
+
+
+class UserError(click.ClickException):
+    """A CoachError, shown as a clean message with exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"coach: {self.format_message()}", err=True)
+
+
+class CoachGroup(click.Group):
+    """Turns CoachError from any command into a UserError."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CoachError as error:
+            raise UserError(str(error)) from None
+
+
+@click.group(cls=CoachGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="coach")
+def cli() -> None:
+    """A voice-guided stretching coach for drivers.
+
+    Talks you through a short routine for the neck and upper back at a rest stop: live
+    through the speakers (`coach play`), or as an MP3 with one chapter per exercise to play
+    from a phone (`coach render`). Only while parked, with the engine off.
+    """
+
+
+def routine_argument(function: Any) -> Any:
+    return click.argument("routine", required=False, metavar="[ROUTINE]")(function)
+
+
+def session_options(function: Any) -> Any:
+    """Options shared by show, render and play."""
+    function = click.option(
+        "--minutes",
+        "-m",
+        type=click.FloatRange(min=0, min_open=True, max=600),
+        help=MINUTES_HELP,
+    )(function)
+    function = click.option(
+        "--brief",
+        is_flag=True,
+        help="Short reminders instead of full instructions, for people who know the routine.",
+    )(function)
+    return function
+
+
+@cli.command("list")
+def list_command() -> None:
+    """The built-in routines, with their full and shortest lengths."""
+    from coach.commands import list_routines
+
+    for line in list_routines():
+        click.echo(line)
+
+
+@cli.command("show")
+@routine_argument
+@session_options
+@click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
+def show_command(routine: str | None, minutes: float | None, brief: bool, as_json: bool) -> None:
+    """Print the session as a timeline: time, exercise, what is said, and the holds.
+
+    ROUTINE is a built-in routine name or a path to a .toml file (default: rest-stop).
+    """
+    from coach.commands import show_session
+
+    output = show_session(routine, minutes=minutes, brief=brief, as_json=as_json)
+    if isinstance(output, dict):
+        click.echo(json.dumps(output, indent=2))
+    else:
+        click.echo(output)
+
+
+def main() -> None:
+    """Entry point of the `coach` command."""
+    try:
+        cli.main(prog_name="coach")
+    except KeyboardInterrupt:
+        click.echo("\nStopped.", err=True)
+        sys.exit(130)

@@ -1,0 +1,105 @@
+"""What each command does, below the command line: one function a command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coach.fit import full_session, shortest_session
+from coach.routine import builtin_names, load_routine
+from coach.session import Session, build_session
+from coach.timeline import Timeline, format_clock
+from coach.types import SpeechLengths
+
+
+def speech_lengths() -> SpeechLengths:
+    """The phrase lengths the commands plan with."""
+    from coach.estimate import EstimatedLengths
+
+    return EstimatedLengths()
+
+
+def list_routines() -> list[str]:
+    """One line per built-in routine: name, title, full and shortest length."""
+    lengths = speech_lengths()
+    rows = []
+    for name in builtin_names():
+        routine = load_routine(name)
+        full = full_session(routine, False, lengths)
+        shortest = shortest_session(routine, False, lengths)
+        rows.append(
+            (
+                name,
+                routine.title,
+                f"{len(routine.exercises)} exercises",
+                f"full {format_clock(full.length_ms)}",
+                f"shortest {format_clock(shortest.length_ms)}",
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[4]
+        for row in rows
+    ]
+
+
+def describe_fit(session: Session) -> str:
+    """ "Full session" or what the fitter changed, for the summary line."""
+    if session.minutes is None:
+        return "full session"
+    if not session.fitted.changes:
+        return (
+            f"full session: {session.minutes:g} minutes is not shorter than the full "
+            f"{format_clock(session.fitted.length_ms)}, which is the longest version"
+        )
+    return f"fitted to {session.minutes:g} minutes: {session.fitted.summary()}"
+
+
+def show_session(
+    routine_name: str | None, *, minutes: float | None, brief: bool, as_json: bool
+) -> str | dict[str, Any]:
+    """The session as readable text, or as a JSON-ready dict."""
+    session = build_session(routine_name, lengths=speech_lengths(), minutes=minutes, brief=brief)
+    if as_json:
+        document = session.timeline.to_json()
+        document["routine"] = session.routine.name
+        document["brief"] = brief
+        document["minutes"] = minutes
+        document["changes"] = list(session.fitted.changes)
+        return document
+    return format_timeline(session.timeline, describe_fit(session))
+
+
+def clock(ms: int) -> str:
+    """mm:ss."""
+    seconds = ms // 1000
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def format_timeline(timeline: Timeline, fit_line: str) -> str:
+    """A readable listing: chapters, then each clip with its start time."""
+    chapter_starts = {chapter.start_ms: chapter for chapter in timeline.chapters}
+    shown_chapters: set[str | None] = set()
+    lines = [f"{timeline.title}: {clock(timeline.total_ms)} ({fit_line})", ""]
+    hold_end = -1
+    for clip in timeline.clips:
+        chapter = chapter_starts.get(clip.start_ms)
+        if chapter and chapter.title not in shown_chapters:
+            shown_chapters.add(chapter.title)
+            lines.append(f"{clock(clip.start_ms)}  == {chapter.title} ==")
+        inside_hold = clip.start_ms < hold_end
+        indent = "        " if inside_hold else "    "
+        if clip.kind == "speech":
+            lines.append(f'{clock(clip.start_ms)}{indent}"{clip.text}"')
+        elif clip.kind == "chime":
+            lines.append(f"{clock(clip.start_ms)}{indent}(chime: {clip.text})")
+        elif clip.kind == "hold":
+            what = "counted movement" if clip.counted else "hold"
+            step = f", {clip.step}" if clip.step else ""
+            lines.append(
+                f"{clock(clip.start_ms)}{indent}[{what} {clip.length_ms / 1000:g} s{step}]"
+            )
+            hold_end = clip.end_ms
+    lines.append(f"{clock(timeline.total_ms)}  end")
+    return "\n".join(lines)
