@@ -18,7 +18,6 @@ BEFORE_RELEASE_MS = 150
 BETWEEN_REPS_MS = 1_000
 """Quiet after a rep that has no relax time of its own."""
 BETWEEN_EXERCISES_MS = 1_500
-AFTER_OPENING_MS = 1_000
 
 HALFWAY_FROM_MS = 10_000
 """Holds at least this long get a halfway mark ("ten seconds left")."""
@@ -70,24 +69,35 @@ def compile_routine(routine: Routine, options: CompileOptions | None = None) -> 
         dict(options.plan) if options.plan is not None else full_plan(routine)
     )
     chosen = [exercise for exercise in routine.exercises if exercise.id in plans]
-    events: list[Event] = [Chapter(OPENING_TITLE, None)]
-    opening = [f"{routine.title}.", routine.description, *routine.safety]
-    if options.note:
-        opening.append(options.note)
-    opening.append(LETS_BEGIN)
-    _say_lines(events, opening)
-    events.append(Rest(AFTER_OPENING_MS))
+    events = opening_events(routine, options.note)
     for number, exercise in enumerate(chosen, start=1):
-        if number > 1:
-            events.append(Rest(BETWEEN_EXERCISES_MS))
+        events.append(Rest(BETWEEN_EXERCISES_MS))
         events.extend(
-            _exercise_events(exercise, plans[exercise.id], number, len(chosen), options.brief)
+            exercise_events(exercise, plans[exercise.id], number, len(chosen), options.brief)
         )
     events.append(Rest(BETWEEN_EXERCISES_MS))
+    events.extend(closing_events(routine))
+    return Script(title=routine.title, events=tuple(events))
+
+
+def opening_events(routine: Routine, note: str | None) -> list[Event]:
+    """The opening chapter: title, description, safety lines, any note, "Let's begin"."""
+    events: list[Event] = [Chapter(OPENING_TITLE, None)]
+    opening = [f"{routine.title}.", routine.description, *routine.safety]
+    if note:
+        opening.append(note)
+    opening.append(LETS_BEGIN)
+    _say_lines(events, opening)
+    return events
+
+
+def closing_events(routine: Routine) -> list[Event]:
+    """The closing lines and the end-of-session chime."""
+    events: list[Event] = []
     _say_lines(events, routine.closing)
     events.append(Rest(AFTER_CHIME_MS))
     events.append(Cue("session-end"))
-    return Script(title=routine.title, events=tuple(events))
+    return events
 
 
 def _say_lines(events: list[Event], lines: list[str] | tuple[str, ...]) -> None:
@@ -97,9 +107,10 @@ def _say_lines(events: list[Event], lines: list[str] | tuple[str, ...]) -> None:
         events.append(Say(line))
 
 
-def _exercise_events(
+def exercise_events(
     exercise: Exercise, plan: ExercisePlan, number: int, total: int, brief: bool
 ) -> list[Event]:
+    """One exercise's chapter: number `number` of `total` in the session."""
     events: list[Event] = [
         Chapter(exercise.title, exercise.id),
         Cue("exercise"),

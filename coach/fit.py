@@ -5,11 +5,13 @@ Cuts happen in a fixed order, lowest-priority exercise first within each kind of
 2. fewer reps, one at a time across exercises, down to each exercise's minimum
    (left and right always keep the same number);
 3. shorter holds and relax times, a second at a time, down to each minimum;
-4. whole exercises left out, lowest priority first (the order of the rest never changes).
+4. whole exercises left out, lowest priority first (the rest keep their order and start
+   again from step 1).
 
-Holds are also trimmed earlier in that order when that is what it takes to land within
-`TOLERANCE_MS` under the target, so the result is never longer than asked and rarely much
-shorter. Pure and deterministic: lengths come from the `SpeechLengths` passed in.
+The first state in that order that fits the target is taken. When it lands more than
+`TOLERANCE_MS` under the target (one cut can be half a minute), the state before it is
+used instead with its holds trimmed just enough to fit. The result is never longer than
+asked. Pure and deterministic: lengths come from the `SpeechLengths` passed in.
 """
 
 from __future__ import annotations
@@ -17,16 +19,29 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from coach.compiler import CompileOptions, ExercisePlan, compile_routine, number_words
+from coach.compiler import (
+    BETWEEN_EXERCISES_MS,
+    CompileOptions,
+    ExercisePlan,
+    closing_events,
+    compile_routine,
+    exercise_events,
+    number_words,
+    opening_events,
+)
 from coach.errors import CoachError
 from coach.routine import Exercise, Routine
 from coach.script import Script
-from coach.timeline import format_clock, session_length_ms
+from coach.timeline import events_length_ms, format_clock, session_length_ms
 from coach.types import SpeechLengths
 
 TOLERANCE_MS = 15_000
 """A fitted session is at most the target and aims to be no more than this under it."""
 TRIM_STEP_MS = 1_000
+
+PlanTuple = tuple[tuple[str, ExercisePlan], ...]
+State = dict[str, tuple[int, bool, int]]
+"""Exercise id -> (reps, terse, trim_ms) for the exercises kept."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +54,7 @@ class Fitted:
     changes: tuple[str, ...]
 
     def summary(self) -> str:
-        """One line for people: "3:00 version: 2 reps each, holds 10 s, shoulder rolls left out"."""
+        """What changed, in one line ("2 reps each, holds 10 s, shoulder rolls left out")."""
         if not self.changes:
             return "full session"
         return ", ".join(self.changes)
@@ -61,41 +76,76 @@ def fit_session(routine: Routine, brief: bool, target_ms: int, lengths: SpeechLe
     full = full_session(routine, brief, lengths)
     if target_ms >= full.length_ms:
         return full
-    note = _shorter_note(target_ms)
-    best: tuple[int, CompileOptions, Script] | None = None
-    for plan in _candidate_plans(routine):
-        options = CompileOptions(brief=brief, plan=plan, note=note)
-        script = compile_routine(routine, options)
-        length = session_length_ms(script, lengths)
-        if length > target_ms:
-            continue
-        if length >= target_ms - TOLERANCE_MS:
-            best = (length, options, script)
+    measure = _PlanLengths(routine, brief, _shorter_note(target_ms), lengths)
+    previous: PlanTuple | None = None
+    chosen: PlanTuple | None = None
+    for plan in _cut_sequence(routine):
+        if measure(plan) <= target_ms:
+            chosen = plan
             break
-        if best is None or length > best[0]:
-            best = (length, options, script)
-    if best is None:
+        previous = plan
+    if chosen is None:
         shortest = shortest_session(routine, brief, lengths)
         raise CoachError(
             f"The shortest version of '{routine.title}' is {format_clock(shortest.length_ms)} "
-            f"({shortest.length_ms / 60_000:.1f} minutes); {_minutes(target_ms)} is "
-            "too short. Ask for at least that many minutes."
+            f"({shortest.length_ms / 60_000:.1f} minutes); {_minutes(target_ms)} is too "
+            "short. Ask for at least that many minutes."
         )
-    length, options, script = best
-    return Fitted(options, script, length, describe_changes(routine, options))
+    if measure(chosen) < target_ms - TOLERANCE_MS and previous is not None:
+        for trimmed in _filler_trims(routine, previous):
+            if measure(trimmed) <= target_ms:
+                if measure(trimmed) > measure(chosen):
+                    chosen = trimmed
+                break
+    return _compiled(routine, brief, measure.note, chosen, lengths)
 
 
 def shortest_session(routine: Routine, brief: bool, lengths: SpeechLengths) -> Fitted:
     """The shortest version the fitter can make of this routine."""
-    last = None
-    for plan in _candidate_plans(routine):
-        last = plan
-    assert last is not None  # a routine has at least one exercise
-    options = CompileOptions(brief=brief, plan=last, note=_shorter_note(0))
+    measure = _PlanLengths(routine, brief, _shorter_note(0), lengths)
+    shortest = min(_cut_sequence(routine), key=measure)
+    return _compiled(routine, brief, measure.note, shortest, lengths)
+
+
+def _compiled(
+    routine: Routine, brief: bool, note: str, plan: PlanTuple, lengths: SpeechLengths
+) -> Fitted:
+    options = CompileOptions(brief=brief, plan=plan, note=note)
     script = compile_routine(routine, options)
     return Fitted(
         options, script, session_length_ms(script, lengths), describe_changes(routine, options)
     )
+
+
+class _PlanLengths:
+    """Session length for a plan, from memoized lengths of its parts (the fitter tries
+    hundreds of plans; each exercise's length depends only on its own plan and place)."""
+
+    def __init__(self, routine: Routine, brief: bool, note: str, lengths: SpeechLengths):
+        self.routine = routine
+        self.brief = brief
+        self.note = note
+        self.lengths = lengths
+        self.fixed = events_length_ms(opening_events(routine, note), lengths) + events_length_ms(
+            closing_events(routine), lengths
+        )
+        self.parts: dict[tuple[str, ExercisePlan, int, int], int] = {}
+
+    def __call__(self, plan: PlanTuple) -> int:
+        total = self.fixed + BETWEEN_EXERCISES_MS * (len(plan) + 1)
+        for number, (exercise_id, exercise_plan) in enumerate(plan, start=1):
+            key = (exercise_id, exercise_plan, number, len(plan))
+            if key not in self.parts:
+                events = exercise_events(
+                    self.routine.exercise(exercise_id),
+                    exercise_plan,
+                    number,
+                    len(plan),
+                    self.brief,
+                )
+                self.parts[key] = events_length_ms(events, self.lengths)
+            total += self.parts[key]
+        return total
 
 
 def _shorter_note(target_ms: int) -> str:
@@ -105,6 +155,11 @@ def _shorter_note(target_ms: int) -> str:
     return f"This is a shorter version, about {number_words(minutes)} minutes long."
 
 
+def _minutes(ms: int) -> str:
+    minutes = ms / 60_000
+    return "1 minute" if minutes == 1 else f"{minutes:g} minutes"
+
+
 def _cut_order(exercises: tuple[Exercise, ...]) -> list[Exercise]:
     """Exercises in the order they are cut: lowest priority first, later ones first on ties."""
     indexed = list(enumerate(exercises))
@@ -112,54 +167,86 @@ def _cut_order(exercises: tuple[Exercise, ...]) -> list[Exercise]:
     return [exercise for _, exercise in indexed]
 
 
-PlanTuple = tuple[tuple[str, ExercisePlan], ...]
+def _as_plan(kept: tuple[Exercise, ...], state: State) -> PlanTuple:
+    plans = []
+    for exercise in kept:
+        reps, terse, trim_ms = state[exercise.id]
+        plans.append(
+            (
+                exercise.id,
+                ExercisePlan(
+                    reps=reps,
+                    hold_ms=max(exercise.min_hold_ms, exercise.hold_ms - trim_ms),
+                    relax_ms=max(exercise.min_relax_ms, exercise.relax_ms - trim_ms),
+                    terse=terse,
+                ),
+            )
+        )
+    return tuple(plans)
 
 
-def _candidate_plans(routine: Routine) -> Iterator[PlanTuple]:
-    """Every plan the fitter considers, most preferred first (see the module docstring)."""
+def _cut_sequence(routine: Routine) -> Iterator[PlanTuple]:
+    """Every plan in the order of cuts described in the module docstring."""
     cut_order = _cut_order(routine.exercises)
     for dropped in range(len(routine.exercises)):
         gone = {exercise.id for exercise in cut_order[:dropped]}
         kept = tuple(exercise for exercise in routine.exercises if exercise.id not in gone)
-        ladder = list(_structure_ladder(kept, [e for e in cut_order if e.id not in gone]))
-        max_trim = max(max(e.hold_ms - e.min_hold_ms, e.relax_ms - e.min_relax_ms) for e in kept)
-        trims = range(0, max_trim + TRIM_STEP_MS, TRIM_STEP_MS) if max_trim else (0,)
-        for trim in trims:
-            for structure in ladder:
-                yield tuple(
-                    (exercise.id, _plan(exercise, *structure[exercise.id], trim))
-                    for exercise in kept
-                )
+        order = [exercise for exercise in cut_order if exercise.id not in gone]
+        state: State = {exercise.id: (exercise.reps, False, 0) for exercise in kept}
+        yield _as_plan(kept, state)
+        for exercise in order:
+            if exercise.reps > 1 or exercise.sides:
+                reps, _, trim = state[exercise.id]
+                state[exercise.id] = (reps, True, trim)
+                yield _as_plan(kept, state)
+        reducing = True
+        while reducing:
+            reducing = False
+            for exercise in order:
+                reps, terse, trim = state[exercise.id]
+                if reps > exercise.min_reps:
+                    state[exercise.id] = (reps - 1, terse, trim)
+                    reducing = True
+                    yield _as_plan(kept, state)
+        for trimmed in _trim_steps(order, state):
+            yield _as_plan(kept, trimmed)
 
 
-def _plan(exercise: Exercise, reps: int, terse: bool, trim_ms: int) -> ExercisePlan:
-    return ExercisePlan(
-        reps=reps,
-        hold_ms=max(exercise.min_hold_ms, exercise.hold_ms - trim_ms),
-        relax_ms=max(exercise.min_relax_ms, exercise.relax_ms - trim_ms),
-        terse=terse,
+def _trim_steps(order: list[Exercise], state: State) -> Iterator[State]:
+    """Hold and relax a second shorter, one exercise at a time, down to the minimums."""
+    state = dict(state)
+    trimming = True
+    while trimming:
+        trimming = False
+        for exercise in order:
+            reps, terse, trim = state[exercise.id]
+            if _trimmable(exercise, trim):
+                state[exercise.id] = (reps, terse, trim + TRIM_STEP_MS)
+                trimming = True
+                yield dict(state)
+
+
+def _trimmable(exercise: Exercise, trim_ms: int) -> bool:
+    return (
+        exercise.hold_ms - trim_ms > exercise.min_hold_ms
+        or exercise.relax_ms - trim_ms > exercise.min_relax_ms
     )
 
 
-def _structure_ladder(
-    kept: tuple[Exercise, ...], cut_order: list[Exercise]
-) -> Iterator[dict[str, tuple[int, bool]]]:
-    """Reps and wording states from full to the minimum, one small cut at a time."""
-    state = {exercise.id: (exercise.reps, False) for exercise in kept}
-    yield dict(state)
-    for exercise in cut_order:
-        if exercise.reps > 1 or exercise.sides:
-            state[exercise.id] = (exercise.reps, True)
-            yield dict(state)
-    reducing = True
-    while reducing:
-        reducing = False
-        for exercise in cut_order:
-            reps, terse = state[exercise.id]
-            if reps > exercise.min_reps:
-                state[exercise.id] = (reps - 1, terse)
-                reducing = True
-                yield dict(state)
+def _filler_trims(routine: Routine, plan: PlanTuple) -> Iterator[PlanTuple]:
+    """The plan with holds trimmed a step at a time, to fill the gap between two cuts."""
+    plans = dict(plan)
+    kept = tuple(exercise for exercise in routine.exercises if exercise.id in plans)
+    state: State = {}
+    for exercise in kept:
+        exercise_plan = plans[exercise.id]
+        already = max(
+            exercise.hold_ms - exercise_plan.hold_ms, exercise.relax_ms - exercise_plan.relax_ms
+        )
+        state[exercise.id] = (exercise_plan.reps, exercise_plan.terse, already)
+    order = [exercise for exercise in _cut_order(routine.exercises) if exercise.id in plans]
+    for trimmed in _trim_steps(order, state):
+        yield _as_plan(kept, trimmed)
 
 
 def describe_changes(routine: Routine, options: CompileOptions) -> tuple[str, ...]:
@@ -228,8 +315,3 @@ def _join(items: list[str]) -> str:
     if len(items) == 1:
         return items[0]
     return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _minutes(ms: int) -> str:
-    minutes = ms / 60_000
-    return "1 minute" if minutes == 1 else f"{minutes:g} minutes"

@@ -6,10 +6,11 @@ when things happen: the renderer, the live player and `coach show` all read it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from coach.script import Chapter, Cue, Hold, Rest, Say, Script, Step
+from coach.script import Chapter, Cue, Event, Hold, Rest, Say, Script, Step
 from coach.types import SpeechLengths
 
 ClipKind = Literal["speech", "chime", "hold", "rest"]
@@ -97,8 +98,13 @@ class Timeline:
 
 def session_length_ms(script: Script, lengths: SpeechLengths) -> int:
     """Total length of the session the script describes (cheaper than building it)."""
+    return events_length_ms(script.events, lengths)
+
+
+def events_length_ms(events: Iterable[Event], lengths: SpeechLengths) -> int:
+    """Total length of a run of events, as build_timeline would place them."""
     total = 0
-    for event in script.events:
+    for event in events:
         match event:
             case Say(text=text):
                 total += lengths.speech_ms(text)
