@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -56,6 +57,49 @@ def routine_argument(function: Any) -> Any:
     return click.argument("routine", required=False, metavar="[ROUTINE]")(function)
 
 
+def voice_options(function: Any) -> Any:
+    """--voice and --rate, shared by the commands that speak or time speech."""
+    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, RATE_RANGE
+
+    function = click.option(
+        "--voice",
+        metavar="VOICE",
+        help=f"Speech voice (see `coach voices`; default {DEFAULT_VOICE}).",
+    )(function)
+    function = click.option(
+        "--rate",
+        type=click.IntRange(*RATE_RANGE),
+        metavar="WPM",
+        help=f"Speaking rate in words per minute, {RATE_RANGE[0]} to {RATE_RANGE[1]} "
+        f"(default {DEFAULT_RATE}).",
+    )(function)
+    return function
+
+
+def synthesis_progress(quiet: bool = False) -> Callable[[int, int], None] | None:
+    """A progress bar on stderr for speech synthesis, when stderr is a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    state: dict[str, Any] = {}
+
+    def report(done: int, total: int) -> None:
+        bar = state.get("bar")
+        if bar is None or done == 0:
+            if bar is not None:
+                bar.render_finish()
+            bar = click.progressbar(length=total, label="Preparing speech", file=sys.stderr)
+            bar.render_progress()
+            state["bar"] = bar
+            state["done"] = 0
+        bar.update(done - state["done"])
+        state["done"] = done
+        if done >= total:
+            bar.render_finish()
+            state.pop("bar")
+
+    return report
+
+
 def session_options(function: Any) -> Any:
     """Options shared by show, render and play."""
     function = click.option(
@@ -77,22 +121,49 @@ def list_command() -> None:
     """The built-in routines, with their full and shortest lengths."""
     from coach.commands import list_routines
 
-    for line in list_routines():
+    for line in list_routines(synthesis_progress()):
+        click.echo(line)
+
+
+@cli.command("voices")
+def voices_command() -> None:
+    """The speech voices this machine has (English first); use one with --voice."""
+    from coach.commands import voice_lines
+
+    for line in voice_lines():
         click.echo(line)
 
 
 @cli.command("show")
 @routine_argument
 @session_options
+@voice_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
-def show_command(routine: str | None, minutes: float | None, brief: bool, as_json: bool) -> None:
+def show_command(
+    routine: str | None,
+    minutes: float | None,
+    brief: bool,
+    voice: str | None,
+    rate: int | None,
+    as_json: bool,
+) -> None:
     """Print the session as a timeline: time, exercise, what is said, and the holds.
 
     ROUTINE is a built-in routine name or a path to a .toml file (default: rest-stop).
+    Times use the measured length of each spoken phrase, so they are exactly those of
+    `coach render` and `coach play` with the same options.
     """
     from coach.commands import show_session
 
-    output = show_session(routine, minutes=minutes, brief=brief, as_json=as_json)
+    output = show_session(
+        routine,
+        minutes=minutes,
+        brief=brief,
+        as_json=as_json,
+        voice=voice,
+        rate=rate,
+        progress=synthesis_progress(),
+    )
     if isinstance(output, dict):
         click.echo(json.dumps(output, indent=2))
     else:

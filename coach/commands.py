@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from coach.fit import full_session, shortest_session
-from coach.routine import builtin_names, load_routine
+from coach.routine import Routine, builtin_names, load_routine
 from coach.session import Session, build_session
 from coach.timeline import Timeline, format_clock
-from coach.types import SpeechLengths
+
+if TYPE_CHECKING:
+    from coach.sounds import SessionSounds
 
 
-def speech_lengths() -> SpeechLengths:
-    """The phrase lengths the commands plan with."""
-    from coach.estimate import EstimatedLengths
-
-    return EstimatedLengths()
+Progress = Callable[[int, int], None]
 
 
-def list_routines() -> list[str]:
+def open_voice(voice: str | None, rate: int | None) -> SessionSounds:
+    """The speech the commands plan and play with."""
+    from coach.sounds import open_sounds
+
+    return open_sounds(voice, rate)
+
+
+def list_routines(progress: Progress | None = None) -> list[str]:
     """One line per built-in routine: name, title, full and shortest length."""
-    lengths = speech_lengths()
+    lengths = open_voice(None, None)
     rows = []
     for name in builtin_names():
         routine = load_routine(name)
+        lengths.prepare(full_session_phrases(routine, False), progress)
         full = full_session(routine, False, lengths)
         shortest = shortest_session(routine, False, lengths)
         rows.append(
@@ -44,6 +51,42 @@ def list_routines() -> list[str]:
     ]
 
 
+def prepared_session(
+    routine_name: str | None,
+    sounds: SessionSounds,
+    *,
+    minutes: float | None,
+    brief: bool,
+    progress: Progress | None,
+) -> Session:
+    """Load the routine, synthesize its full script's phrases (with progress), then fit."""
+    routine = load_routine(routine_name)
+    sounds.prepare(full_session_phrases(routine, brief), progress)
+    return build_session(None, routine=routine, lengths=sounds, minutes=minutes, brief=brief)
+
+
+def full_session_phrases(routine: Routine, brief: bool) -> list[str]:
+    """Every phrase of the full session, to synthesize ahead of fitting."""
+    from coach.compiler import CompileOptions, compile_routine
+
+    return compile_routine(routine, CompileOptions(brief=brief)).phrases()
+
+
+def voice_lines() -> list[str]:
+    """The voices of the speech engine, English first: id, then name."""
+    from coach.speech import DEFAULT_VOICE, open_engine
+
+    voices = open_engine().voices()
+    english = [v for v in voices if v.language.startswith("en")]
+    others = [v for v in voices if not v.language.startswith("en")]
+    width = max(len(v.id) for v in voices)
+    lines = []
+    for voice in english + others:
+        mark = "  (default)" if voice.id == DEFAULT_VOICE else ""
+        lines.append(f"{voice.id.ljust(width)}  {voice.name}{mark}")
+    return lines
+
+
 def describe_fit(session: Session) -> str:
     """ "Full session" or what the fitter changed, for the summary line."""
     if session.minutes is None:
@@ -57,10 +100,21 @@ def describe_fit(session: Session) -> str:
 
 
 def show_session(
-    routine_name: str | None, *, minutes: float | None, brief: bool, as_json: bool
+    routine_name: str | None,
+    *,
+    minutes: float | None,
+    brief: bool,
+    as_json: bool,
+    voice: str | None = None,
+    rate: int | None = None,
+    progress: Progress | None = None,
 ) -> str | dict[str, Any]:
-    """The session as readable text, or as a JSON-ready dict."""
-    session = build_session(routine_name, lengths=speech_lengths(), minutes=minutes, brief=brief)
+    """The session as readable text, or as a JSON-ready dict (with measured speech lengths,
+    so the times are the render's and live play's)."""
+    sounds = open_voice(voice, rate)
+    session = prepared_session(
+        routine_name, sounds, minutes=minutes, brief=brief, progress=progress
+    )
     if as_json:
         document = session.timeline.to_json()
         document["routine"] = session.routine.name

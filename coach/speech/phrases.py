@@ -88,9 +88,21 @@ class PhraseBook:
     """
 
     def __init__(
-        self, engine: SpeechEngine, voice: str, rate: int, cache: PhraseCache | None = None
+        self,
+        engine: SpeechEngine,
+        voice: str,
+        rate: int,
+        cache: PhraseCache | None = None,
+        *,
+        finish: Callable[[Samples], Samples] | None = None,
+        finish_id: str = "",
     ) -> None:
-        """Check `voice` and `rate` up front; raises CoachError naming valid choices."""
+        """Check `voice` and `rate` up front; raises CoachError naming valid choices.
+
+        `finish` (say, loudness mastering) is applied to each trimmed clip before it is
+        cached; it must keep the clip's length. `finish_id` names it in the cache key, so
+        change it whenever `finish` would change its output.
+        """
         _check_rate(rate)
         _check_voice(engine, voice)
         self.engine = engine
@@ -99,7 +111,8 @@ class PhraseBook:
         self.cache = cache
         self.synthesized = 0
         self.cache_hits = 0
-        self._engine_version = engine.version()
+        self._finish = finish
+        self._engine_version = engine.version() + (f"; {finish_id}" if finish_id else "")
         self._clips: dict[str, Samples] = {}
 
     def clip(self, text: str) -> Samples:
@@ -156,6 +169,8 @@ class PhraseBook:
     def _synthesize(self, text: str) -> Samples:
         raw, rate = self.engine.synthesize(text, self.voice, self.rate)
         samples = trim_silence(resample(raw, rate, SAMPLE_RATE))
+        if self._finish is not None and len(samples):
+            samples = self._finish(samples)
         self.synthesized += 1
         if self.cache is not None:
             self.cache.put(self._key(text), samples)
