@@ -7,6 +7,7 @@ Heavy modules are imported inside the commands so `coach --help` stays instant.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -100,12 +101,20 @@ def synthesis_progress(quiet: bool = False) -> Callable[[int, int], None] | None
     return report
 
 
+def _finite_minutes(ctx: click.Context, param: click.Parameter, value: float | None) -> Any:
+    # FloatRange lets "nan" through: it compares false with both limits.
+    if value is not None and math.isnan(value):
+        raise click.BadParameter("give a number of minutes, like 5 or 7.5.", ctx, param)
+    return value
+
+
 def session_options(function: Any) -> Any:
     """Options shared by show, render and play."""
     function = click.option(
         "--minutes",
         "-m",
         type=click.FloatRange(min=0, min_open=True, max=600),
+        callback=_finite_minutes,
         help=MINUTES_HELP,
     )(function)
     function = click.option(

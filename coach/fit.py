@@ -149,7 +149,7 @@ class _PlanLengths:
 
 
 def _shorter_note(target_ms: int) -> str:
-    minutes = round(target_ms / 60_000)
+    minutes = (target_ms + 30_000) // 60_000  # to the nearest minute, halves up
     if minutes <= 1:
         return "This is a short version, about a minute long."
     return f"This is a shorter version, about {number_words(minutes)} minutes long."
@@ -263,7 +263,7 @@ def describe_changes(routine: Routine, options: CompileOptions) -> tuple[str, ..
             [(e, plans[e.id].reps) for e in kept if plans[e.id].reps != e.reps],
             len(kept),
             "reps",
-            lambda e, reps: f"{reps} a side" if e.sides else f"{reps} reps",
+            lambda e, reps: f"{reps} a side" if e.sides else _reps(reps),
         )
     )
     changes.extend(
@@ -301,7 +301,7 @@ def _describe_numbers(
     values = [value for _, value in changed]
     common = max(sorted(set(values)), key=values.count)
     if len(changed) == eligible and eligible > 1 and values.count(common) > 1:
-        head = f"{common} reps each" if kind == "reps" else phrase(changed[0][0], common)
+        head = f"{_reps(common)} each" if kind == "reps" else phrase(changed[0][0], common)
         others = [
             f"{exercise.title.lower()} {phrase(exercise, value).removeprefix(kind + ' ')}"
             for exercise, value in changed
@@ -309,6 +309,10 @@ def _describe_numbers(
         ]
         return [head + (f" ({', '.join(others)})" if others else "")]
     return [f"{exercise.title.lower()} {phrase(exercise, value)}" for exercise, value in changed]
+
+
+def _reps(count: int) -> str:
+    return "1 rep" if count == 1 else f"{count} reps"
 
 
 def _join(items: list[str]) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ MAX_TITLE_CHARS = 80
 MAX_PRIORITY = 100
 
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def load_routine(name_or_path: str | None) -> Routine:
 def parse_routine(data: bytes, *, source: str, name: str) -> Routine:
     """Parse and check the bytes of a routine file; `source` names it in error messages."""
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # -sig: some editors start the file with a BOM
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise CoachError(
@@ -135,8 +135,23 @@ def parse_routine(data: bytes, *, source: str, name: str) -> Routine:
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
+        detail = str(error)
+        if detail.endswith("(at end of document)"):  # tomllib gives no line for this one
+            last_line = max(1, len(text.rstrip().splitlines()))
+            raise CoachError(
+                f"{source} is not valid TOML: {detail[:-1]}, after line {last_line}). "
+                "Something is left open: look for a missing closing quote or bracket."
+            ) from None
         raise CoachError(
-            f"{source} is not valid TOML: {error}. Fix that line and try again."
+            f"{source} is not valid TOML: {detail}. Fix that line and try again."
+        ) from None
+    except ValueError:  # tomllib: an integer of more than 4300 digits
+        raise CoachError(
+            f"{source} has a number with thousands of digits. Write lengths in seconds."
+        ) from None
+    except RecursionError:  # tomllib: lists or tables nested hundreds deep
+        raise CoachError(
+            f"{source} has lists or tables nested too deeply to read. Check its brackets."
         ) from None
     return _RoutineReader(source, name).read(document)
 
@@ -150,7 +165,8 @@ class _Fields:
         self.known = known
         for key in table:
             if key not in known:
-                close = difflib.get_close_matches(key, known, n=1)
+                prefixes = [field for field in known if key.startswith(field + "_")]
+                close = difflib.get_close_matches(key, known, n=1) or prefixes[-1:]
                 hint = f" Did you mean '{close[0]}'?" if close else ""
                 raise self.error(key, f"is not a field the coach knows.{hint}")
 
@@ -294,10 +310,11 @@ class _RoutineReader:
         exercises: list[Exercise] = []
         for number, table in enumerate(raw_exercises, start=1):
             exercise = self._exercise(table, number)
-            if any(other.id == exercise.id for other in exercises):
+            first = next((n for n, e in enumerate(exercises, 1) if e.id == exercise.id), None)
+            if first is not None:
                 raise CoachError(
                     f"{self.source}, exercise {number}, field 'id': the id '{exercise.id}' "
-                    "is used twice. Give each exercise its own id."
+                    f"is already used by exercise {first}. Give each exercise its own id."
                 )
             exercises.append(exercise)
         return Routine(
@@ -311,6 +328,8 @@ class _RoutineReader:
 
     def _exercise(self, table: Mapping[str, Any], number: int) -> Exercise:
         label = table.get("id") if isinstance(table.get("id"), str) else None
+        if label and not _ID_PATTERN.match(label):
+            label = None  # the 'id' error below quotes it; don't repeat a long or odd one
         where = f"{self.source}, exercise {number}" + (f" ('{label}')" if label else "")
         fields = _Fields(table, where, _EXERCISE_FIELDS)
         exercise_id = fields.text("id", limit=40)
@@ -349,6 +368,8 @@ class _RoutineReader:
         min_hold_ms = fields.seconds(
             "min_hold", default=hold_ms / 1000, low=1, high=max(hold_ms / 1000, 1)
         )
+        if fields.has("min_relax") and not relax_ms and fields.table["min_relax"] != 0:
+            raise fields.error("min_relax", "needs a 'relax' to shorten; add one or remove it.")
         min_relax_ms = fields.seconds(
             "min_relax", default=relax_ms / 1000, low=0, high=relax_ms / 1000
         )
@@ -387,12 +408,12 @@ class _RoutineReader:
         fields: _Fields, name: str, lines: tuple[str, ...], sides: tuple[str, ...]
     ) -> None:
         for line in lines:
-            try:
-                names = [part[1] for part in string.Formatter().parse(line) if part[1] is not None]
-            except ValueError:
+            # The compiler replaces the exact text {side}: no format specs, no {{ escapes.
+            names = _PLACEHOLDER.findall(line)
+            if set("{}") & set(_PLACEHOLDER.sub("", line)):
                 raise fields.error(
                     name, "has an unmatched { or }. Use {side} for the side, nothing else."
-                ) from None
+                )
             for placeholder in names:
                 if placeholder != "side":
                     raise fields.error(

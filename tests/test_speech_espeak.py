@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from importlib import metadata
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,9 +13,9 @@ import numpy as np
 import pytest
 
 from coach.errors import CoachError
-from coach.pcm import SAMPLE_RATE
+from coach.pcm import SAMPLE_RATE, wav_bytes
 from coach.speech import DEFAULT_VOICE, ENGINES, open_engine
-from coach.speech.espeak import EspeakEngine
+from coach.speech.espeak import SYNTH_ATTEMPTS, EspeakEngine
 from coach.types import Voice
 
 PHRASE = "Roll your shoulders back five times"
@@ -97,10 +98,13 @@ def test_load_failure_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> N
 class _FakeTts:
     """Stands in for pyttsx3.Engine: one English voice; runAndWait waits for `release`."""
 
-    def __init__(self, block: bool = False) -> None:
+    def __init__(self, block: bool = False, empty_runs: int = -1) -> None:
         self.release = threading.Event()
         self.block = block
         self.runs = 0
+        self.empty_runs = empty_runs
+        """Runs that write a WAV with no samples before one with audio (-1: write none)."""
+        self.filename = ""
 
     def setProperty(self, name: str, value: str | float) -> None:
         pass
@@ -110,12 +114,30 @@ class _FakeTts:
         return [SimpleNamespace(id=DEFAULT_VOICE, name="English (America)", languages=["en-us"])]
 
     def save_to_file(self, text: str, filename: str) -> None:
-        pass
+        self.filename = filename
 
     def runAndWait(self) -> None:
         self.runs += 1
         if self.block:
             self.release.wait(10)
+        if self.empty_runs >= 0:
+            count = 0 if self.runs <= self.empty_runs else 2205
+            samples = (np.sin(np.arange(count) * 0.3) * 8000).astype(np.int16)
+            Path(self.filename).write_bytes(wav_bytes(samples))
+
+
+def test_empty_synthesis_is_tried_again() -> None:
+    fake = _FakeTts(empty_runs=2)
+    samples, _ = EspeakEngine(tts=fake).synthesize("Hello", DEFAULT_VOICE, 150)
+    assert len(samples) == 2205
+    assert fake.runs == 3
+
+
+def test_always_empty_synthesis_is_an_error() -> None:
+    fake = _FakeTts(empty_runs=100)
+    with pytest.raises(CoachError, match="no audio"):
+        EspeakEngine(tts=fake).synthesize("Hello", DEFAULT_VOICE, 150)
+    assert fake.runs == SYNTH_ATTEMPTS
 
 
 def test_hang_becomes_an_error_quickly() -> None:

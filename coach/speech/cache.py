@@ -90,7 +90,14 @@ class PhraseCache:
             samples, rate = None, 0
         # Entries are written by wav_bytes, so an intact one reproduces its bytes exactly;
         # this also catches a truncated file, which the wave module reads without complaint.
-        if samples is None or rate != SAMPLE_RATE or wav_bytes(samples, rate) != raw:
+        # An empty entry is damage too: no phrase is silent (an empty clip once came from
+        # a failed synthesis, and would have timed a phrase at 0 ms).
+        if (
+            samples is None
+            or not len(samples)
+            or rate != SAMPLE_RATE
+            or wav_bytes(samples, rate) != raw
+        ):
             with contextlib.suppress(OSError):
                 path.unlink()
             return None

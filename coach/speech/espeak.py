@@ -34,6 +34,9 @@ from coach.types import Voice
 
 __all__ = ["EspeakEngine", "Pyttsx3Like"]
 
+SYNTH_ATTEMPTS = 4
+"""Tries per phrase before an empty result from eSpeak is an error."""
+
 _INSTALL_HINT = (
     "Install it with `pip install pyttsx3 espeakng-loader` (both are wheels that bring "
     "the eSpeak NG library and its data; no system package is needed), then run "
@@ -126,6 +129,21 @@ class EspeakEngine:
                 f"eSpeak has no voice {voice!r}. Run `coach voices` to see the voices it has."
             )
         engine = self._engine()
+        # pyttsx3's eSpeak driver now and then writes a WAV with no samples (about 1 in 60
+        # phrases here: the words arrive after it has saved the file). It is all or nothing,
+        # so an empty result is simply tried again.
+        for _ in range(SYNTH_ATTEMPTS):
+            samples, rate = self._synthesize_once(engine, text, voice, rate)
+            if len(samples):
+                return samples, rate
+        raise CoachError(
+            f"eSpeak produced no audio for {text!r} in {SYNTH_ATTEMPTS} tries. Try again; "
+            "if it keeps failing, run `coach doctor`."
+        )
+
+    def _synthesize_once(
+        self, engine: Pyttsx3Like, text: str, voice: str, rate: int
+    ) -> tuple[Samples, int]:
         with tempfile.TemporaryDirectory(prefix="coach-espeak-", ignore_cleanup_errors=True) as tmp:
             path = Path(tmp) / "phrase.wav"
             self._run_guarded(engine, text, voice, rate, path)

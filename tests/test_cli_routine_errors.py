@@ -1,0 +1,231 @@
+"""Bad routines and bad --minutes through the real command line: exit status 2, one clean
+message on stderr starting with "coach: " (or click's usage error), never a traceback."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from coach.cli import cli
+from coach.routine import MAX_HOLD_S
+from coach.speech.cache import CACHE_DIR_ENV
+
+EXAMPLE = Path(__file__).parent / "data" / "example-routine.toml"
+
+GOOD_ROUTINE = """\
+title = "Test routine"
+safety = ["Only while parked, engine off."]
+closing = ["Done."]
+
+[[exercise]]
+id = "reach"
+title = "Reach"
+instructions = ["Reach up with both arms."]
+reminder = ["Reach up."]
+"""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def phrase_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Synthesized phrases go to a cache of this module's own, not the user's."""
+    folder = tmp_path_factory.mktemp("phrase-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_DIR_ENV, str(folder))
+        yield folder
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), prog_name="coach")
+
+
+def assert_user_error(result: Result, *parts: str) -> str:
+    """Exit status 2, nothing on stdout, one "coach: ..." paragraph on stderr naming `parts`."""
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stdout == ""
+    message = result.stderr
+    assert message.startswith("coach: "), message
+    assert message.count("\n") == 1, f"not a single paragraph: {message!r}"
+    for part in parts:
+        assert part in message, f"{part!r} not in {message!r}"
+    return message
+
+
+def assert_usage_error(result: Result, *parts: str) -> str:
+    """Click's usage error: exit status 2, usage line and "Error: ..." on stderr."""
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("Usage: coach show")
+    for part in parts:
+        assert part in result.stderr, f"{part!r} not in {result.stderr!r}"
+    return result.stderr
+
+
+def write_routine(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "my-routine.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.tts
+def test_a_good_file_shows_its_timeline() -> None:
+    """The baseline: the same command with a good file succeeds, so the errors below are the
+    files' fault."""
+    result = run("show", str(EXAMPLE))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Quick neck and shoulders: ")
+    assert result.stderr == ""
+
+
+@pytest.mark.tts
+def test_good_minimal_file_shows(tmp_path: Path) -> None:
+    result = run("show", str(write_routine(tmp_path, GOOD_ROUTINE)))
+    assert result.exit_code == 0, result.output
+    assert '"Reach up with both arms."' in result.stdout
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "missing.toml"
+    assert_user_error(run("show", str(path)), f"Routine file {path} does not exist")
+
+
+def test_unknown_builtin_name() -> None:
+    assert_user_error(
+        run("show", "rest-stp"),
+        "no built-in routine called 'rest-stp'",
+        "Built-in routines: rest-stop",
+    )
+
+
+def test_folder_instead_of_file(tmp_path: Path) -> None:
+    assert_user_error(run("show", str(tmp_path)), str(tmp_path), "is a folder")
+
+
+def test_invalid_toml_names_the_file_and_line(tmp_path: Path) -> None:
+    path = write_routine(tmp_path, GOOD_ROUTINE.replace('reminder = ["Reach up."]', "reminder = ["))
+    assert_user_error(run("show", str(path)), str(path), "is not valid TOML", "after line 9")
+
+
+def test_invalid_toml_in_the_middle_names_the_line_and_column(tmp_path: Path) -> None:
+    path = write_routine(tmp_path, GOOD_ROUTINE.replace('title = "Reach"', "title = Reach"))
+    assert_user_error(
+        run("show", str(path)), str(path), "is not valid TOML", "(at line 7, column 9)"
+    )
+
+
+def test_wrong_type_names_the_file_exercise_and_field(tmp_path: Path) -> None:
+    path = write_routine(tmp_path, GOOD_ROUTINE + 'reps = "3"\n')
+    assert_user_error(
+        run("show", str(path)),
+        str(path),
+        "exercise 1 ('reach')",
+        "field 'reps'",
+        "should be a whole number, not text",
+    )
+
+
+def test_absurd_hold_names_the_file_exercise_and_field(tmp_path: Path) -> None:
+    path = write_routine(tmp_path, GOOD_ROUTINE + "hold = 10800\n")
+    assert_user_error(
+        run("show", str(path)),
+        str(path),
+        "exercise 1 ('reach')",
+        "field 'hold'",
+        f"is 10800 seconds; it must be between 1 and {MAX_HOLD_S} seconds",
+    )
+
+
+def test_unknown_field_with_a_hint(tmp_path: Path) -> None:
+    path = write_routine(tmp_path, GOOD_ROUTINE + "hold_seconds = 20\n")
+    assert_user_error(
+        run("show", str(path)), str(path), "field 'hold_seconds'", "Did you mean 'hold'?"
+    )
+
+
+def test_json_output_fails_the_same_clean_way(tmp_path: Path) -> None:
+    path = write_routine(tmp_path, GOOD_ROUTINE + "hold = nan\n")
+    assert_user_error(run("show", "--json", str(path)), "field 'hold'", "is nan seconds")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0", "0.0 is not in the range 0<x<=600"),
+        ("-3", "-3.0 is not in the range 0<x<=600"),
+        ("601", "601.0 is not in the range 0<x<=600"),
+        ("inf", "inf is not in the range 0<x<=600"),
+        ("abc", "'abc' is not a valid float"),
+    ],
+)
+def test_bad_minutes_is_a_usage_error(value: str, expected: str) -> None:
+    assert_usage_error(
+        run("show", "--minutes", value), "Invalid value for '--minutes' / '-m'", expected
+    )
+
+
+def test_bad_minutes_is_reported_before_a_bad_routine(tmp_path: Path) -> None:
+    assert_usage_error(run("show", str(tmp_path / "missing.toml"), "--minutes", "0"), "'--minutes'")
+
+
+def test_nan_minutes_is_a_usage_error() -> None:
+    assert_usage_error(run("show", "--minutes", "nan"), "'--minutes'")
+
+
+SHORTEST = re.compile(
+    r"coach: The shortest version of 'Rest-stop stretch' is (\d+):(\d\d) \((\d+\.\d) minutes\); "
+    r"1 minute is too short\. Ask for at least that many minutes\.\n"
+)
+
+
+@pytest.mark.tts
+def test_minutes_below_the_shortest_version_names_it() -> None:
+    message = assert_user_error(run("show", "rest-stop", "--minutes", "1"))
+    match = SHORTEST.fullmatch(message)
+    assert match, message
+    seconds = int(match[1]) * 60 + int(match[2])
+    assert seconds > 60
+    assert abs(seconds / 60 - float(match[3])) < 0.1
+    # The length named really is the shortest version: asking for it works.
+    result = run("show", "rest-stop", "--minutes", f"{(seconds + 2) / 60:.4f}")
+    assert result.exit_code == 0, result.output
+    assert "fitted to" in result.stdout.splitlines()[0]
+    assert "left out" in result.stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected_stderr"),
+    [
+        (["missing.toml"], "coach: Routine file missing.toml does not exist. Check the path.\n"),
+        (
+            ["my-routine.toml"],
+            "coach: my-routine.toml, exercise 1 ('reach'), field 'hold': 'hold' is 10800 "
+            f"seconds; it must be between 1 and {MAX_HOLD_S} seconds.\n",
+        ),
+    ],
+)
+def test_python_m_coach_prints_no_traceback(
+    tmp_path: Path, arguments: list[str], expected_stderr: str
+) -> None:
+    """The real process, as a user runs it: status 2 and exactly one line on stderr."""
+    write_routine(tmp_path, GOOD_ROUTINE + "hold = 10800\n")
+    completed = subprocess.run(
+        [sys.executable, "-m", "coach", "show", *arguments],
+        cwd=tmp_path,
+        env={**os.environ, CACHE_DIR_ENV: str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    assert completed.stderr == expected_stderr
