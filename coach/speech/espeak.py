@@ -1,40 +1,43 @@
-"""The eSpeak NG engine, through pyttsx3, with the library from the `espeakng-loader` wheel.
+"""The eSpeak NG engine, through pyttsx3's eSpeak bindings, with the library from the
+`espeakng-loader` wheel.
 
 No system package is needed: `espeakng-loader` ships `libespeak-ng` and its data. pyttsx3's
-driver opens the library by its soname (`libespeak-ng.so.1`), which the dynamic linker only
+bindings open the library by its soname (`libespeak-ng.so.1`), which the dynamic linker only
 finds once the wheel's copy is already loaded with RTLD_GLOBAL, and eSpeak finds its data
-through ESPEAK_DATA_PATH; both must be in place before pyttsx3 builds its driver.
+through ESPEAK_DATA_PATH; both must be in place before pyttsx3 loads them.
 
-Three quirks of pyttsx3 2.99 that this module contains:
+Why the bindings and not pyttsx3's `Engine`: its eSpeak driver runs eSpeak in retrieval
+mode with one-second buffers and saves the file when the end-of-message event arrives,
+before adding the samples that came with that same event. Now and then a phrase's audio
+all arrives with it, and the saved file is empty (5 of 300 phrases here; "Two of three."
+four times running), or a longer phrase loses its last buffer. It also prints "Audio
+saved to ..." on stdout from eSpeak's thread and keeps the previous voice when given an
+unknown one. Here eSpeak runs in synchronous mode: `Synth` returns once every sample has
+been handed to our callback, which keeps all of them.
 
-- it prints "Audio saved to ..." on stdout for every file; that print is swallowed here;
-- it ignores an unknown voice silently (keeps the previous one), so voices are checked here;
-- a driver that never signals the end of an utterance would block `runAndWait` forever,
-  so synthesis runs in a worker thread with a time limit.
+A phrase that does not finish in time would block forever, so synthesis runs in a worker
+thread with a time limit.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import io
+import functools
 import os
-import tempfile
 import threading
-import wave
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import numpy as np
 
 from coach.errors import CoachError
-from coach.pcm import SAMPLE_RATE, Samples, read_wav
+from coach.pcm import SAMPLE_RATE, Samples
 from coach.types import Voice
 
-__all__ = ["EspeakEngine", "Pyttsx3Like"]
+__all__ = ["EspeakEngine", "EspeakLibrary"]
 
-SYNTH_ATTEMPTS = 4
+SYNTH_ATTEMPTS = 3
 """Tries per phrase before an empty result from eSpeak is an error."""
 
 _INSTALL_HINT = (
@@ -44,24 +47,81 @@ _INSTALL_HINT = (
 )
 
 
-class Pyttsx3Like(Protocol):
-    """The part of a `pyttsx3.Engine` this module uses; tests pass a fake."""
+class EspeakLibrary(Protocol):
+    """The calls this module makes into eSpeak NG; tests pass a fake."""
 
-    def setProperty(self, name: str, value: str | float) -> None: ...
+    sample_rate: int
 
-    def getProperty(self, name: str) -> Any: ...
+    def list_voices(self) -> list[Voice]: ...
 
-    def save_to_file(self, text: str, filename: str) -> None: ...
+    def speak(self, text: str, voice: str, rate: int) -> bytes:
+        """All the 16-bit mono samples of `text` spoken, as little-endian bytes."""
+        ...
 
-    def runAndWait(self) -> None: ...
+
+class _Bindings:
+    """eSpeak NG in synchronous mode through `pyttsx3.drivers._espeak` (one per process)."""
+
+    def __init__(self) -> None:
+        import espeakng_loader
+
+        ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
+        os.environ["ESPEAK_DATA_PATH"] = espeakng_loader.get_data_path()
+        from pyttsx3.drivers import _espeak
+
+        self._espeak: Any = _espeak
+        rate = _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 200)
+        if rate <= 0:
+            raise RuntimeError("espeak_Initialize failed")
+        self.sample_rate = int(rate)
+        self._chunks: list[bytes] = []
+        _espeak.SetSynthCallback(self._on_synth)
+
+    def _on_synth(self, wav: Any, count: int, events: Any) -> int:
+        if count > 0:
+            self._chunks.append(ctypes.string_at(wav, count * 2))
+        return 0  # 0: go on synthesizing
+
+    def list_voices(self) -> list[Voice]:
+        voices = []
+        for entry in self._espeak.ListVoices(None):
+            language = (
+                entry.languages[1:].decode("utf-8", errors="ignore") if entry.languages else ""
+            )
+            voices.append(
+                Voice(
+                    id=entry.identifier.decode("utf-8").lower(),
+                    name=entry.name.decode("utf-8"),
+                    language=language,
+                )
+            )
+        return voices
+
+    def speak(self, text: str, voice: str, rate: int) -> bytes:
+        espeak = self._espeak
+        if espeak.SetVoiceByName(voice.encode("utf-8")) != espeak.EE_OK:
+            raise RuntimeError(f"eSpeak could not select the voice {voice!r}")
+        espeak.SetParameter(espeak.RATE, rate, 0)
+        self._chunks = []
+        espeak.Synth(text, flags=espeak.ENDPAUSE | espeak.CHARS_UTF8)
+        espeak.Synchronize()
+        return b"".join(self._chunks)
+
+
+@functools.cache
+def _load_bindings() -> _Bindings:
+    """The process's one eSpeak NG (it can be initialised only once per process)."""
+    try:
+        return _Bindings()
+    except Exception as exc:  # any failure here means the same thing to the user
+        raise _load_error(exc) from exc
 
 
 class EspeakEngine:
-    """`coach.types.SpeechEngine` backed by eSpeak NG through pyttsx3.
+    """`coach.types.SpeechEngine` backed by eSpeak NG.
 
-    The library loads on first use of `voices()` or `synthesize()` (about 15 ms), and one
-    pyttsx3 engine serves every call on this instance. eSpeak itself is process-wide and
-    not reentrant: use an instance from one thread at a time.
+    The library loads on first use of `voices()` or `synthesize()` (about 15 ms). eSpeak is
+    process-wide and not reentrant: use an instance from one thread at a time.
 
     A phrase that does not finish within `timeout_s + timeout_per_word_s * words` raises
     CoachError; the stuck worker thread is abandoned (it is a daemon, so it cannot keep the
@@ -76,12 +136,12 @@ class EspeakEngine:
         *,
         timeout_s: float = 5.0,
         timeout_per_word_s: float = 0.2,
-        tts: Pyttsx3Like | None = None,
+        library: EspeakLibrary | None = None,
     ) -> None:
-        """`tts` replaces the real pyttsx3 engine (for tests); leave it out in real use."""
+        """`library` replaces the real eSpeak NG (for tests); leave it out in real use."""
         self.timeout_s = timeout_s
         self.timeout_per_word_s = timeout_per_word_s
-        self._tts = tts
+        self._library = library
         self._voices: list[Voice] | None = None
         self._version: str | None = None
         self._stuck = False
@@ -99,7 +159,7 @@ class EspeakEngine:
                 library = Path(espeakng_loader.get_library_path()).name
                 self._version = (
                     f"pyttsx3 {metadata.version('pyttsx3')}; "
-                    f"espeakng-loader {metadata.version('espeakng-loader')}; {library}"
+                    f"espeakng-loader {metadata.version('espeakng-loader')}; {library}; sync"
                 )
             except (ImportError, metadata.PackageNotFoundError) as exc:
                 raise _load_error(exc) from exc
@@ -108,17 +168,13 @@ class EspeakEngine:
     def voices(self) -> list[Voice]:
         """Every eSpeak NG voice: id such as "gmw/en-us", its name and language code."""
         if self._voices is None:
-            found: list[Voice] = []
-            for voice in self._engine().getProperty("voices"):
-                languages = getattr(voice, "languages", None) or [""]
-                found.append(Voice(id=str(voice.id), name=str(voice.name), language=languages[0]))
-            self._voices = found
+            self._voices = self._lib().list_voices()
         return list(self._voices)
 
     def synthesize(self, text: str, voice: str, rate: int) -> tuple[Samples, int]:
         """Speak `text` with `voice` at `rate` words per minute; return samples and rate.
 
-        The audio is what eSpeak makes, untrimmed: about 13 ms of silence before and
+        The audio is what eSpeak makes, untrimmed: a little silence before and about
         390 ms after the words. Blank text gives an empty clip without calling eSpeak.
         Raises CoachError for an unknown voice, a failed synthesis or a hang.
         """
@@ -128,62 +184,36 @@ class EspeakEngine:
             raise CoachError(
                 f"eSpeak has no voice {voice!r}. Run `coach voices` to see the voices it has."
             )
-        engine = self._engine()
-        # pyttsx3's eSpeak driver now and then writes a WAV with no samples (about 1 in 60
-        # phrases here: the words arrive after it has saved the file). It is all or nothing,
-        # so an empty result is simply tried again.
+        library = self._lib()
         for _ in range(SYNTH_ATTEMPTS):
-            samples, rate = self._synthesize_once(engine, text, voice, rate)
-            if len(samples):
-                return samples, rate
+            data = self._run_guarded(library, text, voice, rate)
+            if data:
+                return np.frombuffer(data, dtype="<i2").astype(np.int16), library.sample_rate
         raise CoachError(
             f"eSpeak produced no audio for {text!r} in {SYNTH_ATTEMPTS} tries. Try again; "
             "if it keeps failing, run `coach doctor`."
         )
 
-    def _synthesize_once(
-        self, engine: Pyttsx3Like, text: str, voice: str, rate: int
-    ) -> tuple[Samples, int]:
-        with tempfile.TemporaryDirectory(prefix="coach-espeak-", ignore_cleanup_errors=True) as tmp:
-            path = Path(tmp) / "phrase.wav"
-            self._run_guarded(engine, text, voice, rate, path)
-            try:
-                return read_wav(path)
-            except (OSError, EOFError, wave.Error) as exc:
-                raise CoachError(
-                    f"eSpeak produced no usable audio for {text!r} ({exc}). Try again; if it "
-                    "keeps failing, run `coach doctor`."
-                ) from exc
-
-    def _run_guarded(
-        self, engine: Pyttsx3Like, text: str, voice: str, rate: int, path: Path
-    ) -> None:
-        """Run one save_to_file + runAndWait in a worker thread, within the time limit."""
+    def _run_guarded(self, library: EspeakLibrary, text: str, voice: str, rate: int) -> bytes:
+        """Run one synthesis in a worker thread, within the time limit."""
         if self._stuck:
             raise CoachError(
                 "eSpeak stopped responding earlier in this run and cannot be used again. "
                 "Run the command again; if it keeps happening, run `coach doctor`."
             )
+        results: list[bytes] = []
         errors: list[BaseException] = []
 
         def work() -> None:
             try:
-                # Queued commands: pyttsx3 applies them in order inside runAndWait.
-                engine.setProperty("voice", voice)
-                engine.setProperty("rate", rate)
-                engine.save_to_file(text, str(path))
-                engine.runAndWait()
+                results.append(library.speak(text, voice, rate))
             except BaseException as exc:  # reported to the calling thread below
                 errors.append(exc)
 
         limit = self.timeout_s + self.timeout_per_word_s * len(text.split())
         worker = threading.Thread(target=work, name="coach-espeak", daemon=True)
-        # pyttsx3 prints "Audio saved to ..." from eSpeak's own callback thread, which we
-        # cannot name in advance, so sys.stdout is swapped for the whole (~15 ms) call.
-        # That is process-wide: keep synthesis out of phases where other threads print.
-        with contextlib.redirect_stdout(io.StringIO()):
-            worker.start()
-            worker.join(limit)
+        worker.start()
+        worker.join(limit)
         if worker.is_alive():
             self._stuck = True
             raise CoachError(
@@ -196,27 +226,12 @@ class EspeakEngine:
                 f"eSpeak failed to speak {text!r}: {errors[0]}. Run `coach doctor` to check "
                 "the speech engine."
             ) from errors[0]
+        return results[0]
 
-    def _engine(self) -> Pyttsx3Like:
-        if self._tts is None:
-            self._tts = _load_pyttsx3()
-        return self._tts
-
-
-def _load_pyttsx3() -> Pyttsx3Like:
-    """Load the wheel's eSpeak NG library and return a pyttsx3 engine on top of it."""
-    try:
-        import espeakng_loader
-
-        # RTLD_GLOBAL so pyttsx3's own dlopen("libespeak-ng.so.1") resolves to this copy.
-        ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
-        # Always overwrite: data from another eSpeak install may not match this library.
-        os.environ["ESPEAK_DATA_PATH"] = espeakng_loader.get_data_path()
-        import pyttsx3
-
-        return cast(Pyttsx3Like, pyttsx3.init("espeak"))
-    except Exception as exc:  # any failure here means the same thing to the user
-        raise _load_error(exc) from exc
+    def _lib(self) -> EspeakLibrary:
+        if self._library is None:
+            self._library = _load_bindings()
+        return self._library
 
 
 def _load_error(exc: BaseException) -> CoachError:
