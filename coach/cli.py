@@ -10,6 +10,7 @@ import json
 import math
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -177,6 +178,71 @@ def show_command(
         click.echo(json.dumps(output, indent=2))
     else:
         click.echo(output)
+
+
+@cli.command("render")
+@routine_argument
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write: .mp3 (with a chapter per exercise) or .wav. "
+    "Default: ROUTINE.mp3 in this folder.",
+)
+@session_options
+@voice_options
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
+def render_command(
+    routine: str | None,
+    output: Path | None,
+    minutes: float | None,
+    brief: bool,
+    voice: str | None,
+    rate: int | None,
+    quiet: bool,
+) -> None:
+    """Render the session to an MP3 to copy to a phone and play eyes-free.
+
+    ROUTINE is a built-in routine name or a path to a .toml file (default: rest-stop).
+    The file is written whole or not at all: an earlier file of the same name is only
+    replaced once the new one is complete.
+    """
+    from coach.commands import render_to_file
+    from coach.routine import DEFAULT_ROUTINE
+
+    if output is None:
+        output = Path(f"{Path(routine or DEFAULT_ROUTINE).stem}.mp3")
+    summary = render_to_file(
+        routine,
+        output,
+        minutes=minutes,
+        brief=brief,
+        voice=voice,
+        rate=rate,
+        progress=synthesis_progress(quiet),
+        encode_progress=_bar_progress("Encoding", quiet),
+    )
+    if not quiet:
+        click.echo(summary)
+
+
+def _bar_progress(label: str, quiet: bool) -> Callable[[int, int], None] | None:
+    """A progress bar on stderr, when stderr is a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    state: dict[str, Any] = {}
+
+    def report(done: int, total: int) -> None:
+        if "bar" not in state:
+            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr)
+            state["done"] = 0
+        state["bar"].update(done - state["done"])
+        state["done"] = done
+        if done >= total:
+            state.pop("bar").render_finish()
+
+    return report
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coach.fit import full_session, shortest_session
@@ -85,6 +86,37 @@ def voice_lines() -> list[str]:
         mark = "  (default)" if voice.id == DEFAULT_VOICE else ""
         lines.append(f"{voice.id.ljust(width)}  {voice.name}{mark}")
     return lines
+
+
+def render_to_file(
+    routine_name: str | None,
+    out: Path,
+    *,
+    minutes: float | None,
+    brief: bool,
+    voice: str | None,
+    rate: int | None,
+    progress: Progress | None,
+    encode_progress: Progress | None,
+) -> str:
+    """Render the session to `out`; return the one-line summary."""
+    from coach.atomic import check_writable
+    from coach.render import output_format, render_session
+
+    output_format(out)
+    check_writable(out)  # before any synthesis: a bad path fails at once
+    sounds = open_voice(voice, rate)
+    session = prepared_session(
+        routine_name, sounds, minutes=minutes, brief=brief, progress=progress
+    )
+    rendered = render_session(session, sounds, out, encode_progress)
+    size = rendered.size_bytes
+    size_text = f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
+    chapters = f", {rendered.chapters} chapters" if rendered.chapters else ""
+    return (
+        f"Wrote {out}: {format_clock(rendered.length_ms)}, {size_text}{chapters} "
+        f"({describe_fit(session)})."
+    )
 
 
 def describe_fit(session: Session) -> str:
