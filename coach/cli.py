@@ -186,7 +186,9 @@ def show_command(
     "--output",
     "-o",
     "output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    # No dir_okay=False: click would reject a folder with its own usage error; the
+    # render checks the path itself and says "coach: ... it is a folder" (exit 2).
+    type=click.Path(path_type=Path),
     help="The file to write: .mp3 (with a chapter per exercise) or .wav. "
     "Default: ROUTINE.mp3 in this folder.",
 )

@@ -103,8 +103,10 @@ def render_to_file(
     from coach.atomic import check_writable
     from coach.render import output_format, render_session
 
+    # Both before any synthesis, so a bad path fails at once; the place first, so a
+    # folder given as the output is named as a folder rather than as a bad file name.
+    check_writable(out)
     output_format(out)
-    check_writable(out)  # before any synthesis: a bad path fails at once
     sounds = open_voice(voice, rate)
     session = prepared_session(
         routine_name, sounds, minutes=minutes, brief=brief, progress=progress

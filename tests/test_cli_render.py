@@ -1,0 +1,312 @@
+"""`coach render` through the command line: the summary line, --quiet, size, agreement with
+`coach show --json`, byte-identical repeats, and bad output paths and a full disk as clean
+errors (exit 2, one "coach: " paragraph, no traceback, nothing written, nothing synthesized).
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from coach.cli import cli
+from coach.errors import CoachError
+from coach.pcm import ms_to_samples
+from coach.render import output_format
+from coach.speech.cache import CACHE_DIR_ENV
+from coach.tags import read_chapters
+from coach.timeline import format_clock
+
+FIVE_MINUTE_LIMIT_BYTES = 2_500_000
+"""A 5-minute session must fit in 2.5 MB (measured 1.79 MB: 48 kbit/s is 360 kB a minute)."""
+FAST_FAILURE_S = 1.0
+"""A bad output path fails in well under this: before any speech is synthesized."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def phrase_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A phrase cache of this module's own: never the user's ~/.cache."""
+    folder = tmp_path_factory.mktemp("phrase-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_DIR_ENV, str(folder))
+        yield folder
+
+
+def run(*args: str) -> Result:
+    try:
+        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
+    except TypeError:
+        runner = CliRunner()  # click >= 8.2 keeps stderr apart by itself
+    return runner.invoke(cli, list(args), prog_name="coach")
+
+
+def size_text(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
+
+
+def show_json(*args: str) -> dict[str, Any]:
+    result = run("show", "--json", *args)
+    assert result.exit_code == 0, result.output
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+@pytest.fixture(scope="module")
+def default_render(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+    """`coach render -o rest-stop.mp3` with a cold cache."""
+    out = tmp_path_factory.mktemp("default") / "rest-stop.mp3"
+    return out, run("render", "-o", str(out))
+
+
+@pytest.fixture(scope="module")
+def five_minutes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+    out = tmp_path_factory.mktemp("five") / "five.mp3"
+    return out, run("render", "--minutes", "5", "-o", str(out))
+
+
+# --- the summary line and the files ------------------------------------------------------------
+
+
+@pytest.mark.tts
+def test_the_summary_names_file_length_size_and_chapters(
+    default_render: tuple[Path, Result],
+) -> None:
+    out, result = default_render
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # no progress bars when stderr is not a terminal
+    shown = show_json()
+    chapters = read_chapters(out)
+    assert len(chapters) == len(shown["chapters"]) == 6
+    expected = (
+        f"Wrote {out}: {format_clock(shown['total_ms'])}, {size_text(out.stat().st_size)}, "
+        f"{len(chapters)} chapters (full session).\n"
+    )
+    assert result.stdout == expected
+
+
+@pytest.mark.tts
+def test_show_json_agrees_with_the_render(default_render: tuple[Path, Result]) -> None:
+    import miniaudio
+
+    out, _ = default_render
+    shown = show_json()
+    info = miniaudio.mp3_get_file_info(str(out))
+    assert info.num_frames == ms_to_samples(shown["total_ms"])
+    assert [(c["title"], c["start_ms"], c["end_ms"]) for c in shown["chapters"]] == [
+        (c.title, c.start_ms, c.end_ms) for c in read_chapters(out)
+    ]
+    tags: Any = importlib.import_module("mutagen.id3").ID3(out)
+    assert str(tags["TIT2"]).endswith(f"({format_clock(shown['total_ms'])})")
+
+
+@pytest.mark.tts
+def test_a_five_minute_render_is_small_and_says_what_changed(
+    five_minutes: tuple[Path, Result],
+) -> None:
+    out, result = five_minutes
+    assert result.exit_code == 0, result.output
+    shown = show_json("--minutes", "5")
+    assert shown["total_ms"] <= 5 * 60_000
+    assert shown["changes"], "the full session is longer than 5 minutes, so something changed"
+    size = out.stat().st_size
+    assert size < FIVE_MINUTE_LIMIT_BYTES
+    bytes_per_minute = size / (shown["total_ms"] / 60_000)
+    assert bytes_per_minute < 400_000  # measured 360,400: 48 kbit/s plus the tags
+    chapters = read_chapters(out)
+    assert [(c["start_ms"], c["end_ms"]) for c in shown["chapters"]] == [
+        (c.start_ms, c.end_ms) for c in chapters
+    ]
+    assert result.stdout == (
+        f"Wrote {out}: {format_clock(shown['total_ms'])}, {size_text(size)}, "
+        f"{len(chapters)} chapters (fitted to 5 minutes: {', '.join(shown['changes'])}).\n"
+    )
+
+
+@pytest.mark.tts
+def test_quiet_prints_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "quiet.mp3"
+    result = run("render", "--minutes", "3", "--quiet", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr == ""
+    assert out.stat().st_size > 0
+
+
+@pytest.mark.tts
+def test_a_wav_render_has_no_chapters_in_its_summary(tmp_path: Path) -> None:
+    out = tmp_path / "short.wav"
+    result = run("render", "--minutes", "3", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    shown = show_json("--minutes", "3")
+    size = out.stat().st_size
+    assert size == 44 + 2 * ms_to_samples(shown["total_ms"])  # header + 16-bit mono
+    assert result.stdout == (
+        f"Wrote {out}: {format_clock(shown['total_ms'])}, {size_text(size)} "
+        f"(fitted to 3 minutes: {', '.join(shown['changes'])}).\n"
+    )
+
+
+@pytest.mark.tts
+def test_rendering_again_gives_the_same_bytes_under_the_default_name(
+    default_render: tuple[Path, Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first render had a cold cache, this one a warm cache: same bytes. With no -o the
+    file is ROUTINE.mp3 in the current folder."""
+    out, _ = default_render
+    monkeypatch.chdir(tmp_path)
+    result = run("render", "rest-stop")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Wrote rest-stop.mp3: ")
+    assert (tmp_path / "rest-stop.mp3").read_bytes() == out.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rest-stop.mp3"]
+
+
+# --- bad output paths: clean, immediate, nothing written or synthesized ---------------------------
+
+
+def bad_path_cases(tmp_path: Path) -> dict[str, tuple[str, str, str]]:
+    """Case -> (the -o argument, the name the message gives, what the message says)."""
+    (tmp_path / "folder.mp3").mkdir()
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "afile").write_bytes(b"not a folder")
+    return {
+        "missing folder": (f"{tmp_path}/missing/out.mp3", "out.mp3", "does not exist"),
+        "a folder named .mp3": (f"{tmp_path}/folder.mp3", "folder.mp3", "it is a folder"),
+        "a folder": (f"{tmp_path}/folder", "folder", "it is a folder"),
+        "a folder, trailing slash": (f"{tmp_path}/folder/", "folder", "it is a folder"),
+        "parent is a file": (f"{tmp_path}/afile/out.mp3", "afile", "is a file, not a folder"),
+        "not .mp3 or .wav": (f"{tmp_path}/out.ogg", "out.ogg", ".mp3"),
+        "no suffix": (f"{tmp_path}/out", "out", ".mp3"),
+    }
+
+
+CASES = [
+    "missing folder",
+    "a folder named .mp3",
+    "a folder",
+    "a folder, trailing slash",
+    "parent is a file",
+    "not .mp3 or .wav",
+    "no suffix",
+]
+
+
+def assert_clean_error(stdout: str, stderr: str) -> str:
+    assert stdout == ""
+    assert stderr.startswith("coach: "), stderr
+    assert "Traceback" not in stderr
+    paragraph = stderr.strip()
+    assert "\n" not in paragraph, "one paragraph, on one line"
+    return paragraph
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_bad_output_path_fails_at_once_and_cleanly(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_DIR_ENV, str(cache))
+    work = tmp_path / "work"
+    work.mkdir()
+    out, name, says = bad_path_cases(work)[case]
+    before = sorted(p.relative_to(work) for p in work.rglob("*"))
+    started = time.perf_counter()
+    result = run("render", "--minutes", "3", "-o", out)
+    elapsed = time.perf_counter() - started
+    assert result.exit_code == 2, result.output
+    message = assert_clean_error(result.stdout, result.stderr)
+    assert says in message
+    assert name in message
+    assert sorted(p.relative_to(work) for p in work.rglob("*")) == before  # nothing created
+    assert not cache.exists(), "speech was synthesized before the path was checked"
+    assert elapsed < FAST_FAILURE_S
+
+
+def test_a_bad_output_path_through_python_m_coach(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    out = tmp_path / "missing" / "out.mp3"
+    env = {**os.environ, CACHE_DIR_ENV: str(cache)}
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-m", "coach", "render", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    assert completed.returncode == 2, completed.stderr
+    message = assert_clean_error(completed.stdout, completed.stderr)
+    assert "does not exist" in message and str(out) in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    # Interpreter start-up and imports included (measured about 0.3 s); no synthesis.
+    assert elapsed < 5.0
+
+
+@pytest.mark.parametrize("name", ["a.mp3", "B.MP3", "c.wav", "d.Wav"])
+def test_output_format_from_the_name(name: str) -> None:
+    assert output_format(Path(name)) == Path(name).suffix.lower()
+
+
+@pytest.mark.parametrize("name", ["session.ogg", "session", "session.mp3.part", ".mp3"])
+def test_other_names_are_refused(name: str) -> None:
+    with pytest.raises(CoachError, match=r"\.mp3"):
+        output_format(Path(name))
+
+
+# --- a full disk --------------------------------------------------------------------------------
+
+
+@pytest.mark.tts
+def test_a_full_disk_exits_2_with_a_clear_message_and_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+
+    import coach.render
+
+    class FullDisk:
+        def __init__(self, file: Any) -> None:
+            self._file = file
+            self._room = 50_000
+
+        def write(self, data: bytes) -> int:
+            if len(data) > self._room:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            self._room -= len(data)
+            return int(self._file.write(data))
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._file, name)
+
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self._file.close()
+
+    def opener(path: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        file = builtins.open(path, mode, *args, **kwargs)  # noqa: SIM115
+        return FullDisk(file) if "w" in mode else file
+
+    monkeypatch.setattr(coach.render, "open", opener, raising=False)
+    out = tmp_path / "session.mp3"
+    out.write_bytes(b"the earlier render\n")
+    result = run("render", "--minutes", "3", "-o", str(out))
+    assert result.exit_code == 2, result.output
+    message = assert_clean_error(result.stdout, result.stderr)
+    assert str(out) in message
+    assert "full" in message
+    assert out.read_bytes() == b"the earlier render\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["session.mp3"]
