@@ -144,6 +144,20 @@ def voices_command() -> None:
         click.echo(line)
 
 
+@cli.command("doctor")
+def doctor_command() -> None:
+    """Check speech, the phrase cache, MP3 encoding and audio output on this machine."""
+    from coach.doctor import run_checks
+
+    checks = run_checks()
+    for check in checks:
+        mark = "ok " if check.ok else "NO "
+        click.echo(f"{mark} {check.name:<13} {check.detail}")
+    if not all(check.ok for check in checks):
+        click.echo("Some parts are missing; see above. `coach render` works without audio output.")
+        sys.exit(1)
+
+
 @cli.command("show")
 @routine_argument
 @session_options
@@ -227,6 +241,63 @@ def render_command(
     )
     if not quiet:
         click.echo(summary)
+
+
+@cli.command("play")
+@routine_argument
+@session_options
+@voice_options
+@click.option(
+    "--audio-backend",
+    "backend",
+    metavar="NAME",
+    help="Audio output: simpleaudio (when installed), miniaudio, or null (silent). "
+    "Default: simpleaudio if installed, else miniaudio.",
+)
+@click.option(
+    "--yes",
+    "-y",
+    is_flag=True,
+    help="Confirm you are parked with the engine off, without being asked.",
+)
+def play_command(
+    routine: str | None,
+    minutes: float | None,
+    brief: bool,
+    voice: str | None,
+    rate: int | None,
+    backend: str | None,
+    yes: bool,
+) -> None:
+    """Play the session live through the speakers.
+
+    ROUTINE is a built-in routine name or a path to a .toml file (default: rest-stop).
+    Asks you to confirm that you are parked with the engine off before it starts. At a
+    terminal: space pauses and resumes, n skips to the next exercise, p restarts the
+    current one, q quits; Ctrl-C stops at once.
+    """
+    from coach.commands import play_live
+
+    def confirm() -> bool:
+        click.echo("Only do this while parked, with the engine off. Stop if anything hurts.")
+        answer = click.prompt(
+            "Press Enter to start, or type q to quit", default="", show_default=False
+        )
+        return answer.strip().lower() not in ("q", "quit", "n", "no")
+
+    closing = play_live(
+        routine,
+        minutes=minutes,
+        brief=brief,
+        voice=voice,
+        rate=rate,
+        backend=backend,
+        confirmed=yes,
+        progress=synthesis_progress(),
+        confirm=confirm,
+        say=click.echo,
+    )
+    click.echo(closing)
 
 
 def _bar_progress(label: str, quiet: bool) -> Callable[[int, int], None] | None:

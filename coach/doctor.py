@@ -1,0 +1,104 @@
+"""`coach doctor`: check each part the coach needs on this machine and say how to fix it."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from coach.errors import CoachError
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def run_checks() -> list[Check]:
+    """Every check, in order; none raises."""
+    checks: list[tuple[str, Callable[[], str]]] = [
+        ("python", _python),
+        ("speech", _speech),
+        ("phrase cache", _cache),
+        ("mp3 encoder", _mp3),
+        ("audio output", _audio),
+    ]
+    results = []
+    for name, check in checks:
+        try:
+            results.append(Check(name, True, check()))
+        except CoachError as error:
+            results.append(Check(name, False, str(error)))
+        except Exception as error:  # a doctor reports every failure instead of stopping
+            results.append(Check(name, False, f"{type(error).__name__}: {error}"))
+    return results
+
+
+def _python() -> str:
+    return f"Python {sys.version.split()[0]} at {sys.executable}"
+
+
+def _speech() -> str:
+    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, open_engine
+
+    engine = open_engine()
+    voices = engine.voices()
+    if DEFAULT_VOICE not in {voice.id for voice in voices}:
+        raise CoachError(
+            f"the default voice {DEFAULT_VOICE} is missing; pick one from `coach voices` "
+            "and pass it with --voice"
+        )
+    started = time.perf_counter()
+    samples, rate = engine.synthesize("Stop if anything hurts.", DEFAULT_VOICE, DEFAULT_RATE)
+    took = time.perf_counter() - started
+    speed = len(samples) / rate / took if took else float("inf")
+    return (
+        f"{engine.name} ({engine.version()}), {len(voices)} voices; "
+        f"a test phrase took {took * 1000:.0f} ms ({speed:.0f}x real time)"
+    )
+
+
+def _cache() -> str:
+    from coach.speech.cache import default_cache_dir
+
+    folder = default_cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / ".doctor-probe"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise CoachError(
+            f"{folder} is not writable ({error.strerror}); phrases will be synthesized on every "
+            "run. Set COACH_CACHE_DIR to a writable folder."
+        ) from None
+    entries = list(folder.glob("*.wav"))
+    size = sum(entry.stat().st_size for entry in entries)
+    return f"{folder}: {len(entries)} phrases, {size / 1_000_000:.1f} MB"
+
+
+def _mp3() -> str:
+    import numpy as np
+
+    from coach.mp3 import Mp3Encoder
+    from coach.pcm import SAMPLE_RATE
+
+    encoder = Mp3Encoder(SAMPLE_RATE)
+    data = encoder.encode(np.zeros(SAMPLE_RATE, dtype=np.int16)) + encoder.flush()
+    return f"lameenc works ({len(data)} bytes for a second of silence)"
+
+
+def _audio() -> str:
+    from coach.audio import default_backend, open_output
+
+    output = open_output(None)
+    try:
+        where = getattr(output, "backend", "")
+        return f"{default_backend()}" + (f" through {where}" if where else "") + " opens"
+    finally:
+        output.close()
