@@ -121,6 +121,69 @@ def render_to_file(
     )
 
 
+KEY_HELP = "Keys: space pause/resume, n next exercise, p restart exercise, q quit."
+
+
+def play_live(
+    routine_name: str | None,
+    *,
+    minutes: float | None,
+    brief: bool,
+    voice: str | None,
+    rate: int | None,
+    backend: str | None,
+    confirmed: bool,
+    progress: Progress | None,
+    confirm: Callable[[], bool],
+    say: Callable[[str], None],
+) -> str:
+    """Play the session live; return the closing line.
+
+    The audio device is opened first (no device fails at once, suggesting a render), then
+    the speech is prepared, then the user confirms they are parked (unless `confirmed`).
+    """
+    import sys
+
+    from coach.audio import open_output
+    from coach.errors import CoachError
+    from coach.player import NoKeys, Player
+    from coach.terminal import StatusLine, TerminalKeys
+
+    interactive = sys.stdin.isatty()
+    if not confirmed and not interactive:
+        raise CoachError(
+            "coach play needs you to confirm that you are parked with the engine off. Run it "
+            "in a terminal and press Enter when ready, or pass --yes."
+        )
+    output = open_output(backend)
+    try:
+        sounds = open_voice(voice, rate)
+        session = prepared_session(
+            routine_name, sounds, minutes=minutes, brief=brief, progress=progress
+        )
+        say(
+            f"{session.routine.title}: {format_clock(session.timeline.total_ms)} "
+            f"({describe_fit(session)})."
+        )
+        if not confirmed and not confirm():
+            return "Not started."
+        status = StatusLine()
+        if interactive:
+            say(KEY_HELP)
+            with TerminalKeys() as keys:
+                try:
+                    report = Player(
+                        session.timeline, sounds.audio, output, keys=keys, show=status
+                    ).run()
+                finally:
+                    status.close()
+        else:
+            report = Player(session.timeline, sounds.audio, output, keys=NoKeys()).run()
+    finally:
+        output.close()
+    return "Session complete. Well done." if report.finished else "Stopped."
+
+
 def describe_fit(session: Session) -> str:
     """ "Full session" or what the fitter changed, for the summary line."""
     if session.minutes is None:
