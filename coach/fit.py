@@ -54,10 +54,10 @@ class Fitted:
     changes: tuple[str, ...]
 
     def summary(self) -> str:
-        """What changed, in one line ("2 reps each, holds 10 s, shoulder rolls left out")."""
+        """What changed, in one line ("2 reps each; holds 10 s; shoulder rolls left out")."""
         if not self.changes:
             return "full session"
-        return ", ".join(self.changes)
+        return "; ".join(self.changes)
 
 
 def full_session(routine: Routine, brief: bool, lengths: SpeechLengths) -> Fitted:
@@ -295,7 +295,8 @@ def _describe_numbers(
     phrase: Callable[[Exercise, int], str],
 ) -> list[str]:
     """ "2 reps each" when every eligible exercise changed alike; "holds 3 s (overhead
-    stretch 15 s)" when all changed but a few differ; else one phrase for each."""
+    stretch 15 s)" when all changed but a few differ; else "shorter holds: neck release
+    3 s, overhead stretch 19 s"."""
     if not changed:
         return []
     values = [value for _, value in changed]
@@ -308,7 +309,13 @@ def _describe_numbers(
             if value != common
         ]
         return [head + (f" ({', '.join(others)})" if others else "")]
-    return [f"{exercise.title.lower()} {phrase(exercise, value)}" for exercise, value in changed]
+    each = ", ".join(
+        f"{exercise.title.lower()} "
+        + phrase(exercise, value).removeprefix(kind + " ").removesuffix(" reps")
+        for exercise, value in changed
+    )
+    label = {"reps": "fewer reps", "holds": "shorter holds", "relax": "shorter relax"}[kind]
+    return [f"{label}: {each}"]
 
 
 def _reps(count: int) -> str:

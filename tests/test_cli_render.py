@@ -128,7 +128,7 @@ def test_a_five_minute_render_is_small_and_says_what_changed(
     ]
     assert result.stdout == (
         f"Wrote {out}: {format_clock(shown['total_ms'])}, {size_text(size)}, "
-        f"{len(chapters)} chapters (fitted to 5 minutes: {', '.join(shown['changes'])}).\n"
+        f"{len(chapters)} chapters (fitted to 5 minutes: {'; '.join(shown['changes'])}).\n"
     )
 
 
@@ -152,7 +152,7 @@ def test_a_wav_render_has_no_chapters_in_its_summary(tmp_path: Path) -> None:
     assert size == 44 + 2 * ms_to_samples(shown["total_ms"])  # header + 16-bit mono
     assert result.stdout == (
         f"Wrote {out}: {format_clock(shown['total_ms'])}, {size_text(size)} "
-        f"(fitted to 3 minutes: {', '.join(shown['changes'])}).\n"
+        f"(fitted to 3 minutes: {'; '.join(shown['changes'])}).\n"
     )
 
 
