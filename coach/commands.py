@@ -13,6 +13,7 @@ from coach.timeline import Timeline, format_clock
 
 if TYPE_CHECKING:
     from coach.sounds import SessionSounds
+    from coach.types import AudioOutput
 
 
 Progress = Callable[[int, int], None]
@@ -111,6 +112,7 @@ def render_to_file(
     session = prepared_session(
         routine_name, sounds, minutes=minutes, brief=brief, progress=progress
     )
+    sounds.prepare_audio(session.timeline, progress)
     rendered = render_session(session, sounds, out, encode_progress)
     size = rendered.size_bytes
     size_text = f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
@@ -161,12 +163,14 @@ def play_live(
         session = prepared_session(
             routine_name, sounds, minutes=minutes, brief=brief, progress=progress
         )
+        sounds.prepare_audio(session.timeline, progress)
         say(
             f"{session.routine.title}: {format_clock(session.timeline.total_ms)} "
             f"({describe_fit(session)})."
         )
         if not confirmed and not confirm():
             return "Not started."
+        _warm_up(output)
         status = StatusLine()
         if interactive:
             say(KEY_HELP)
@@ -182,6 +186,24 @@ def play_live(
     finally:
         output.close()
     return "Session complete. Well done." if report.finished else "Stopped."
+
+
+WARM_UP_MS = 200
+
+
+def _warm_up(output: AudioOutput) -> None:
+    """Play a moment of silence before the session, so the sound system has opened its
+    stream before the first clip is due (the first stream on PulseAudio started 80 ms late)."""
+    import time
+
+    import numpy as np
+
+    from coach.pcm import SAMPLE_RATE, ms_to_samples
+
+    clip = output.play(np.zeros(ms_to_samples(WARM_UP_MS), dtype=np.int16), SAMPLE_RATE)
+    deadline = time.monotonic() + 2.0
+    while clip.is_playing() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def describe_fit(session: Session) -> str:

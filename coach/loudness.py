@@ -324,8 +324,12 @@ def true_peak_envelope(x: FloatArray) -> FloatArray:
     out = upfirdn(_interpolator(), padded, _OVERSAMPLE)
     # The interpolator delays by 2 * _TP_HALF_TAPS oversampled steps (half its length).
     delay = 2 * _TP_HALF_TAPS
-    aligned = out[delay : delay + _OVERSAMPLE * x.size]
-    return np.asarray(np.abs(aligned).reshape(x.size, _OVERSAMPLE).max(axis=1), np.float64)
+    phases = np.abs(out[delay : delay + _OVERSAMPLE * x.size]).reshape(x.size, _OVERSAMPLE)
+    # Column by column: much faster than .max(axis=1) over rows of four.
+    envelope = phases[:, 0].copy()
+    for phase in range(1, _OVERSAMPLE):
+        np.maximum(envelope, phases[:, phase], out=envelope)
+    return np.asarray(envelope, dtype=np.float64)
 
 
 def limiter_gain_db(
@@ -368,10 +372,17 @@ def limiter_gain_db(
     return np.asarray(smoothed, dtype=np.float64)
 
 
-def _limit(x: FloatArray, rate: int, ceiling_dbtp: float) -> tuple[FloatArray, FloatArray]:
-    """`x` with its true peak brought under the ceiling, and the reduction (dB) per sample."""
+def _limit(
+    x: FloatArray, rate: int, ceiling_dbtp: float, envelope: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """`x` with its true peak brought under the ceiling, and the reduction (dB) per sample.
+
+    `envelope` is `true_peak_envelope(x)` when the caller already has it.
+    """
     ceiling = 10.0 ** ((ceiling_dbtp - _LIMITER_MARGIN_DB) / 20.0)
-    reduction = limiter_gain_db(true_peak_envelope(x), rate, ceiling)
+    if envelope is None:
+        envelope = true_peak_envelope(x)
+    reduction = limiter_gain_db(envelope, rate, ceiling)
     if not np.any(reduction):
         return x, reduction
     return x * 10.0 ** (-reduction / 20.0), reduction
@@ -428,9 +439,12 @@ def master_clip_report(
 
     first_gain = target_lufs - loudness
     gain_db = first_gain
+    envelope = true_peak_envelope(x)
     previous: tuple[float, float] | None = None
     for _ in range(8):
-        out, reduction = _limit(x * 10.0 ** (gain_db / 20.0), rate, ceiling_dbtp)
+        # The envelope is linear in the signal, so it is computed once and scaled.
+        gain = 10.0 ** (gain_db / 20.0)
+        out, reduction = _limit(x * gain, rate, ceiling_dbtp, envelope * gain)
         reached = clip_loudness(out, rate)
         error = target_lufs - reached
         if abs(error) <= 0.05:

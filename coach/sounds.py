@@ -13,6 +13,7 @@ import numpy as np
 
 from coach.pcm import SAMPLE_RATE, Samples
 from coach.speech.phrases import PhraseBook
+from coach.timeline import Timeline
 
 SPEECH_LUFS = -14.5
 """Loudness each phrase is mastered to. The session's target is -16 LUFS integrated; the
@@ -72,7 +73,8 @@ class SessionSounds:
         return samples_to_ms(len(self.cue(name)))
 
     def speech(self, text: str) -> Samples:
-        return self.phrases.clip(text)
+        """The mastered clip of `text`, as heard."""
+        return self.phrases.finished(text)
 
     def cue(self, name: str) -> Samples:
         if name not in self._cues:
@@ -86,8 +88,15 @@ class SessionSounds:
         return self.speech(text) if kind == "speech" else self.cue(text)
 
     def prepare(self, texts: Iterable[str], progress: Callable[[int, int], None] | None) -> None:
-        """Synthesize every phrase not yet cached (see PhraseBook.prepare)."""
+        """Synthesize every phrase not yet cached, for its length (see PhraseBook.prepare)."""
         self.phrases.prepare(texts, progress)
+
+    def prepare_audio(
+        self, timeline: Timeline, progress: Callable[[int, int], None] | None
+    ) -> None:
+        """Master every phrase the timeline speaks, before anything is played or written."""
+        texts = [clip.text for clip in timeline.audible_clips() if clip.kind == "speech"]
+        self.phrases.prepare_finished([text for text in texts if text], progress)
 
 
 def open_sounds(voice: str | None = None, rate: int | None = None) -> SessionSounds:

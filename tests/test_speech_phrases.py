@@ -240,3 +240,76 @@ def test_unknown_voice_error_for_any_engine() -> None:
     message = str(caught.value)
     assert message.index("fake/en") < message.index("fake/de")
     assert "coach voices" in message
+
+
+def _louder(samples: Samples) -> Samples:
+    return (samples.astype(np.int32) // 2).astype(np.int16)
+
+
+@pytest.mark.tts
+def test_finished_clips_are_made_once_and_cached(engine: EspeakEngine, tmp_path: Path) -> None:
+    texts = ["Breathe in.", "Hold.", "Breathe in."]
+    book = PhraseBook(
+        engine, DEFAULT_VOICE, 155, PhraseCache(tmp_path), finish=_louder, finish_id="halve v1"
+    )
+    book.prepare_finished(texts)
+    assert book.finished_made == 2
+    for text in set(texts):
+        np.testing.assert_array_equal(book.finished(text), _louder(book.clip(text)))
+    again = PhraseBook(
+        engine, DEFAULT_VOICE, 155, PhraseCache(tmp_path), finish=_louder, finish_id="halve v1"
+    )
+    again.prepare_finished(texts)
+    assert (again.synthesized, again.finished_made) == (0, 0)
+    np.testing.assert_array_equal(again.finished("Hold."), book.finished("Hold."))
+    other = PhraseBook(
+        engine, DEFAULT_VOICE, 155, PhraseCache(tmp_path), finish=_louder, finish_id="halve v2"
+    )
+    other.prepare_finished(texts)
+    assert (other.synthesized, other.finished_made) == (0, 2)  # new finish id: made again
+
+
+@pytest.mark.tts
+def test_lengths_come_from_plain_clips_without_finishing(
+    engine: EspeakEngine, tmp_path: Path
+) -> None:
+    book = PhraseBook(
+        engine, DEFAULT_VOICE, 155, PhraseCache(tmp_path), finish=_louder, finish_id="halve v1"
+    )
+    assert book.speech_ms("Two of three.") > 0
+    assert book.finished_made == 0
+
+
+@pytest.mark.tts
+def test_finish_that_changes_length_is_refused(engine: EspeakEngine, tmp_path: Path) -> None:
+    book = PhraseBook(
+        engine, DEFAULT_VOICE, 155, None, finish=lambda s: s[:-1], finish_id="shorter"
+    )
+    with pytest.raises(ValueError, match="length"):
+        book.finished("Hold.")
+
+
+def test_progress_reports_synthesis_then_finishing(tmp_path: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    book = PhraseBook(
+        _ToneEngine(), "tone", 155, PhraseCache(tmp_path), finish=_louder, finish_id="halve v1"
+    )
+    book.prepare_finished(["a b", "c d e"], lambda done, total: calls.append((done, total)))
+    assert calls == [(0, 2), (1, 2), (2, 2), (0, 2), (1, 2), (2, 2)]
+
+
+class _ToneEngine:
+    """A fake engine: a tone whose length grows with the number of words."""
+
+    name = "tone"
+
+    def version(self) -> str:
+        return "tone 1"
+
+    def voices(self) -> list[Voice]:
+        return [Voice("tone", "Tone", "en")]
+
+    def synthesize(self, text: str, voice: str, rate: int) -> tuple[Samples, int]:
+        count = len(text.split()) * SAMPLE_RATE // 4
+        tone = (np.sin(np.arange(count) * 0.2) * 10_000).astype(np.int16)
+        return tone, SAMPLE_RATE

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -43,6 +44,9 @@ TRAIL_MARGIN_MS = 20
 """Kept after the last loud sample: word endings (released stops, fricatives) fade slower."""
 
 _VOICES_SHOWN = 10
+
+FINISH_THREADS = 2
+"""Clips finished at once by `prepare_finished` (the machines this runs on have 2+ cores)."""
 """How many non-English voices an unknown-voice error names before summarising the rest."""
 
 
@@ -99,9 +103,11 @@ class PhraseBook:
     ) -> None:
         """Check `voice` and `rate` up front; raises CoachError naming valid choices.
 
-        `finish` (say, loudness mastering) is applied to each trimmed clip before it is
-        cached; it must keep the clip's length. `finish_id` names it in the cache key, so
-        change it whenever `finish` would change its output.
+        `finish` (say, loudness mastering) turns a trimmed clip into the one that is heard
+        (`finished`); it must keep the clip's length, so lengths come from the plain clip and
+        only the phrases a session really uses are finished. Finished clips are cached too,
+        under a key that includes `finish_id`: change it whenever `finish` would change its
+        output.
         """
         _check_rate(rate)
         _check_voice(engine, voice)
@@ -111,9 +117,12 @@ class PhraseBook:
         self.cache = cache
         self.synthesized = 0
         self.cache_hits = 0
+        self.finished_made = 0
         self._finish = finish
-        self._engine_version = engine.version() + (f"; {finish_id}" if finish_id else "")
+        self._engine_version = engine.version()
+        self._finish_version = f"{self._engine_version}; finished: {finish_id}"
         self._clips: dict[str, Samples] = {}
+        self._finished: dict[str, Samples] = {}
 
     def clip(self, text: str) -> Samples:
         """`text` spoken: mono int16 at SAMPLE_RATE, leading and trailing silence trimmed.
@@ -154,8 +163,73 @@ class PhraseBook:
             if progress is not None:
                 progress(done, total)
 
+    def finished(self, text: str) -> Samples:
+        """`text`'s clip after `finish` (the plain clip when there is none): what is heard."""
+        if self._finish is None:
+            return self.clip(text)
+        found = self._finished.get(text)
+        if found is None:
+            found = self._finished_from_cache(text)
+        if found is None:
+            found = self._store_finished(text, self._finish(self.clip(text)))
+        return found
+
+    def prepare_finished(
+        self, texts: Iterable[str], progress: Callable[[int, int], None] | None = None
+    ) -> None:
+        """Make sure every distinct text in `texts` has its finished clip.
+
+        Plain clips are made first (see `prepare`, with the same `progress`); the missing
+        finished clips are then made two at a time (numpy and scipy release the GIL) and
+        `progress(done, total)` reports them.
+        """
+        texts = list(dict.fromkeys(texts))
+        if self._finish is None:
+            self.prepare(texts, progress)
+            return
+        missing = [
+            text
+            for text in texts
+            if text not in self._finished and self._finished_from_cache(text) is None
+        ]
+        if not missing:
+            return
+        self.prepare(missing, progress)
+        finish = self._finish
+        if progress is not None:
+            progress(0, len(missing))
+        with ThreadPoolExecutor(max_workers=FINISH_THREADS) as pool:
+            made = pool.map(lambda text: finish(self.clip(text)), missing)
+            for done, (text, samples) in enumerate(zip(missing, made, strict=True), start=1):
+                self._store_finished(text, samples)
+                if progress is not None:
+                    progress(done, len(missing))
+
+    def _finished_from_cache(self, text: str) -> Samples | None:
+        if self.cache is None:
+            return None
+        samples = self.cache.get(self._finished_key(text))
+        if samples is None or len(samples) != len(self.clip(text)):
+            return None
+        samples.flags.writeable = False
+        self._finished[text] = samples
+        return samples
+
+    def _store_finished(self, text: str, samples: Samples) -> Samples:
+        if len(samples) != len(self.clip(text)):
+            raise ValueError("finish changed the length of a clip; its timing would be wrong")
+        self.finished_made += 1
+        if self.cache is not None:
+            self.cache.put(self._finished_key(text), samples)
+        samples.flags.writeable = False
+        self._finished[text] = samples
+        return samples
+
     def _key(self, text: str) -> str:
         return phrase_key(self.engine.name, self._engine_version, self.voice, self.rate, text)
+
+    def _finished_key(self, text: str) -> str:
+        return phrase_key(self.engine.name, self._finish_version, self.voice, self.rate, text)
 
     def _from_cache(self, text: str) -> Samples | None:
         if self.cache is None:
@@ -169,8 +243,6 @@ class PhraseBook:
     def _synthesize(self, text: str) -> Samples:
         raw, rate = self.engine.synthesize(text, self.voice, self.rate)
         samples = trim_silence(resample(raw, rate, SAMPLE_RATE))
-        if self._finish is not None and len(samples):
-            samples = self._finish(samples)
         self.synthesized += 1
         if self.cache is not None:
             self.cache.put(self._key(text), samples)
