@@ -1,0 +1,546 @@
+"""Benchmarks of the coach: render time, memory, start-up and MP3 size (not part of the tests).
+
+Run with the project's virtualenv:
+
+    .venv/bin/python scripts/bench.py            # several runs of everything (a few minutes)
+    .venv/bin/python scripts/bench.py --quick    # fewer runs, under a minute
+    .venv/bin/python scripts/bench.py --json bench.json
+
+Method (also printed with the results):
+
+- Every figure comes from a separate process, timed by wall clock from spawn to exit, so the
+  product and its baselines both include interpreter start-up and imports alike. Peak RSS is
+  the child's ru_maxrss, from os.wait4 in a small launcher process (see LAUNCHER).
+- Render time runs the real command, `coach render -q -o TMP.mp3 ...`, with COACH_CACHE_DIR
+  set to a new, empty folder for each cold run and to a pre-warmed one for warm runs. "Cold"
+  means an empty phrase cache only; the OS file cache is warm.
+- The floor is LAME alone (lameenc, with coach.mp3's default bit rate and quality, the
+  session's sample rate, mono, fed coach.assemble.CHUNK_SAMPLES at a time) encoding the exact
+  PCM the product encodes: the same session rendered to WAV by `coach render` (warm), read
+  from a raw file. The floor process imports numpy through coach.mp3, like the product.
+- Runs of a render and its floor alternate, so drift on a noisy machine hits both. A ratio's
+  "min" is min(render) / min(floor) and its "median" is median(render) / median(floor); goals
+  are judged on the median.
+- Memory runs use a warm cache, so they measure rendering rather than speech synthesis; the
+  cold 60-minute run is reported as well. The 5-, 20- and 60-minute sessions are
+  `--minutes 5`, `--minutes 20` and the full session of tests/data/long-routine.toml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
+COACH = str(VENV_BIN / "coach") if (VENV_BIN / "coach").exists() else "coach"
+LONG_ROUTINE = ROOT / "tests" / "data" / "long-routine.toml"
+
+WARM_RATIO_GOAL = 1.5
+COLD_RATIO_GOAL = 4.0
+RSS_GOAL_MB = 150.0
+RSS_GROWTH_GOAL_MB = 10.0
+"""'Memory that does not grow with session length': the 60-minute peak RSS may exceed the
+5-minute one by at most this much."""
+STARTUP_RATIO_GOAL = 2.0
+README_KB_PER_MINUTE = 360.0
+"""48 kbit/s is 360 kB a minute (README); a reference for the size rows, not a goal."""
+
+FLOOR_SCRIPT = """\
+import sys, time
+t0 = time.perf_counter()
+import numpy as np
+from coach import mp3
+import lameenc
+pcm, out, rate, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+samples = np.fromfile(pcm, dtype="<i2")
+t1 = time.perf_counter()
+lame = lameenc.Encoder()
+lame.set_bit_rate(mp3.DEFAULT_BITRATE_KBPS)
+lame.set_in_sample_rate(rate)
+lame.set_out_sample_rate(rate)
+lame.set_channels(1)
+lame.set_quality(mp3.DEFAULT_QUALITY)
+lame.silence()
+with open(out, "wb") as file:
+    for at in range(0, len(samples), chunk):
+        file.write(bytes(lame.encode(samples[at : at + chunk].astype("<i2", copy=False).tobytes())))
+    file.write(bytes(lame.flush()))
+t2 = time.perf_counter()
+print(f"{t1 - t0:.6f} {t2 - t1:.6f} {len(samples)}")
+"""
+
+
+# --- running things ------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    seconds: float
+    max_rss_mb: float
+    stdout: str
+
+
+LAUNCHER = """\
+import os, sys, time
+start = time.perf_counter()
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+with open(sys.argv[1], "w") as report:
+    report.write(f"{seconds!r} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+"""Runs a command and reports its wall time and peak RSS. A child's ru_maxrss starts at the
+high-water RSS of the process that exec'd it (Linux keeps it across exec), so the benchmark,
+which holds whole sessions of PCM at times, must not be that process: this small launcher
+(python -I -S, about 10 MB) is. It times from spawn to exit, excluding its own start-up."""
+
+
+def run(command: Sequence[str], cache_dir: Path | None = None) -> Run:
+    """Run `command` to completion: its wall time and its own peak RSS (MB)."""
+    env = dict(os.environ)
+    if cache_dir is not None:
+        env["COACH_CACHE_DIR"] = str(cache_dir)
+    with tempfile.TemporaryDirectory(prefix="coach-bench-run-") as folder:
+        report = Path(folder) / "report"
+        launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, str(report), *command]
+        done = subprocess.run(launcher, capture_output=True, env=env, cwd=ROOT, check=False)
+        if done.returncode != 0:
+            raise SystemExit(
+                f"bench: {' '.join(command)} failed with status {done.returncode}:\n"
+                + done.stderr.decode(errors="replace")
+            )
+        seconds, max_rss_kib = report.read_text().split()
+    stdout = done.stdout.decode(errors="replace")
+    return Run(float(seconds), int(max_rss_kib) * 1024 / 1e6, stdout)  # ru_maxrss: KiB
+
+
+def render_command(routine: str | None, minutes: float | None, out: Path) -> list[str]:
+    command = [COACH, "render", "-q", "-o", str(out)]
+    if routine:
+        command.append(routine)
+    if minutes is not None:
+        command += ["-m", f"{minutes:g}"]
+    return command
+
+
+def session_ms(routine: str | None, minutes: float | None, cache_dir: Path) -> int:
+    """The session's length, from `coach show --json` (same timeline as the render)."""
+    command = [COACH, "show", "--json"]
+    if routine:
+        command.append(routine)
+    if minutes is not None:
+        command += ["-m", f"{minutes:g}"]
+    return int(json.loads(run(command, cache_dir).stdout)["total_ms"])
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    name: str
+    unit: str
+    runs: list[float]
+    low: float
+    median: float
+    goal: str = ""
+    met: bool | None = None
+    note: str = ""
+
+
+def measured(
+    name: str,
+    unit: str,
+    runs: Sequence[float],
+    *,
+    at_most: float | None = None,
+    note: str = "",
+) -> Row:
+    """A row of min and median over `runs`; with `at_most`, a goal judged on the median."""
+    values = list(runs)
+    median = statistics.median(values)
+    goal = f"<= {at_most:g}" if at_most is not None else ""
+    met = median <= at_most if at_most is not None else None
+    return Row(name, unit, values, min(values), median, goal, met, note)
+
+
+def ratio(name: str, top: Row, bottom: Row, goal: float) -> Row:
+    low = top.low / bottom.low
+    median = top.median / bottom.median
+    paired = [a / b for a, b in zip(top.runs, bottom.runs, strict=False)]  # interleaved runs
+    return Row(name, "x", paired, low, median, f"<= {goal:g}x", median <= goal)
+
+
+class Bench:
+    def __init__(self, quick: bool, work: Path) -> None:
+        self.quick = quick
+        self.work = work
+        self.rows: list[Row] = []
+        self.warm = work / "warm-cache"
+        self._fresh = 0
+
+    def fresh_cache(self) -> Path:
+        self._fresh += 1
+        return self.work / f"cold-cache-{self._fresh}"
+
+    def add(self, row: Row) -> Row:
+        self.rows.append(row)
+        mark = {True: "ok", False: "MISSED", None: ""}[row.met]
+        print(
+            f"  {row.name}: min {row.low:.3f} median {row.median:.3f} {row.unit} {mark}",
+            file=sys.stderr,
+        )
+        return row
+
+    def cold_run(self, command: Sequence[str]) -> Run:
+        cache = self.fresh_cache()
+        try:
+            return run(command, cache)
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+
+    # --- render time ---------------------------------------------------------------------
+
+    def render_time(self, label: str, routine: str | None, minutes: float | None) -> None:
+        from coach.assemble import CHUNK_SAMPLES
+        from coach.pcm import SAMPLE_RATE, ms_to_samples
+
+        warm_runs, cold_runs = (3, 2) if self.quick else (7, 5)
+        mp3 = self.work / "render.mp3"
+        command = render_command(routine, minutes, mp3)
+        run(command, self.warm)  # fills the warm cache (if needed) and the OS file cache
+        size = mp3.stat().st_size
+        length_ms = session_ms(routine, minutes, self.warm)
+
+        # The floor's input: the exact PCM the product encodes, via a WAV render.
+        wav = self.work / "render.wav"
+        run(render_command(routine, minutes, wav), self.warm)
+        pcm = self.work / "render.pcm"
+        with wave.open(str(wav), "rb") as source:
+            assert source.getframerate() == SAMPLE_RATE and source.getnchannels() == 1
+            pcm.write_bytes(source.readframes(source.getnframes()))
+        floor_out = self.work / "floor.mp3"
+        floor_command = [
+            PYTHON, "-c", FLOOR_SCRIPT, str(pcm), str(floor_out), str(SAMPLE_RATE),
+            str(CHUNK_SAMPLES),
+        ]  # fmt: skip
+        run(floor_command)  # warm-up
+
+        floors: list[Run] = []
+        warms: list[Run] = []
+        colds: list[Run] = []
+        for index in range(warm_runs):
+            floors.append(run(floor_command))
+            warms.append(run(command, self.warm))
+            if index < cold_runs:
+                colds.append(self.cold_run(command))
+        encode_only = [float(r.stdout.split()[1]) for r in floors]
+        floor_samples = int(floors[0].stdout.split()[2])
+        if floor_samples != ms_to_samples(length_ms):
+            raise SystemExit(
+                f"bench: the floor encoded {floor_samples} samples, but the session has "
+                f"{ms_to_samples(length_ms)}"
+            )
+        floor = self.add(
+            measured(
+                f"{label}: floor (lameenc alone)",
+                "s",
+                [r.seconds for r in floors],
+                note=f"{floor_samples} samples ({length_ms / 60000:.2f} min); in-process encode "
+                f"{min(encode_only):.3f}/{statistics.median(encode_only):.3f} s",
+            )
+        )
+        warm = self.add(measured(f"{label}: render, warm cache", "s", [r.seconds for r in warms]))
+        cold = self.add(measured(f"{label}: render, cold cache", "s", [r.seconds for r in colds]))
+        self.add(ratio(f"{label}: warm / floor", warm, floor, WARM_RATIO_GOAL))
+        self.add(ratio(f"{label}: cold / floor", cold, floor, COLD_RATIO_GOAL))
+        self.add(measured(f"{label}: peak RSS, warm (info)", "MB", [r.max_rss_mb for r in warms]))
+        self.add(measured(f"{label}: peak RSS, cold (info)", "MB", [r.max_rss_mb for r in colds]))
+        self.add(
+            measured(
+                f"{label}: MP3 size per minute",
+                "kB/min",
+                [size / 1000 / (length_ms / 60000)],
+                note=f"{size} bytes for {length_ms / 1000:.1f} s (README: "
+                f"{README_KB_PER_MINUTE:g} kB/min at 48 kbit/s)",
+            )
+        )
+
+    # --- memory ----------------------------------------------------------------------------
+
+    def memory(self) -> None:
+        runs = 1 if self.quick else 3
+        routine = str(LONG_ROUTINE.relative_to(ROOT))
+        out = self.work / "long.mp3"
+        cold = [self.cold_run(render_command(routine, None, out)) for _ in range(runs)]
+        sessions = ((5, 5.0), (20, 20.0), (60, None))
+        # Warm the cache with each exact command: a fitted session has phrases of its own
+        # ("This is a shorter version, ..."), synthesized on its first render.
+        for _, option in sessions:
+            run(render_command(routine, option, out), self.warm)
+        results: dict[int, list[Run]] = {minutes: [] for minutes, _ in sessions}
+        for _ in range(runs):
+            for minutes, option in sessions:
+                results[minutes].append(run(render_command(routine, option, out), self.warm))
+        for minutes, option in sessions:
+            length_ms = session_ms(routine, option, self.warm)
+            self.add(
+                measured(
+                    f"peak RSS, {minutes}-min session, warm",
+                    "MB",
+                    [r.max_rss_mb for r in results[minutes]],
+                    at_most=RSS_GOAL_MB if minutes == 60 else None,
+                    note=f"session {length_ms / 60000:.2f} min; render "
+                    f"{min(r.seconds for r in results[minutes]):.2f} s min",
+                )
+            )
+            if minutes == 60:
+                size = out.stat().st_size
+                self.add(
+                    measured(
+                        "60-min session: MP3 size per minute",
+                        "kB/min",
+                        [size / 1000 / (length_ms / 60000)],
+                        note=f"{size} bytes for {length_ms / 1000:.1f} s",
+                    )
+                )
+        growth = [
+            long.max_rss_mb - short.max_rss_mb
+            for long, short in zip(results[60], results[5], strict=True)
+        ]
+        self.add(
+            measured(
+                "RSS growth, 60-min minus 5-min, warm",
+                "MB",
+                growth,
+                at_most=RSS_GROWTH_GOAL_MB,
+                note="flat: no more than this above the 5-min peak",
+            )
+        )
+        self.add(
+            measured(
+                "peak RSS, 60-min session, cold",
+                "MB",
+                [r.max_rss_mb for r in cold],
+                at_most=RSS_GOAL_MB,
+                note=f"render {min(r.seconds for r in cold):.2f} s min",
+            )
+        )
+
+    # --- start-up --------------------------------------------------------------------------
+
+    def startup(self) -> None:
+        runs = 7 if self.quick else 25
+        help_command = [COACH, "--help"]
+        click_command = [PYTHON, "-c", "import click"]
+        run(help_command)
+        run(click_command)
+        helps: list[float] = []
+        clicks: list[float] = []
+        for _ in range(runs):
+            clicks.append(run(click_command).seconds)
+            helps.append(run(help_command).seconds)
+        click = self.add(measured('start-up: python -c "import click"', "s", clicks))
+        coach = self.add(measured("start-up: coach --help", "s", helps))
+        self.add(ratio("start-up: coach --help / import click", coach, click, STARTUP_RATIO_GOAL))
+
+
+# --- live timing -----------------------------------------------------------------------------
+
+
+def bench_live_timing(bench: Bench) -> None:
+    """Onset error of each clip against its schedule, through the real scheduler.
+
+    The session is compressed (Player's `speed`) so that a long session runs in seconds; a
+    recording null output notes when each clip was started on the monotonic clock. Drift
+    is the median error over the last tenth of the clips minus that over the first tenth.
+    """
+    import numpy as np
+
+    from coach.audio.null_out import RecordingOutput
+    from coach.estimate import EstimatedLengths
+    from coach.pcm import ms_to_samples
+    from coach.player import Player
+    from coach.session import build_session
+
+    if bench.quick:
+        routine, minutes, speed, runs = None, 5.0, 10.0, 1
+    else:
+        routine, minutes, speed, runs = str(LONG_ROUTINE), 30.0, 20.0, 3
+    lengths = EstimatedLengths()
+    session = build_session(routine, lengths=lengths, minutes=minutes)
+    timeline = session.timeline
+
+    def audio(kind: str, text: str) -> np.ndarray:
+        ms = lengths.speech_ms(text) if kind == "speech" else lengths.cue_ms(text)
+        return np.zeros(ms_to_samples(ms), dtype=np.int16)
+
+    p50s, p99s, maxes, drifts = [], [], [], []
+    for _ in range(runs):
+        output = RecordingOutput()
+        report = Player(timeline, audio, output, speed=speed).run()
+        errors = np.array([onset.error_ms for onset in report.onsets])
+        tenth = max(1, len(errors) // 10)
+        p50s.append(float(np.percentile(np.abs(errors), 50)))
+        p99s.append(float(np.percentile(np.abs(errors), 99)))
+        maxes.append(float(np.abs(errors).max()))
+        drifts.append(float(np.median(errors[-tenth:]) - np.median(errors[:tenth])))
+    note = (
+        f"{timeline.total_ms / 60_000:.1f}-min session at {speed:g}x speed, "
+        f"{len(report.onsets)} clips, null output"
+    )
+    bench.add(
+        Row("live: onset error p50", "ms", p50s, min(p50s), statistics.median(p50s), note=note)
+    )
+    p99 = statistics.median(p99s)
+    bench.add(Row("live: onset error p99", "ms", p99s, min(p99s), p99, "< 20", p99 < 20))
+    bench.add(Row("live: onset error max", "ms", maxes, min(maxes), statistics.median(maxes)))
+    drift = statistics.median(drifts)
+    bench.add(
+        Row(
+            "live: drift, last tenth - first",
+            "ms",
+            drifts,
+            min(drifts),
+            drift,
+            "|x| < 5",
+            abs(drift) < 5,
+        )
+    )
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, object]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    version = subprocess.run(
+        [PYTHON, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "python": version,
+        "platform": platform.platform(),
+    }
+
+
+def table(rows: Sequence[Row]) -> str:
+    header = ("measure", "min", "median", "unit", "goal", "", "note")
+    lines = [header]
+    for row in rows:
+        mark = {True: "ok", False: "MISSED", None: ""}[row.met]
+        lines.append(
+            (
+                row.name,
+                f"{row.low:.3f}" if row.unit != "kB/min" else f"{row.low:.1f}",
+                f"{row.median:.3f}" if row.unit != "kB/min" else f"{row.median:.1f}",
+                row.unit,
+                row.goal,
+                mark,
+                row.note,
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    text = []
+    for number, line in enumerate(lines):
+        cells = [cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True)]
+        text.append("  ".join([*cells, line[-1]]).rstrip())
+        if number == 0:
+            text.append("-" * len(text[0]))
+    return "\n".join(text)
+
+
+METHOD = (
+    "wall time of separate processes, interpreter start-up and imports included for product "
+    "and baselines alike; peak RSS = ru_maxrss via os.wait4 in a ~10 MB launcher; "
+    "floor = lameenc alone with coach.mp3 defaults and CHUNK_SAMPLES chunks, encoding the "
+    "exact PCM of the same session (rendered to WAV); cold = empty phrase cache (OS file "
+    "cache warm); ratios: min/min and median/median, goals judged on the median"
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs, under a minute")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write results here")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    info = machine()
+    with tempfile.TemporaryDirectory(prefix="coach-bench-") as folder:
+        bench = Bench(args.quick, Path(folder))
+        steps: list[Callable[[], None]] = [
+            lambda: bench.render_time("5-min default", None, 5),
+            lambda: bench.render_time("full default", None, None),
+            bench.memory,
+            bench.startup,
+            lambda: bench_live_timing(bench),
+        ]
+        for step in steps:
+            step()
+    elapsed = time.perf_counter() - started
+
+    print(
+        f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), "
+        f"Python {info['python']}, {info['platform']}"
+    )
+    print(f"mode: {'quick' if args.quick else 'full'}; {elapsed:.1f} s in all")
+    print(f"method: {METHOD}")
+    print()
+    print(table(bench.rows))
+    missed = [row.name for row in bench.rows if row.met is False]
+    print()
+    print("goals: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
+    if args.json:
+        document = {
+            "machine": info,
+            "mode": "quick" if args.quick else "full",
+            "seconds": elapsed,
+            "method": METHOD,
+            "results": [
+                {
+                    "name": row.name,
+                    "unit": row.unit,
+                    "min": row.low,
+                    "median": row.median,
+                    "runs": row.runs,
+                    "goal": row.goal or None,
+                    "met": row.met,
+                    "note": row.note,
+                }
+                for row in bench.rows
+            ],
+        }
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
