@@ -35,13 +35,17 @@ class UserError(click.ClickException):
 
 
 class CoachGroup(click.Group):
-    """Turns CoachError from any command into a UserError."""
+    """Turns CoachError from any command into a UserError, and Ctrl-C into status 130."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CoachError as error:
             raise UserError(str(error)) from None
+        except KeyboardInterrupt:
+            # Click would turn Ctrl-C into "Aborted!" and status 1 before main() sees it.
+            click.echo("\nStopped.", err=True)
+            sys.exit(130)
 
 
 @click.group(cls=CoachGroup, context_settings={"help_option_names": ["-h", "--help"]})
