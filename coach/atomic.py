@@ -159,16 +159,21 @@ def atomic_write(path: Path | str) -> Iterator[BinaryIO]:
     module docstring for what happens on errors.
     """
     target = check_writable(path)
-    try:
-        descriptor, temp = _create_temp(target)
-    except OSError as exc:
-        raise CoachError(
-            f"Could not write {target}: {_reason(exc)}. {_hint(exc, target.parent)}"
-        ) from exc
+    descriptor, temp = _open_temp(target)
     with _commit(target, temp), os.fdopen(descriptor, "wb") as file:
         yield file
         file.flush()
         os.fsync(file.fileno())
+
+
+def _open_temp(target: Path) -> tuple[int, Path]:
+    """A new temporary file beside `target`: its descriptor and path (CoachError if not)."""
+    try:
+        return _create_temp(target)
+    except OSError as exc:
+        raise CoachError(
+            f"Could not write {target}: {_reason(exc)}. {_hint(exc, target.parent)}"
+        ) from exc
 
 
 @contextlib.contextmanager
@@ -180,12 +185,7 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     delete it inside the block.
     """
     target = check_writable(path)
-    try:
-        descriptor, temp = _create_temp(target)
-    except OSError as exc:
-        raise CoachError(
-            f"Could not write {target}: {_reason(exc)}. {_hint(exc, target.parent)}"
-        ) from exc
+    descriptor, temp = _open_temp(target)
     os.close(descriptor)
     with _commit(target, temp):
         yield temp

@@ -82,8 +82,12 @@ def voice_options(function: Any) -> Any:
     return function
 
 
-def synthesis_progress(quiet: bool = False) -> Callable[[int, int], None] | None:
-    """A progress bar on stderr for speech synthesis, when stderr is a terminal."""
+def progress_bar(label: str, quiet: bool = False) -> Callable[[int, int], None] | None:
+    """A progress bar on stderr, when stderr is a terminal; None otherwise.
+
+    The callback takes (done, total). A call with done == 0 starts a new bar, so one
+    callback can report several phases (synthesizing, then mastering).
+    """
     if quiet or not sys.stderr.isatty():
         return None
     state: dict[str, Any] = {}
@@ -93,7 +97,7 @@ def synthesis_progress(quiet: bool = False) -> Callable[[int, int], None] | None
         if bar is None or done == 0:
             if bar is not None:
                 bar.render_finish()
-            bar = click.progressbar(length=total, label="Preparing speech", file=sys.stderr)
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
             bar.render_progress()
             state["bar"] = bar
             state["done"] = 0
@@ -104,6 +108,9 @@ def synthesis_progress(quiet: bool = False) -> Callable[[int, int], None] | None
             state.pop("bar")
 
     return report
+
+
+SPEECH_LABEL = "Preparing speech"
 
 
 def _finite_minutes(ctx: click.Context, param: click.Parameter, value: float | None) -> Any:
@@ -135,7 +142,7 @@ def list_command() -> None:
     """The built-in routines, with their full and shortest lengths."""
     from coach.commands import list_routines
 
-    for line in list_routines(synthesis_progress()):
+    for line in list_routines(progress_bar(SPEECH_LABEL)):
         click.echo(line)
 
 
@@ -190,7 +197,7 @@ def show_command(
         as_json=as_json,
         voice=voice,
         rate=rate,
-        progress=synthesis_progress(),
+        progress=progress_bar(SPEECH_LABEL),
     )
     if isinstance(output, dict):
         click.echo(json.dumps(output, indent=2))
@@ -240,8 +247,8 @@ def render_command(
         brief=brief,
         voice=voice,
         rate=rate,
-        progress=synthesis_progress(quiet),
-        encode_progress=_bar_progress("Encoding", quiet),
+        progress=progress_bar(SPEECH_LABEL, quiet),
+        encode_progress=progress_bar("Encoding", quiet),
     )
     if not quiet:
         click.echo(summary)
@@ -297,29 +304,11 @@ def play_command(
         rate=rate,
         backend=backend,
         confirmed=yes,
-        progress=synthesis_progress(),
+        progress=progress_bar(SPEECH_LABEL),
         confirm=confirm,
         say=click.echo,
     )
     click.echo(closing)
-
-
-def _bar_progress(label: str, quiet: bool) -> Callable[[int, int], None] | None:
-    """A progress bar on stderr, when stderr is a terminal."""
-    if quiet or not sys.stderr.isatty():
-        return None
-    state: dict[str, Any] = {}
-
-    def report(done: int, total: int) -> None:
-        if "bar" not in state:
-            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr)
-            state["done"] = 0
-        state["bar"].update(done - state["done"])
-        state["done"] = done
-        if done >= total:
-            state.pop("bar").render_finish()
-
-    return report
 
 
 def main() -> None:

@@ -5,7 +5,6 @@ errors (exit 2, one "coach: " paragraph, no traceback, nothing written, nothing 
 
 from __future__ import annotations
 
-import errno
 import importlib
 import json
 import os
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from full_disk import fill_disk_after
 
 from coach.cli import cli
 from coach.errors import CoachError
@@ -272,35 +272,7 @@ def test_other_names_are_refused(name: str) -> None:
 def test_a_full_disk_exits_2_with_a_clear_message_and_keeps_the_old_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import builtins
-
-    import coach.render
-
-    class FullDisk:
-        def __init__(self, file: Any) -> None:
-            self._file = file
-            self._room = 50_000
-
-        def write(self, data: bytes) -> int:
-            if len(data) > self._room:
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            self._room -= len(data)
-            return int(self._file.write(data))
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._file, name)
-
-        def __enter__(self) -> FullDisk:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self._file.close()
-
-    def opener(path: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        file = builtins.open(path, mode, *args, **kwargs)  # noqa: SIM115
-        return FullDisk(file) if "w" in mode else file
-
-    monkeypatch.setattr(coach.render, "open", opener, raising=False)
+    fill_disk_after(monkeypatch, 50_000)
     out = tmp_path / "session.mp3"
     out.write_bytes(b"the earlier render\n")
     result = run("render", "--minutes", "3", "-o", str(out))

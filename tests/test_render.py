@@ -9,9 +9,7 @@ tags read back, loudness and true peak. The remaining tests interrupt renders pa
 
 from __future__ import annotations
 
-import errno
 import importlib
-import os
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from full_disk import fill_disk_after
 
 from coach.assemble import session_samples
 from coach.commands import open_voice, prepared_session
@@ -601,42 +600,6 @@ def test_a_failure_while_tagging_leaves_the_earlier_file(
         render_session(fitted.session, fitted.sounds, out)
     assert out.read_bytes() == EARLIER
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
-
-
-class FullDisk:
-    """A file whose writes fail with ENOSPC once `room` bytes are written."""
-
-    def __init__(self, file: Any, room: int) -> None:
-        self._file = file
-        self._room = room
-
-    def write(self, data: bytes) -> int:
-        if len(data) > self._room:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        self._room -= len(data)
-        return int(self._file.write(data))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._file, name)
-
-    def __enter__(self) -> FullDisk:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._file.close()
-
-
-def fill_disk_after(monkeypatch: pytest.MonkeyPatch, room: int) -> None:
-    """Make the MP3 writer's file run out of disk space after `room` bytes."""
-    import builtins
-
-    import coach.render
-
-    def opener(path: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        file = builtins.open(path, mode, *args, **kwargs)  # noqa: SIM115
-        return FullDisk(file, room) if "w" in mode else file
-
-    monkeypatch.setattr(coach.render, "open", opener, raising=False)
 
 
 def test_a_full_disk_is_a_clear_error_and_the_earlier_file_stays(
