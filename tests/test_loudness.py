@@ -10,16 +10,21 @@ import numpy as np
 import numpy.typing as npt
 import pyloudnorm
 import pytest
-from scipy.signal import lfilter
+from scipy.ndimage import maximum_filter1d
+from scipy.signal import firwin, lfilter, upfirdn
 
 from coach.loudness import (
     LoudnessMeter,
     TruePeakMeter,
+    _interpolator,
+    _sliding_max,
     clip_loudness,
+    fft_convolve,
     limiter_gain_db,
     master_clip,
     master_clip_report,
     measure,
+    true_peak_envelope,
 )
 from coach.pcm import SAMPLE_RATE, Samples
 
@@ -129,7 +134,8 @@ def test_silence_and_short_input_have_no_gated_loudness() -> None:
     meter.add(0.5 * np.sin(2 * np.pi * 997 * seconds(0.3)))
     assert meter.integrated_lufs() == -math.inf  # no complete 400 ms block
     assert meter.ungated_lufs() == pytest.approx(-9.03, abs=0.1)  # 0.5 amplitude: -6 dB
-    assert clip_loudness(0.5 * np.sin(2 * np.pi * 997 * seconds(0.3))) == meter.ungated_lufs()
+    short = clip_loudness(0.5 * np.sin(2 * np.pi * 997 * seconds(0.3)))
+    assert short == pytest.approx(meter.ungated_lufs(), abs=1e-9)  # FFT vs IIR filter
 
 
 def test_true_peak_finds_the_inter_sample_peak() -> None:
@@ -223,6 +229,99 @@ def test_mastered_clips_with_pauses_make_a_track_near_the_target() -> None:
     assert loudness == pytest.approx(-16.0, abs=1.0)
     assert peak <= -1.0
     assert abs(loudness - reference_lufs(np.concatenate(parts))) < 0.1
+
+
+# --- the numpy-only mastering path against scipy references -------------------------------
+
+
+CLIPS: dict[str, Callable[[], npt.NDArray[Any]]] = {
+    **SIGNALS,
+    "speech 0.3 s": lambda: speech_like(0.3, seed=51),  # ungated: under one 400 ms block
+    "speech 1.1 s": lambda: speech_like(1.1, seed=52),
+    "speech 9 s": lambda: speech_like(9.0, seed=53),  # several FFT blocks
+    "quiet speech": lambda: speech_like(2.0, seed=54) // 3000,  # every block gated away
+    "one sample": lambda: np.array([1000], dtype=np.int16),
+    "empty": lambda: np.zeros(0, dtype=np.int16),
+    "silence": lambda: np.zeros(RATE, dtype=np.int16),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLIPS))
+def test_clip_loudness_equals_the_streaming_meter(name: str) -> None:
+    # clip_loudness K-weights by FFT convolution, LoudnessMeter with scipy's IIR filter.
+    x = CLIPS[name]()
+    meter = LoudnessMeter(RATE)
+    meter.add(x)
+    gated = meter.integrated_lufs()
+    expected = gated if math.isfinite(gated) else meter.ungated_lufs()
+    got = clip_loudness(x)
+    if math.isinf(expected):
+        assert got == expected
+    else:
+        assert got == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("rate", [8_000, 11_025, 44_100, 48_000])
+def test_clip_loudness_equals_the_streaming_meter_at_other_rates(rate: int) -> None:
+    t = np.arange(3 * rate) / rate
+    x = faded(0.3 * np.sin(2 * np.pi * 60 * t) + 0.1 * np.sin(2 * np.pi * 3000 * t))
+    meter = LoudnessMeter(rate)
+    meter.add(x)
+    assert clip_loudness(x, rate) == pytest.approx(meter.integrated_lufs(), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("size", "taps"), [(1, 5), (7, 4410), (1000, 1), (20_000, 513), (400_000, 4410), (3000, 9000)]
+)
+def test_fft_convolve_is_the_head_of_the_full_convolution(size: int, taps: int) -> None:
+    # 400,000 samples take several batches of blocks; 9,000 taps need a longer transform.
+    rng = np.random.default_rng(size + taps)
+    x, kernel = rng.standard_normal(size), rng.standard_normal(taps)
+    expected = np.convolve(x, kernel)[:size]
+    assert np.allclose(fft_convolve(x, kernel), expected, rtol=0.0, atol=1e-9)
+
+
+def test_interpolator_is_scipys_kaiser_windowed_design() -> None:
+    expected = 4 * firwin(97, 0.25, window=("kaiser", 8.0))
+    assert np.allclose(_interpolator(), expected, rtol=0.0, atol=1e-15)
+
+
+@pytest.mark.parametrize("size", [1, 2, 25, 1000, 44_100])
+def test_true_peak_envelope_matches_upfirdn(size: int) -> None:
+    x = speech_like(2.5, seed=60)[:size] / 32768.0
+    # The envelope as computed before (scipy.signal.upfirdn on the zero-padded signal).
+    out = upfirdn(_interpolator(), np.concatenate((x, np.zeros(24))), 4)
+    expected = np.abs(out[48 : 48 + 4 * size]).reshape(size, 4).max(axis=1)
+    assert np.allclose(true_peak_envelope(x), expected, rtol=0.0, atol=1e-14)
+    assert true_peak_envelope(np.zeros(0)).size == 0
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 64, 111, 128, 200])
+def test_sliding_max_matches_a_window_view(width: int) -> None:
+    x = np.random.default_rng(width).standard_normal(300)
+    expected = np.lib.stride_tricks.sliding_window_view(x, width).max(axis=1)
+    assert np.array_equal(_sliding_max(x, width), expected)
+    with pytest.raises(ValueError):
+        _sliding_max(x, 301)
+
+
+def test_limiter_gain_matches_the_scipy_maximum_filter_version() -> None:
+    peaks = true_peak_envelope(speech_like(3.0, seed=61) / 32768.0) * 4.0
+    ceiling, span = 0.5, 110
+    got = limiter_gain_db(peaks, RATE, ceiling)
+    # Steps 1 and 2 of limiter_gain_db, then step 3 with scipy's running maximum.
+    both = np.maximum(peaks, np.concatenate(([0.0], peaks[:-1])))
+    with np.errstate(divide="ignore"):
+        need = np.maximum(0.0, 20.0 * np.log10(both / ceiling))
+        ramp = np.arange(need.size) / (0.05 * RATE)
+        held = np.exp(np.maximum.accumulate(np.log(need) + ramp) - ramp)
+    padded = np.concatenate((held, np.zeros(span)))
+    ahead = maximum_filter1d(padded, size=span + 1, mode="constant", cval=0.0)
+    ahead = ahead[span // 2 : span // 2 + held.size]
+    sums = np.cumsum(np.concatenate((np.full(span + 1, ahead[0]), ahead)))
+    expected = (sums[span + 1 :] - sums[: held.size]) / (span + 1)
+    assert got.max() > 3.0  # the limiter has work to do
+    assert np.allclose(got, expected, rtol=0.0, atol=1e-9)
 
 
 @pytest.mark.tts
