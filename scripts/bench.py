@@ -379,7 +379,7 @@ def bench_live_timing(bench: Bench) -> None:
     from coach.session import build_session
 
     if bench.quick:
-        routine, minutes, speed, runs = None, 5.0, 10.0, 1
+        routine, minutes, speed, runs = None, 5.0, 40.0, 1
     else:
         routine, minutes, speed, runs = str(LONG_ROUTINE), 30.0, 20.0, 3
     lengths = EstimatedLengths()
