@@ -1,11 +1,25 @@
-"""Shared fixtures: the built-in routine and repeatable speech lengths."""
+"""Shared fixtures: a private phrase cache, the built-in routine, repeatable speech lengths."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from coach.estimate import EstimatedLengths
 from coach.routine import Routine, load_routine
+from coach.speech.cache import CACHE_DIR_ENV
+
+
+@pytest.fixture(scope="module", autouse=True)
+def phrase_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Each test module gets a phrase cache of its own, empty at first: no test reads or
+    writes the user's cache, and a module can check cold and warm behaviour."""
+    folder = tmp_path_factory.mktemp("phrase-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_DIR_ENV, str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,6 @@ import numpy as np
 import pytest
 
 from coach.pcm import SAMPLE_RATE, ms_to_samples, read_wav
-from coach.speech.cache import CACHE_DIR_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = str(ROOT / "tests" / "data" / "example-routine.toml")
@@ -53,15 +52,6 @@ TINY_ROUTINE = textwrap.dedent(
     """
 )
 """The shortest session worth playing for real (about 16 s): one exercise, a 1 s hold."""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def phrase_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A phrase cache of this module's own: never the user's ~/.cache."""
-    folder = tmp_path_factory.mktemp("phrase-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_DIR_ENV, str(folder))
-        yield folder
 
 
 def coach_env(**extra: str) -> dict[str, str]:

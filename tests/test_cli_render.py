@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +30,6 @@ FIVE_MINUTE_LIMIT_BYTES = 2_500_000
 """A 5-minute session must fit in 2.5 MB (measured 1.79 MB: 48 kbit/s is 360 kB a minute)."""
 FAST_FAILURE_S = 1.0
 """A bad output path fails in well under this: before any speech is synthesized."""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def phrase_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A phrase cache of this module's own: never the user's ~/.cache."""
-    folder = tmp_path_factory.mktemp("phrase-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_DIR_ENV, str(folder))
-        yield folder
 
 
 def run(*args: str) -> Result:

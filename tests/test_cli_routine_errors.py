@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,15 +29,6 @@ title = "Reach"
 instructions = ["Reach up with both arms."]
 reminder = ["Reach up."]
 """
-
-
-@pytest.fixture(autouse=True, scope="module")
-def phrase_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Synthesized phrases go to a cache of this module's own, not the user's."""
-    folder = tmp_path_factory.mktemp("phrase-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_DIR_ENV, str(folder))
-        yield folder
 
 
 def run(*args: str) -> Result:

@@ -27,7 +27,6 @@ from coach.pcm import SAMPLE_RATE, Samples, ms_to_samples
 from coach.render import ARTIST, Rendered, render_session, track_title
 from coach.session import Session
 from coach.sounds import SessionSounds
-from coach.speech.cache import CACHE_DIR_ENV
 from coach.tags import read_chapters
 from coach.timeline import Clip
 
@@ -48,15 +47,6 @@ pytestmark = pytest.mark.tts
 
 
 # --- rendering once per module ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module", autouse=True)
-def phrase_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A phrase cache of this module's own, empty at first: never the user's ~/.cache."""
-    folder = tmp_path_factory.mktemp("phrase-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_DIR_ENV, str(folder))
-        yield folder
 
 
 @dataclass
