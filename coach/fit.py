@@ -26,7 +26,6 @@ from coach.compiler import (
     closing_events,
     compile_routine,
     exercise_events,
-    number_words,
     opening_events,
 )
 from coach.errors import CoachError
@@ -38,6 +37,9 @@ from coach.types import SpeechLengths
 TOLERANCE_MS = 15_000
 """A fitted session is at most the target and aims to be no more than this under it."""
 TRIM_STEP_MS = 1_000
+SHORTER_NOTE = "This is a shorter version of the routine."
+"""Said in the opening of every fitted session. The same words whatever the length: a note
+that named the minutes would make the shortest version depend on the length asked for."""
 
 PlanTuple = tuple[tuple[str, ExercisePlan], ...]
 State = dict[str, tuple[int, bool, int]]
@@ -76,7 +78,7 @@ def fit_session(routine: Routine, brief: bool, target_ms: int, lengths: SpeechLe
     full = full_session(routine, brief, lengths)
     if target_ms >= full.length_ms:
         return full
-    measure = _PlanLengths(routine, brief, _shorter_note(target_ms), lengths)
+    measure = _PlanLengths(routine, brief, SHORTER_NOTE, lengths)
     previous: PlanTuple | None = None
     chosen: PlanTuple | None = None
     for plan in _cut_sequence(routine):
@@ -102,7 +104,7 @@ def fit_session(routine: Routine, brief: bool, target_ms: int, lengths: SpeechLe
 
 def shortest_session(routine: Routine, brief: bool, lengths: SpeechLengths) -> Fitted:
     """The shortest version the fitter can make of this routine."""
-    measure = _PlanLengths(routine, brief, _shorter_note(0), lengths)
+    measure = _PlanLengths(routine, brief, SHORTER_NOTE, lengths)
     shortest = min(_cut_sequence(routine), key=measure)
     return _compiled(routine, brief, measure.note, shortest, lengths)
 
@@ -146,13 +148,6 @@ class _PlanLengths:
                 self.parts[key] = events_length_ms(events, self.lengths)
             total += self.parts[key]
         return total
-
-
-def _shorter_note(target_ms: int) -> str:
-    minutes = (target_ms + 30_000) // 60_000  # to the nearest minute, halves up
-    if minutes <= 1:
-        return "This is a short version, about a minute long."
-    return f"This is a shorter version, about {number_words(minutes)} minutes long."
 
 
 def _minutes(ms: int) -> str:

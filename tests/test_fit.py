@@ -7,7 +7,7 @@ import pytest
 from coach.compiler import ExercisePlan
 from coach.errors import CoachError
 from coach.estimate import EstimatedLengths
-from coach.fit import TOLERANCE_MS, fit_session, full_session, shortest_session
+from coach.fit import SHORTER_NOTE, TOLERANCE_MS, fit_session, full_session, shortest_session
 from coach.routine import Routine
 from coach.script import Chapter, Hold, Step
 from coach.timeline import build_timeline
@@ -121,7 +121,8 @@ def test_target_below_shortest_names_the_shortest(rest_stop: Routine) -> None:
 
 def test_fitted_session_says_it_is_shorter(rest_stop: Routine) -> None:
     fitted = fit_session(rest_stop, False, 4 * 60_000, EstimatedLengths())
-    assert "This is a shorter version, about four minutes long." in fitted.script.phrases()
+    assert SHORTER_NOTE in fitted.script.phrases()
+    assert SHORTER_NOTE not in full_session(rest_stop, False, EstimatedLengths()).script.phrases()
     assert fitted.summary().startswith(fitted.changes[0])
 
 
@@ -144,3 +145,21 @@ def test_plan_lengths_match_compiled_sessions(rest_stop: Routine) -> None:
     for plan in plans[::7]:
         script = compile_routine(rest_stop, CompileOptions(plan=plan, note="A note."))
         assert measure(plan) == session_length_ms(script, lengths)
+
+
+@pytest.mark.tts
+@pytest.mark.parametrize("brief", [False, True])
+def test_every_target_fits_with_measured_speech(rest_stop: Routine, brief: bool) -> None:
+    # The same bar with the real voice's phrase lengths, as `coach render -m` uses them.
+    from coach.sounds import open_sounds
+
+    sounds = open_sounds()
+    shortest = shortest_session(rest_stop, brief, sounds).length_ms
+    full = full_session(rest_stop, brief, sounds).length_ms
+    misses = []
+    for target in range(shortest, full + 1, STEP_MS):
+        fitted = fit_session(rest_stop, brief, target, sounds)
+        assert build_timeline(fitted.script, sounds).total_ms == fitted.length_ms
+        if not target - TOLERANCE_MS <= fitted.length_ms <= target:
+            misses.append((target, fitted.length_ms))
+    assert misses == []
