@@ -62,8 +62,15 @@ def check_writable(path: Path | str) -> Path:
     permission bits do not show, and works the same for root).
     """
     target = Path(path).expanduser()
-    if target.is_symlink():
-        target = target.resolve()
+    try:
+        if target.is_symlink():
+            target = target.resolve(strict=False)
+        target.exists()  # raises for a name the system cannot take, e.g. too long
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CoachError(
+            f"Cannot write the output to {path}: {reason.lower()}. Choose another file name."
+        ) from None
     if target.is_dir():
         raise CoachError(
             f"Cannot write the output to {target}: it is a folder. Give a file name "

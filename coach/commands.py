@@ -41,7 +41,7 @@ def list_routines(progress: Progress | None = None) -> list[str]:
                 routine.title,
                 f"{len(routine.exercises)} exercises",
                 f"full {format_clock(full.length_ms)}",
-                f"shortest {format_clock(shortest.length_ms)}",
+                f"shortest {format_clock(shortest.length_ms, round_up=True)}",
             )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
@@ -245,16 +245,15 @@ def show_session(
 
 
 def clock(ms: int) -> str:
-    """mm:ss."""
-    seconds = ms // 1000
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+    """mm:ss, for the time column of `coach show`."""
+    return format_clock(ms, width=2)
 
 
 def format_timeline(timeline: Timeline, fit_line: str) -> str:
     """A readable listing: chapters, then each clip with its start time."""
     chapter_starts = {chapter.start_ms: chapter for chapter in timeline.chapters}
     shown_chapters: set[str | None] = set()
-    lines = [f"{timeline.title}: {clock(timeline.total_ms)} ({fit_line})", ""]
+    lines = [f"{timeline.title}: {format_clock(timeline.total_ms)} ({fit_line})", ""]
     hold_end = -1
     for clip in timeline.clips:
         chapter = chapter_starts.get(clip.start_ms)

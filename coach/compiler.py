@@ -83,7 +83,10 @@ def compile_routine(routine: Routine, options: CompileOptions | None = None) -> 
 def opening_events(routine: Routine, note: str | None) -> list[Event]:
     """The opening chapter: title, description, safety lines, any note, "Let's begin"."""
     events: list[Event] = [Chapter(OPENING_TITLE, None)]
-    opening = [f"{routine.title}.", routine.description, *routine.safety]
+    opening = [sentence(routine.title)]
+    if routine.description:
+        opening.append(routine.description)
+    opening.extend(routine.safety)
     if note:
         opening.append(note)
     opening.append(LETS_BEGIN)
@@ -98,6 +101,11 @@ def closing_events(routine: Routine) -> list[Event]:
     events.append(Rest(AFTER_CHIME_MS))
     events.append(Cue("session-end"))
     return events
+
+
+def sentence(text: str) -> str:
+    """`text` ending as a sentence: a full stop added unless it ends in . ! or ?."""
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def _say_lines(events: list[Event], lines: list[str] | tuple[str, ...]) -> None:
@@ -115,7 +123,9 @@ def exercise_events(
         Chapter(exercise.title, exercise.id),
         Cue("exercise"),
         Rest(AFTER_CHIME_MS),
-        Say(f"Exercise {number_words(number)} of {number_words(total)}: {exercise.title}."),
+        Say(
+            sentence(f"Exercise {number_words(number)} of {number_words(total)}: {exercise.title}")
+        ),
     ]
     sides: tuple[str | None, ...] = exercise.sides or (None,)
     first_rep = True

@@ -16,6 +16,7 @@ asked. Pure and deterministic: lengths come from the `SpeechLengths` passed in.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -88,10 +89,11 @@ def fit_session(routine: Routine, brief: bool, target_ms: int, lengths: SpeechLe
         previous = plan
     if chosen is None:
         shortest = shortest_session(routine, brief, lengths)
+        least = minutes_at_least(shortest.length_ms)
         raise CoachError(
-            f"The shortest version of '{routine.title}' is {format_clock(shortest.length_ms)} "
-            f"({shortest.length_ms / 60_000:.1f} minutes); {_minutes(target_ms)} is too "
-            "short. Ask for at least that many minutes."
+            f"The shortest version of '{routine.title}' is "
+            f"{format_clock(shortest.length_ms, round_up=True)}; {_minutes(target_ms)} is too "
+            f"short. Ask for at least {least:g} minutes."
         )
     if measure(chosen) < target_ms - TOLERANCE_MS and previous is not None:
         for trimmed in _filler_trims(routine, previous):
@@ -148,6 +150,11 @@ class _PlanLengths:
                 self.parts[key] = events_length_ms(events, self.lengths)
             total += self.parts[key]
         return total
+
+
+def minutes_at_least(ms: int) -> float:
+    """`ms` in minutes, rounded up to the tenth, so that asking for it always fits."""
+    return math.ceil(ms / 6_000) / 10
 
 
 def _minutes(ms: int) -> str:
@@ -305,8 +312,7 @@ def _describe_numbers(
         ]
         return [head + (f" ({', '.join(others)})" if others else "")]
     each = ", ".join(
-        f"{exercise.title.lower()} "
-        + phrase(exercise, value).removeprefix(kind + " ").removesuffix(" reps")
+        f"{exercise.title.lower()} {phrase(exercise, value).removeprefix(kind + ' ')}"
         for exercise, value in changed
     )
     label = {"reps": "fewer reps", "holds": "shorter holds", "relax": "shorter relax"}[kind]

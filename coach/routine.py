@@ -105,7 +105,11 @@ def load_routine(name_or_path: str | None) -> Routine:
         text = (resources.files("coach") / "routines" / f"{name}.toml").read_bytes()
         return parse_routine(text, source=f"built-in routine '{name}'", name=name)
     path = Path(name)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as error:  # a name the system cannot take, e.g. too long
+        raise CoachError(f"Cannot open routine file {name}: {error.strerror}.") from None
+    if not exists:
         choices = ", ".join(builtin_names())
         looks_like_path = path.suffix == ".toml" or "/" in name or "\\" in name
         if looks_like_path:
@@ -291,7 +295,7 @@ class _RoutineReader:
     def read(self, document: Mapping[str, Any]) -> Routine:
         fields = _Fields(document, self.source, _ROUTINE_FIELDS)
         title = fields.text("title", limit=MAX_TITLE_CHARS)
-        description = fields.text("description", default=title)
+        description = fields.text("description", default="")
         safety = fields.lines("safety")
         closing = fields.lines("closing")
         raw_exercises = document.get("exercise")

@@ -176,7 +176,8 @@ def build_timeline(script: Script, lengths: SpeechLengths) -> Timeline:
     return Timeline(script.title, tuple(clips), spans, now)
 
 
-def format_clock(ms: int) -> str:
-    """Milliseconds as m:ss (rounded down to the second), e.g. 125_400 -> "2:05"."""
-    seconds = ms // 1000
-    return f"{seconds // 60}:{seconds % 60:02d}"
+def format_clock(ms: int, *, round_up: bool = False, width: int = 1) -> str:
+    """Milliseconds as m:ss, e.g. 125_400 -> "2:05": rounded down to the second, or up with
+    `round_up` (for a minimum that must be met); minutes zero-padded to `width` digits."""
+    seconds = -(-ms // 1000) if round_up else ms // 1000
+    return f"{seconds // 60:0{width}d}:{seconds % 60:02d}"

@@ -169,7 +169,10 @@ def bad_path_cases(tmp_path: Path) -> dict[str, tuple[str, str, str]]:
     (tmp_path / "folder.mp3").mkdir()
     (tmp_path / "folder").mkdir()
     (tmp_path / "afile").write_bytes(b"not a folder")
+    (tmp_path / "loop.mp3").symlink_to("loop.mp3")
     return {
+        "name too long": (f"{tmp_path}/{'a' * 300}.mp3", "aaaa", "too long"),
+        "symlink loop": (f"{tmp_path}/loop.mp3", "loop.mp3", "symlink loop"),
         "missing folder": (f"{tmp_path}/missing/out.mp3", "out.mp3", "does not exist"),
         "a folder named .mp3": (f"{tmp_path}/folder.mp3", "folder.mp3", "it is a folder"),
         "a folder": (f"{tmp_path}/folder", "folder", "it is a folder"),
@@ -181,6 +184,8 @@ def bad_path_cases(tmp_path: Path) -> dict[str, tuple[str, str, str]]:
 
 
 CASES = [
+    "name too long",
+    "symlink loop",
     "missing folder",
     "a folder named .mp3",
     "a folder",

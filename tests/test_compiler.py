@@ -227,3 +227,15 @@ def test_number_words(number: int, words: str) -> None:
 def test_number_words_out_of_range() -> None:
     with pytest.raises(ValueError):
         number_words(1000)
+
+
+def test_titles_end_as_sentences_and_no_description_is_skipped(rest_stop: Routine) -> None:
+    from dataclasses import replace
+
+    exclaimed = replace(rest_stop, title="Morning stretch!", description="")
+    exercise = replace(rest_stop.exercises[0], title="Shrug.")
+    exclaimed = replace(exclaimed, exercises=(exercise,))
+    says = compile_routine(exclaimed).phrases()
+    assert says[0] == "Morning stretch!"
+    assert says[1] == rest_stop.safety[0]  # no empty description line
+    assert "Exercise one of one: Shrug." in says

@@ -7,7 +7,14 @@ import pytest
 from coach.compiler import ExercisePlan
 from coach.errors import CoachError
 from coach.estimate import EstimatedLengths
-from coach.fit import SHORTER_NOTE, TOLERANCE_MS, fit_session, full_session, shortest_session
+from coach.fit import (
+    SHORTER_NOTE,
+    TOLERANCE_MS,
+    fit_session,
+    full_session,
+    minutes_at_least,
+    shortest_session,
+)
 from coach.routine import Routine
 from coach.script import Chapter, Hold, Step
 from coach.timeline import build_timeline
@@ -115,8 +122,11 @@ def test_target_below_shortest_names_the_shortest(rest_stop: Routine) -> None:
     shortest = shortest_session(rest_stop, False, lengths)
     with pytest.raises(CoachError) as caught:
         fit_session(rest_stop, False, shortest.length_ms - 1_000, lengths)
-    seconds = shortest.length_ms // 1000
+    seconds = -(-shortest.length_ms // 1000)  # rounded up: a minimum to meet
     assert f"{seconds // 60}:{seconds % 60:02d}" in str(caught.value)
+    least = minutes_at_least(shortest.length_ms)
+    assert f"at least {least:g} minutes" in str(caught.value)
+    assert fit_session(rest_stop, False, round(least * 60_000), lengths).changes
 
 
 def test_fitted_session_says_it_is_shorter(rest_stop: Routine) -> None:

@@ -200,7 +200,7 @@ def test_exercise_lookup_by_id(rest_stop: Routine) -> None:
 def test_defaults_of_a_minimal_file(tmp_path: Path) -> None:
     routine = load_text(tmp_path, routine_text())
     assert routine.name == "my-routine"
-    assert routine.description == "Test routine"
+    assert routine.description == ""  # optional: the opening then goes from title to safety
     (exercise,) = routine.exercises
     assert (exercise.reps, exercise.sides, exercise.hold_ms, exercise.relax_ms) == (1, (), 0, 0)
     assert (exercise.count, exercise.breath_move, exercise.breath_release) == (0, None, None)
