@@ -17,7 +17,6 @@ import click
 
 from coach.errors import CoachError
 
-ROUTINE_HELP = "A built-in routine name (see `coach list`) or a path to a routine .toml file."
 MINUTES_HELP = (
     "Fit the session to at most this many minutes (decimals allowed), by cutting words, "
     "reps, hold time and then whole exercises, and say what changed. The full session is "

@@ -79,8 +79,8 @@ def voice_lines() -> list[str]:
     from coach.speech import DEFAULT_VOICE, open_engine
 
     voices = open_engine().voices()
-    english = [v for v in voices if v.language.startswith("en")]
-    others = [v for v in voices if not v.language.startswith("en")]
+    english = [v for v in voices if v.is_english]
+    others = [v for v in voices if not v.is_english]
     width = max(len(v.id) for v in voices)
     lines = []
     for voice in english + others:
@@ -148,7 +148,7 @@ def play_live(
 
     from coach.audio import open_output
     from coach.errors import CoachError
-    from coach.player import NoKeys, Player
+    from coach.player import SESSION_COMPLETE, NoKeys, Player
     from coach.terminal import StatusLine, TerminalKeys
 
     interactive = sys.stdin.isatty()
@@ -185,7 +185,7 @@ def play_live(
             report = Player(session.timeline, sounds.audio, output, keys=NoKeys()).run()
     finally:
         output.close()
-    return "Session complete. Well done." if report.finished else "Stopped."
+    return SESSION_COMPLETE if report.finished else "Stopped."
 
 
 WARM_UP_MS = 200

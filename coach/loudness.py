@@ -274,10 +274,6 @@ class LoudnessMeter:
         """How many samples have been fed."""
         return self._position
 
-    def block_loudness(self) -> FloatArray:
-        """Loudness (LUFS) of every complete 400 ms block so far, blocks 100 ms apart."""
-        return np.array([_power_to_lufs(p) for p in self._block_powers()], dtype=np.float64)
-
     def _block_powers(self) -> FloatArray:
         steps = np.asarray(self._steps, dtype=np.float64)
         if steps.size < _BLOCK_QUARTERS:
@@ -551,7 +547,7 @@ def master_clip(
     target rather than be squashed). Returns int16 samples of the same length. Digital
     silence, or a clip at or under the -70 LUFS gate, comes back unchanged.
     """
-    return master_clip_report(samples, rate, target_lufs, ceiling_dbtp)[0]
+    return _master(samples, rate, target_lufs, ceiling_dbtp)[0]
 
 
 def master_clip_report(
@@ -561,11 +557,28 @@ def master_clip_report(
     ceiling_dbtp: float = -1.5,
 ) -> tuple[Samples, Mastering]:
     """`master_clip`, plus a `Mastering` record of the gain and the limiting applied."""
+    pcm, loudness, gain_db, reduction = _master(samples, rate, target_lufs, ceiling_dbtp)
+    if reduction is None:
+        return pcm, Mastering(loudness, loudness, 0.0, 0.0, 0.0)
+    report = Mastering(
+        input_lufs=loudness,
+        output_lufs=clip_loudness(pcm, rate),
+        gain_db=gain_db,
+        max_reduction_db=float(reduction.max()) if reduction.size else 0.0,
+        limited_fraction=float(np.mean(reduction > 1.0)) if reduction.size else 0.0,
+    )
+    return pcm, report
+
+
+def _master(
+    samples: Samples, rate: int, target_lufs: float, ceiling_dbtp: float
+) -> tuple[Samples, float, float, FloatArray | None]:
+    """The mastered clip, its input loudness, the gain applied and the limiter's reduction
+    (None when the clip was silent and left unchanged)."""
     x = _as_float(samples)
     loudness = clip_loudness(x, rate)
     if not math.isfinite(loudness) or loudness <= _ABSOLUTE_GATE_LUFS:
-        unchanged = np.array(samples, dtype=np.int16, copy=True)
-        return unchanged, Mastering(loudness, loudness, 0.0, 0.0, 0.0)
+        return np.array(samples, dtype=np.int16, copy=True), loudness, 0.0, None
 
     first_gain = target_lufs - loudness
     gain_db = first_gain
@@ -594,14 +607,7 @@ def master_clip_report(
     if _amplitude_to_db(float(true_peak_envelope(out).max())) > ceiling_dbtp - 0.02:
         out, _ = _limit(out, rate, ceiling_dbtp)
     pcm = np.clip(np.round(out * _FULL_SCALE), -32768, 32767).astype(np.int16)
-    report = Mastering(
-        input_lufs=loudness,
-        output_lufs=clip_loudness(pcm, rate),
-        gain_db=gain_db,
-        max_reduction_db=float(reduction.max()) if reduction.size else 0.0,
-        limited_fraction=float(np.mean(reduction > 1.0)) if reduction.size else 0.0,
-    )
-    return pcm, report
+    return pcm, loudness, gain_db, reduction
 
 
 def measure(chunks: Sequence[Samples] | Samples, rate: int = SAMPLE_RATE) -> tuple[float, float]:

@@ -27,6 +27,8 @@ STATUS_EVERY_S = 0.25
 
 PAUSE, NEXT, PREVIOUS, QUIT = " ", "n", "p", "q"
 
+SESSION_COMPLETE = "Session complete. Well done."
+
 
 class KeySource(Protocol):
     """Where key presses come from. `wait` is also how the player sleeps."""
@@ -261,7 +263,7 @@ def format_status(status: Status) -> str:
     from coach.timeline import format_clock
 
     if status.finished:
-        return "Session complete. Well done."
+        return SESSION_COMPLETE
     parts = [status.exercise or "Getting ready"]
     if status.step:
         parts.append(status.step)

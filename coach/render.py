@@ -69,10 +69,9 @@ def render_session(
     The speech must already be prepared in `sounds` (it gave the timeline its lengths).
     Raises CoachError for a name without .mp3/.wav, an unwritable place or a full disk.
     """
-    from coach.atomic import atomic_path, check_writable
+    from coach.atomic import atomic_path  # checks that `out` can be written, first thing
 
     kind = output_format(out)
-    check_writable(out)
     total = session_samples(session.timeline)
     chunks = assemble_chunks(session.timeline, sounds.audio)
     with atomic_path(out) as temporary:

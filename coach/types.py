@@ -34,6 +34,11 @@ class Voice:
     name: str
     language: str
 
+    @property
+    def is_english(self) -> bool:
+        """True for English voices of any region ("en", "en-us", "en-gb-scotland", ...)."""
+        return self.language == "en" or self.language.startswith("en-")
+
 
 class SpeechEngine(Protocol):
     """A text-to-speech engine that turns one phrase into mono PCM."""

@@ -34,7 +34,7 @@ def _espeak() -> SpeechEngine:
 
 
 ENGINES: dict[str, Callable[[], SpeechEngine]] = {"espeak": _espeak}
-"""Every speech engine by the name `--engine` would take; the factory loads nothing heavy."""
+"""Every speech engine by name; the factory loads nothing heavy."""
 
 DEFAULT_ENGINE = "espeak"
 """The engine used when none is asked for: offline, installs from pip wheels alone."""
@@ -66,8 +66,5 @@ def open_engine(name: str = DEFAULT_ENGINE) -> SpeechEngine:
         factory = ENGINES[name]
     except KeyError:
         valid = ", ".join(sorted(ENGINES))
-        raise CoachError(
-            f"Unknown speech engine {name!r}. Valid engines: {valid}. "
-            f"Leave the option out to use the default ({DEFAULT_ENGINE})."
-        ) from None
+        raise CoachError(f"Unknown speech engine {name!r}. Valid engines: {valid}.") from None
     return factory()

@@ -143,6 +143,7 @@ class EspeakEngine:
         self.timeout_per_word_s = timeout_per_word_s
         self._library = library
         self._voices: list[Voice] | None = None
+        self._ids: frozenset[str] | None = None
         self._version: str | None = None
         self._stuck = False
 
@@ -171,6 +172,11 @@ class EspeakEngine:
             self._voices = self._lib().list_voices()
         return list(self._voices)
 
+    def _voice_ids(self) -> frozenset[str]:
+        if self._ids is None:
+            self._ids = frozenset(voice.id for voice in self.voices())
+        return self._ids
+
     def synthesize(self, text: str, voice: str, rate: int) -> tuple[Samples, int]:
         """Speak `text` with `voice` at `rate` words per minute; return samples and rate.
 
@@ -180,7 +186,7 @@ class EspeakEngine:
         """
         if not text.strip():
             return np.zeros(0, dtype=np.int16), SAMPLE_RATE
-        if voice not in {v.id for v in self.voices()}:
+        if voice not in self._voice_ids():
             raise CoachError(
                 f"eSpeak has no voice {voice!r}. Run `coach voices` to see the voices it has."
             )

@@ -19,7 +19,7 @@ from coach.errors import CoachError
 from coach.pcm import SAMPLE_RATE, Samples, ms_to_samples, samples_to_ms
 from coach.speech import RATE_RANGE
 from coach.speech.cache import PhraseCache, phrase_key
-from coach.types import SpeechEngine, Voice
+from coach.types import SpeechEngine
 
 __all__ = [
     "LEAD_MARGIN_MS",
@@ -44,10 +44,10 @@ TRAIL_MARGIN_MS = 20
 """Kept after the last loud sample: word endings (released stops, fricatives) fade slower."""
 
 _VOICES_SHOWN = 10
+"""How many non-English voices an unknown-voice error names before summarising the rest."""
 
 FINISH_THREADS = 2
 """Clips finished at once by `prepare_finished` (the machines this runs on have 2+ cores)."""
-"""How many non-English voices an unknown-voice error names before summarising the rest."""
 
 
 def trim_silence(samples: Samples, rate: int = SAMPLE_RATE) -> Samples:
@@ -180,7 +180,7 @@ class PhraseBook:
         """Make sure every distinct text in `texts` has its finished clip.
 
         Plain clips are made first (see `prepare`, with the same `progress`); the missing
-        finished clips are then made two at a time (numpy and scipy release the GIL) and
+        finished clips are then made two at a time (numpy releases the GIL) and
         `progress(done, total)` reports them.
         """
         texts = list(dict.fromkeys(texts))
@@ -269,8 +269,8 @@ def _check_voice(engine: SpeechEngine, voice: str) -> None:
     ids = [v.id for v in voices]
     if voice in ids:
         return
-    english = [v.id for v in voices if _is_english(v)]
-    others = [v.id for v in voices if not _is_english(v)]
+    english = [v.id for v in voices if v.is_english]
+    others = [v.id for v in voices if not v.is_english]
     parts = [f"The {engine.name} engine has no voice {voice!r}."]
     close = difflib.get_close_matches(voice, ids, n=3)
     if close:
@@ -284,7 +284,3 @@ def _check_voice(engine: SpeechEngine, voice: str) -> None:
         parts.append(f"Other voices: {shown}{more}.")
     parts.append("Run `coach voices` to list them all with their names.")
     raise CoachError(" ".join(parts))
-
-
-def _is_english(voice: Voice) -> bool:
-    return voice.language == "en" or voice.language.startswith("en-")
