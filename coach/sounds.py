@@ -160,8 +160,8 @@ def open_sounds(voice: str | None = None, rate: int | None = None) -> SessionSou
 
     book = PhraseBook(
         open_engine(),
-        voice or DEFAULT_VOICE,
-        rate or DEFAULT_RATE,
+        DEFAULT_VOICE if voice is None else voice,
+        DEFAULT_RATE if rate is None else rate,
         PhraseCache.default(),
         finish=master_speech,
         finish_id=MASTERING_ID,
