@@ -11,7 +11,7 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -43,8 +43,16 @@ class CoachGroup(click.Group):
             raise UserError(str(error)) from None
         except KeyboardInterrupt:
             # Click would turn Ctrl-C into "Aborted!" and status 1 before main() sees it.
-            click.echo("\nStopped.", err=True)
-            sys.exit(130)
+            _stopped()
+        except click.Abort as abort:
+            if isinstance(abort.__context__, KeyboardInterrupt):  # Ctrl-C at a prompt
+                _stopped()
+            raise
+
+
+def _stopped() -> NoReturn:
+    click.echo("\nStopped.", err=True)
+    sys.exit(130)
 
 
 @click.group(cls=CoachGroup, context_settings={"help_option_names": ["-h", "--help"]})

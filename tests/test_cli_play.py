@@ -264,6 +264,18 @@ def test_ctrl_c_at_a_terminal_restores_it(terminal: type[Terminal]) -> None:
 
 
 @pytest.mark.tts
+def test_ctrl_c_at_the_prompt_stops_with_130(terminal: type[Terminal]) -> None:
+    term = terminal("play", "--audio-backend", "null", EXAMPLE)
+    term.expect("Press Enter to start")
+    term.type("\x03")
+    assert term.finish() == 130
+    text = term.output.decode(errors="replace")
+    assert "Stopped." in text
+    assert "Aborted" not in text and "Traceback" not in text
+    assert term.attributes() == term.before
+
+
+@pytest.mark.tts
 def test_declining_at_the_prompt_does_not_start(terminal: type[Terminal]) -> None:
     term = terminal("play", "--audio-backend", "null", EXAMPLE)
     term.expect("Press Enter to start")
