@@ -297,10 +297,11 @@ def play_command(
     from coach.commands import play_live
 
     def confirm() -> bool:
+        from coach.terminal import read_line
+
         click.echo("Only do this while parked, with the engine off. Stop if anything hurts.")
-        answer = click.prompt(
-            "Press Enter to start, or type q to quit", default="", show_default=False
-        )
+        click.echo("Press Enter to start, or type q to quit: ", nl=False)
+        answer = read_line()
         return answer.strip().lower() not in ("q", "quit", "n", "no")
 
     closing = play_live(

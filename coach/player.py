@@ -22,8 +22,10 @@ Clock = Callable[[], float]
 AudioSource = Callable[[str, str], Samples]
 """(kind, text) -> samples, as `SessionSounds.audio`."""
 
-STATUS_EVERY_S = 0.25
-"""How often the status line is refreshed while waiting."""
+STATUS_EVERY_S = 0.1
+"""How often the player wakes while waiting, to refresh the status line. Also bounds how
+late Ctrl-C is noticed when the signal lands on another thread (the audio device's):
+Python then only sets a flag, which the main thread sees when its wait ends."""
 
 PAUSE, NEXT, PREVIOUS, QUIT = " ", "n", "p", "q"
 

@@ -14,6 +14,19 @@ from typing import Any, TextIO
 from coach.player import Status, format_status
 
 
+def read_line(stream: TextIO | None = None, poll_s: float = 0.2) -> str:
+    """A line typed at the terminal ("" at end of input), waiting in short polls.
+
+    A blocking read would not notice Ctrl-C when the signal lands on another thread (the
+    speech library's, say): Python then only sets a flag, and the main thread stays in
+    read() until Enter. Polling lets the KeyboardInterrupt through within `poll_s`.
+    """
+    stream = stream or sys.stdin
+    while not select.select([stream], [], [], poll_s)[0]:
+        pass
+    return stream.readline()
+
+
 class TerminalKeys:
     """Single key presses from a terminal (a context manager that sets cbreak mode).
 
