@@ -268,22 +268,21 @@ def describe_changes(routine: Routine, options: CompileOptions) -> tuple[str, ..
             lambda e, reps: f"{reps} a side" if e.sides else _reps(reps),
         )
     )
-    changes.extend(
-        _describe_numbers(
-            [(e, plans[e.id].hold_ms) for e in kept if plans[e.id].hold_ms != e.hold_ms],
-            len([e for e in kept if e.hold_ms]),
-            "holds",
-            lambda e, ms: f"holds {ms / 1000:g} s",
+    for kind, field in (("holds", "hold_ms"), ("relax", "relax_ms")):
+        # Both Exercise and ExercisePlan have these fields: as written, and as planned.
+        changed = [
+            (e, getattr(plans[e.id], field))
+            for e in kept
+            if getattr(plans[e.id], field) != getattr(e, field)
+        ]
+        changes.extend(
+            _describe_numbers(
+                changed,
+                len([e for e in kept if getattr(e, field)]),
+                kind,
+                _seconds_phrase(kind),
+            )
         )
-    )
-    changes.extend(
-        _describe_numbers(
-            [(e, plans[e.id].relax_ms) for e in kept if plans[e.id].relax_ms != e.relax_ms],
-            len([e for e in kept if e.relax_ms]),
-            "relax",
-            lambda e, ms: f"relax {ms / 1000:g} s",
-        )
-    )
     dropped = [e.title.lower() for e in routine.exercises if e.id not in plans]
     if dropped:
         changes.append(_join(dropped) + " left out")
@@ -317,6 +316,11 @@ def _describe_numbers(
     )
     label = {"reps": "fewer reps", "holds": "shorter holds", "relax": "shorter relax"}[kind]
     return [f"{label}: {each}"]
+
+
+def _seconds_phrase(kind: str) -> Callable[[Exercise, int], str]:
+    """The phrase for a changed length in ms: "holds 10 s", "relax 3 s"."""
+    return lambda exercise, ms: f"{kind} {ms / 1000:g} s"
 
 
 def _reps(count: int) -> str:
