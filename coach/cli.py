@@ -11,7 +11,7 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -30,29 +30,41 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"coach: {self.format_message()}", err=True)
+        click.echo(f"coach: {self.format_message()}", file=file, err=file is None)
 
 
 class CoachGroup(click.Group):
-    """Turns CoachError from any command into a UserError, and Ctrl-C into status 130."""
+    """The one place where a command's ending becomes an exit status and a message.
 
-    def invoke(self, ctx: click.Context) -> Any:
+    A CoachError becomes "coach: <message>" with status 2, a usage error click's message
+    with its status, and Ctrl-C (anywhere: in a command, at a prompt, while parsing)
+    "Stopped." with status 130. Click is run with standalone_mode off so that it leaves all
+    of these to this method, for `coach` and for tests that invoke the group alike.
+    """
+
+    def main(  # exits, as click standalone mode does
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except CoachError as error:
-            raise UserError(str(error)) from None
-        except KeyboardInterrupt:
-            # Click would turn Ctrl-C into "Aborted!" and status 1 before main() sees it.
-            _stopped()
-        except click.Abort as abort:
-            if isinstance(abort.__context__, KeyboardInterrupt):  # Ctrl-C at a prompt
-                _stopped()
-            raise
-
-
-def _stopped() -> NoReturn:
-    click.echo("\nStopped.", err=True)
-    sys.exit(130)
+            UserError(str(error)).show()
+            sys.exit(UserError.exit_code)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            # Click turns Ctrl-C into Abort, after starting a new line on stderr.
+            click.echo("Stopped.", err=True)
+            sys.exit(130)
+        if not standalone_mode:  # the caller asked for the command's result
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
 
 
 @click.group(cls=CoachGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,14 +91,13 @@ def voice_options(function: Any) -> Any:
         metavar="VOICE",
         help=f"Speech voice (see `coach voices`; default {DEFAULT_VOICE}).",
     )(function)
-    function = click.option(
+    return click.option(
         "--rate",
         type=click.IntRange(*RATE_RANGE),
         metavar="WPM",
         help=f"Speaking rate in words per minute, {RATE_RANGE[0]} to {RATE_RANGE[1]} "
         f"(default {DEFAULT_RATE}).",
     )(function)
-    return function
 
 
 def progress_bar(label: str, quiet: bool = False) -> Callable[[int, int], None] | None:
@@ -136,12 +147,11 @@ def session_options(function: Any) -> Any:
         callback=_finite_minutes,
         help=MINUTES_HELP,
     )(function)
-    function = click.option(
+    return click.option(
         "--brief",
         is_flag=True,
         help="Short reminders instead of full instructions, for people who know the routine.",
     )(function)
-    return function
 
 
 @cli.command("list")
@@ -195,15 +205,11 @@ def show_command(
     Times use the measured length of each spoken phrase, so they are exactly those of
     `coach render` and `coach play` with the same options.
     """
-    from coach.commands import show_session
+    from coach.commands import SessionRequest, show_session
 
     output = show_session(
-        routine,
-        minutes=minutes,
-        brief=brief,
+        SessionRequest(routine, minutes, brief, voice, rate),
         as_json=as_json,
-        voice=voice,
-        rate=rate,
         progress=progress_bar(SPEECH_LABEL),
     )
     if isinstance(output, dict):
@@ -242,18 +248,14 @@ def render_command(
     The file is written whole or not at all: an earlier file of the same name is only
     replaced once the new one is complete.
     """
-    from coach.commands import render_to_file
-    from coach.routine import DEFAULT_ROUTINE
+    from coach.commands import SessionRequest, render_to_file
+    from coach.routines import DEFAULT_ROUTINE
 
     if output is None:
         output = Path(f"{Path(routine or DEFAULT_ROUTINE).stem}.mp3")
     summary = render_to_file(
-        routine,
+        SessionRequest(routine, minutes, brief, voice, rate),
         output,
-        minutes=minutes,
-        brief=brief,
-        voice=voice,
-        rate=rate,
         progress=progress_bar(SPEECH_LABEL, quiet),
         encode_progress=progress_bar("Encoding", quiet),
     )
@@ -294,10 +296,10 @@ def play_command(
     terminal: space pauses and resumes, n skips to the next exercise, p restarts the
     current one, q quits; Ctrl-C stops at once.
     """
-    from coach.commands import play_live
+    from coach.commands import SessionRequest, play_live
 
     def confirm() -> bool:
-        from coach.terminal import read_line
+        from coach.live.terminal import read_line
 
         click.echo("Only do this while parked, with the engine off. Stop if anything hurts.")
         click.echo("Press Enter to start, or type q to quit: ", nl=False)
@@ -305,11 +307,7 @@ def play_command(
         return answer.strip().lower() not in ("q", "quit", "n", "no")
 
     closing = play_live(
-        routine,
-        minutes=minutes,
-        brief=brief,
-        voice=voice,
-        rate=rate,
+        SessionRequest(routine, minutes, brief, voice, rate),
         backend=backend,
         confirmed=yes,
         progress=progress_bar(SPEECH_LABEL),
@@ -321,8 +319,4 @@ def play_command(
 
 def main() -> None:
     """Entry point of the `coach` command."""
-    try:
-        cli.main(prog_name="coach")
-    except KeyboardInterrupt:
-        click.echo("\nStopped.", err=True)
-        sys.exit(130)
+    cli.main(prog_name="coach")

@@ -1,34 +1,78 @@
-"""What each command does, below the command line: one function a command."""
+"""What each command does, below the command line: one function a command.
+
+Every command that speaks starts the same way (`prepare_session`): find the routine, open
+the voice, synthesize what the full session says (so fitting can measure it), fit, and
+place it on the timeline. What follows is the command's own: print it, render it, play it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coach.fit import full_session, shortest_session
-from coach.routine import Routine, builtin_names, load_routine
-from coach.session import Session, build_session
-from coach.timeline import Timeline, format_clock
+from coach.plan.compiler import CompileOptions, compile_routine
+from coach.plan.fit import full_session, shortest_session
+from coach.plan.routine import Routine
+from coach.plan.session import Session, build_session
+from coach.plan.timeline import Timeline
+from coach.routines import builtin_names, load_routine
+from coach.sound.session_sounds import SessionSounds, open_sounds
+from coach.time import format_clock, seconds_text
 
 if TYPE_CHECKING:
-    from coach.sounds import SessionSounds
-    from coach.types import AudioOutput
+    from coach.live.types import AudioOutput
 
 
 Progress = Callable[[int, int], None]
 
 
-def open_voice(voice: str | None, rate: int | None) -> SessionSounds:
-    """The speech the commands plan and play with."""
-    from coach.sounds import open_sounds
+@dataclass(frozen=True)
+class SessionRequest:
+    """What `show`, `render` and `play` are asked for: which routine, how long, how spoken.
 
-    return open_sounds(voice, rate)
+    None means the default: the built-in routine, the full session, the default voice and
+    rate.
+    """
+
+    routine: str | None = None
+    minutes: float | None = None
+    brief: bool = False
+    voice: str | None = None
+    rate: int | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A session ready to be heard: its timeline and the sounds it was measured with."""
+
+    session: Session
+    sounds: SessionSounds
+
+
+def prepare_session(
+    request: SessionRequest, progress: Progress | None, sounds: SessionSounds | None = None
+) -> Prepared:
+    """Load the routine, synthesize its full script's phrases (with progress), then fit.
+
+    `sounds` are the request's voice and rate opened afresh, unless given.
+    """
+    sounds = sounds or open_sounds(request.voice, request.rate)
+    routine = load_routine(request.routine)
+    sounds.prepare(full_session_phrases(routine, request.brief), progress)
+    session = build_session(routine, sounds, minutes=request.minutes, brief=request.brief)
+    return Prepared(session, sounds)
+
+
+def full_session_phrases(routine: Routine, brief: bool) -> list[str]:
+    """Every phrase of the full session, to synthesize ahead of fitting."""
+    return compile_routine(routine, CompileOptions(brief=brief)).phrases()
 
 
 def list_routines(progress: Progress | None = None) -> list[str]:
     """One line per built-in routine: name, title, full and shortest length."""
-    lengths = open_voice(None, None)
+    lengths = open_sounds(None, None)
     rows = []
     for name in builtin_names():
         routine = load_routine(name)
@@ -53,27 +97,6 @@ def list_routines(progress: Progress | None = None) -> list[str]:
     ]
 
 
-def prepared_session(
-    routine_name: str | None,
-    sounds: SessionSounds,
-    *,
-    minutes: float | None,
-    brief: bool,
-    progress: Progress | None,
-) -> Session:
-    """Load the routine, synthesize its full script's phrases (with progress), then fit."""
-    routine = load_routine(routine_name)
-    sounds.prepare(full_session_phrases(routine, brief), progress)
-    return build_session(None, routine=routine, lengths=sounds, minutes=minutes, brief=brief)
-
-
-def full_session_phrases(routine: Routine, brief: bool) -> list[str]:
-    """Every phrase of the full session, to synthesize ahead of fitting."""
-    from coach.compiler import CompileOptions, compile_routine
-
-    return compile_routine(routine, CompileOptions(brief=brief)).phrases()
-
-
 def voice_lines() -> list[str]:
     """The voices of the speech engine, English first: id, then name."""
     from coach.speech import DEFAULT_VOICE, open_engine
@@ -90,36 +113,29 @@ def voice_lines() -> list[str]:
 
 
 def render_to_file(
-    routine_name: str | None,
+    request: SessionRequest,
     out: Path,
     *,
-    minutes: float | None,
-    brief: bool,
-    voice: str | None,
-    rate: int | None,
     progress: Progress | None,
     encode_progress: Progress | None,
 ) -> str:
     """Render the session to `out`; return the one-line summary."""
-    from coach.atomic import check_writable
+    from coach.files import check_writable
     from coach.render import output_format, render_session
 
     # Both before any synthesis, so a bad path fails at once; the place first, so a
     # folder given as the output is named as a folder rather than as a bad file name.
-    check_writable(out)
+    output = check_writable(out)
     output_format(out)
-    sounds = open_voice(voice, rate)
-    session = prepared_session(
-        routine_name, sounds, minutes=minutes, brief=brief, progress=progress
-    )
-    sounds.prepare_audio(session.timeline, progress)
-    rendered = render_session(session, sounds, out, encode_progress)
+    prepared = prepare_session(request, progress)
+    prepared.sounds.prepare_audio(prepared.session.timeline, progress)
+    rendered = render_session(prepared.session, prepared.sounds, output, encode_progress)
     size = rendered.size_bytes
     size_text = f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
     chapters = f", {rendered.chapters} chapters" if rendered.chapters else ""
     return (
         f"Wrote {out}: {format_clock(rendered.length_ms)}, {size_text}{chapters} "
-        f"({describe_fit(session)})."
+        f"({prepared.session.describe_fit()})."
     )
 
 
@@ -127,12 +143,8 @@ KEY_HELP = "Keys: space pause/resume, n next exercise, p restart exercise, q qui
 
 
 def play_live(
-    routine_name: str | None,
+    request: SessionRequest,
     *,
-    minutes: float | None,
-    brief: bool,
-    voice: str | None,
-    rate: int | None,
     backend: str | None,
     confirmed: bool,
     progress: Progress | None,
@@ -146,46 +158,60 @@ def play_live(
     """
     import sys
 
-    from coach.audio import open_output
-    from coach.errors import CoachError
-    from coach.player import SESSION_COMPLETE, NoKeys, Player
-    from coach.terminal import StatusLine, TerminalKeys
+    from coach.live.outputs import open_output
 
     interactive = sys.stdin.isatty()
+    _check_confirmable(confirmed, interactive)
+    output = open_output(backend)
+    try:
+        prepared = prepare_session(request, progress)
+        prepared.sounds.prepare_audio(prepared.session.timeline, progress)
+        timeline = prepared.session.timeline
+        say(
+            f"{prepared.session.routine.title}: {format_clock(timeline.total_ms)} "
+            f"({prepared.session.describe_fit()})."
+        )
+        if not confirmed and not confirm():
+            return "Not started."
+        _warm_up(output)
+        finished = _play(prepared, output, interactive, say)
+    finally:
+        output.close()
+    from coach.live.status import SESSION_COMPLETE
+
+    return SESSION_COMPLETE if finished else "Stopped."
+
+
+def _check_confirmable(confirmed: bool, interactive: bool) -> None:
+    """Refuse to start where nobody can confirm being parked and --yes was not given."""
+    from coach.errors import CoachError
+
     if not confirmed and not interactive:
         raise CoachError(
             "coach play needs you to confirm that you are parked with the engine off. Run it "
             "in a terminal and press Enter when ready, or pass --yes."
         )
-    output = open_output(backend)
-    try:
-        sounds = open_voice(voice, rate)
-        session = prepared_session(
-            routine_name, sounds, minutes=minutes, brief=brief, progress=progress
-        )
-        sounds.prepare_audio(session.timeline, progress)
-        say(
-            f"{session.routine.title}: {format_clock(session.timeline.total_ms)} "
-            f"({describe_fit(session)})."
-        )
-        if not confirmed and not confirm():
-            return "Not started."
-        _warm_up(output)
-        status = StatusLine()
-        if interactive:
-            say(KEY_HELP)
-            with TerminalKeys() as keys:
-                try:
-                    report = Player(
-                        session.timeline, sounds.audio, output, keys=keys, show=status
-                    ).run()
-                finally:
-                    status.close()
-        else:
-            report = Player(session.timeline, sounds.audio, output, keys=NoKeys()).run()
-    finally:
-        output.close()
-    return SESSION_COMPLETE if report.finished else "Stopped."
+
+
+def _play(
+    prepared: Prepared, output: AudioOutput, interactive: bool, say: Callable[[str], None]
+) -> bool:
+    """Play the timeline to its end or until quit: single keys and a status line at a
+    terminal, plain playing elsewhere. True if the session played to its end."""
+    from coach.live.player import NoKeys, Player
+    from coach.live.terminal import StatusLine, TerminalKeys
+
+    timeline = prepared.session.timeline
+    if not interactive:
+        return Player(timeline, prepared.sounds.audio, output, keys=NoKeys()).run().finished
+    say(KEY_HELP)
+    status = StatusLine()
+    with TerminalKeys() as keys:
+        try:
+            player = Player(timeline, prepared.sounds.audio, output, keys=keys, show=status)
+            return player.run().finished
+        finally:
+            status.close()
 
 
 WARM_UP_MS = 200
@@ -198,7 +224,7 @@ def _warm_up(output: AudioOutput) -> None:
 
     import numpy as np
 
-    from coach.pcm import SAMPLE_RATE, ms_to_samples
+    from coach.time import SAMPLE_RATE, ms_to_samples
 
     clip = output.play(np.zeros(ms_to_samples(WARM_UP_MS), dtype=np.int16), SAMPLE_RATE)
     deadline = time.monotonic() + 2.0
@@ -206,51 +232,31 @@ def _warm_up(output: AudioOutput) -> None:
         time.sleep(0.01)
 
 
-def describe_fit(session: Session) -> str:
-    """ "Full session" or what the fitter changed, for the summary line."""
-    if session.minutes is None:
-        return "full session"
-    if not session.fitted.changes:
-        return (
-            f"full session: {session.minutes:g} minutes is not shorter than the full "
-            f"{format_clock(session.fitted.length_ms)}, which is the longest version"
-        )
-    return f"fitted to {session.minutes:g} minutes: {session.fitted.summary()}"
-
-
 def show_session(
-    routine_name: str | None,
+    request: SessionRequest,
     *,
-    minutes: float | None,
-    brief: bool,
     as_json: bool,
-    voice: str | None = None,
-    rate: int | None = None,
     progress: Progress | None = None,
 ) -> str | dict[str, Any]:
     """The session as readable text, or as a JSON-ready dict (with measured speech lengths,
     so the times are the render's and live play's)."""
-    sounds = open_voice(voice, rate)
-    session = prepared_session(
-        routine_name, sounds, minutes=minutes, brief=brief, progress=progress
-    )
+    session = prepare_session(request, progress).session
     if as_json:
         document = session.timeline.to_json()
         document["routine"] = session.routine.name
-        document["brief"] = brief
-        document["minutes"] = minutes
+        document["brief"] = request.brief
+        document["minutes"] = request.minutes
         document["changes"] = list(session.fitted.changes)
         return document
-    return format_timeline(session.timeline, describe_fit(session))
-
-
-def clock(ms: int) -> str:
-    """mm:ss, for the time column of `coach show`."""
-    return format_clock(ms, width=2)
+    return format_timeline(session.timeline, session.describe_fit())
 
 
 def format_timeline(timeline: Timeline, fit_line: str) -> str:
     """A readable listing: chapters, then each clip with its start time."""
+
+    def clock(ms: int) -> str:
+        return format_clock(ms, width=2)
+
     chapter_starts = {chapter.start_ms: chapter for chapter in timeline.chapters}
     shown_chapters: set[str | None] = set()
     lines = [f"{timeline.title}: {format_clock(timeline.total_ms)} ({fit_line})", ""]
@@ -265,12 +271,12 @@ def format_timeline(timeline: Timeline, fit_line: str) -> str:
         if clip.kind == "speech":
             lines.append(f'{clock(clip.start_ms)}{indent}"{clip.text}"')
         elif clip.kind == "chime":
-            lines.append(f"{clock(clip.start_ms)}{indent}(chime: {clip.text})")
+            lines.append(f"{clock(clip.start_ms)}{indent}(chime: {clip.cue})")
         elif clip.kind == "hold":
             what = "counted movement" if clip.counted else "hold"
             step = f", {clip.step}" if clip.step else ""
             lines.append(
-                f"{clock(clip.start_ms)}{indent}[{what} {clip.length_ms / 1000:g} s{step}]"
+                f"{clock(clip.start_ms)}{indent}[{what} {seconds_text(clip.length_ms)}{step}]"
             )
             hold_end = clip.end_ms
     lines.append(f"{clock(timeline.total_ms)}  end")

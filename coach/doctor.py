@@ -44,15 +44,11 @@ def _python() -> str:
 
 
 def _speech() -> str:
-    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, open_engine
+    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, check_voice, open_engine
 
     engine = open_engine()
     voices = engine.voices()
-    if DEFAULT_VOICE not in {voice.id for voice in voices}:
-        raise CoachError(
-            f"the default voice {DEFAULT_VOICE} is missing; pick one from `coach voices` "
-            "and pass it with --voice"
-        )
+    check_voice(engine, DEFAULT_VOICE)
     started = time.perf_counter()
     samples, rate = engine.synthesize("Stop if anything hurts.", DEFAULT_VOICE, DEFAULT_RATE)
     took = time.perf_counter() - started
@@ -85,8 +81,8 @@ def _cache() -> str:
 def _mp3() -> str:
     import numpy as np
 
-    from coach.mp3 import Mp3Encoder
-    from coach.pcm import SAMPLE_RATE
+    from coach.render.mp3 import Mp3Encoder
+    from coach.time import SAMPLE_RATE
 
     encoder = Mp3Encoder(SAMPLE_RATE)
     data = encoder.encode(np.zeros(SAMPLE_RATE, dtype=np.int16)) + encoder.flush()
@@ -94,7 +90,7 @@ def _mp3() -> str:
 
 
 def _audio() -> str:
-    from coach.audio import default_backend, open_output
+    from coach.live.outputs import default_backend, open_output
 
     output = open_output(None)
     try:

@@ -1,6 +1,7 @@
-"""Mono 16-bit PCM at one sample rate: the audio format every edge module shares.
+"""Mono 16-bit PCM: the audio format that speech, sound, rendering and live play share.
 
-Times in the core are integer milliseconds; this module is where they become samples.
+Samples are numpy int16 arrays at `coach.time.SAMPLE_RATE`; WAV bytes are how they are kept
+on disk (the phrase cache, the chimes, a WAV render's test of itself).
 """
 
 from __future__ import annotations
@@ -12,21 +13,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-SAMPLE_RATE = 22_050
-"""Samples per second of every clip, chime and rendered session."""
+from coach.time import SAMPLE_RATE
 
 Samples = npt.NDArray[np.int16]
 """A mono clip: one int16 value per sample at SAMPLE_RATE."""
-
-
-def ms_to_samples(ms: int, rate: int = SAMPLE_RATE) -> int:
-    """The sample index at which a time of `ms` milliseconds falls (rounded to nearest)."""
-    return (ms * rate + 500) // 1000
-
-
-def samples_to_ms(count: int, rate: int = SAMPLE_RATE) -> int:
-    """Milliseconds needed to hold `count` samples, rounded up so the clip always fits."""
-    return -(-count * 1000 // rate)
 
 
 def wav_bytes(samples: Samples, rate: int = SAMPLE_RATE) -> bytes:
@@ -45,7 +35,7 @@ def read_wav(source: Path | bytes) -> tuple[Samples, int]:
 
     Raises wave.Error or EOFError for a file that is not such a WAV.
     """
-    stream = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
     with stream, wave.open(stream, "rb") as wav:
         if wav.getsampwidth() != 2:
             raise wave.Error(f"expected 16-bit samples, found {8 * wav.getsampwidth()}-bit")

@@ -14,10 +14,11 @@ Method (also printed with the results):
 - Render time runs the real command, `coach render -q -o TMP.mp3 ...`, with COACH_CACHE_DIR
   set to a new, empty folder for each cold run and to a pre-warmed one for warm runs. "Cold"
   means an empty phrase cache only; the OS file cache is warm.
-- The floor is LAME alone (lameenc, with coach.mp3's default bit rate and quality, the
-  session's sample rate, mono, fed coach.assemble.CHUNK_SAMPLES at a time) encoding the exact
-  PCM the product encodes: the same session rendered to WAV by `coach render` (warm), read
-  from a raw file. The floor process imports numpy through coach.mp3, like the product.
+- The floor is LAME alone (lameenc, with coach.render.mp3's default bit rate and quality,
+  the session's sample rate, mono, fed coach.sound.assembly.CHUNK_SAMPLES at a time)
+  encoding the exact PCM the product encodes: the same session rendered to WAV by
+  `coach render` (warm), read from a raw file. The floor process imports numpy through
+  coach.render.mp3, like the product.
 - Runs of a render and its floor alternate, so drift on a noisy machine hits both. A ratio's
   "min" is min(render) / min(floor) and its "median" is median(render) / median(floor); goals
   are judged on the median.
@@ -63,7 +64,7 @@ FLOOR_SCRIPT = """\
 import sys, time
 t0 = time.perf_counter()
 import numpy as np
-from coach import mp3
+from coach.render import mp3
 import lameenc
 pcm, out, rate, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 samples = np.fromfile(pcm, dtype="<i2")
@@ -217,8 +218,8 @@ class Bench:
     # --- render time ---------------------------------------------------------------------
 
     def render_time(self, label: str, routine: str | None, minutes: float | None) -> None:
-        from coach.assemble import CHUNK_SAMPLES
-        from coach.pcm import SAMPLE_RATE, ms_to_samples
+        from coach.sound.assembly import CHUNK_SAMPLES
+        from coach.time import SAMPLE_RATE, ms_to_samples
 
         warm_runs, cold_runs = (3, 2) if self.quick else (7, 5)
         mp3 = self.work / "render.mp3"
@@ -232,7 +233,8 @@ class Bench:
         run(render_command(routine, minutes, wav), self.warm)
         pcm = self.work / "render.pcm"
         with wave.open(str(wav), "rb") as source:
-            assert source.getframerate() == SAMPLE_RATE and source.getnchannels() == 1
+            assert source.getframerate() == SAMPLE_RATE
+            assert source.getnchannels() == 1
             pcm.write_bytes(source.readframes(source.getnframes()))
         floor_out = self.work / "floor.mp3"
         floor_command = [
@@ -372,22 +374,26 @@ def bench_live_timing(bench: Bench) -> None:
     """
     import numpy as np
 
-    from coach.audio.null_out import RecordingOutput
-    from coach.estimate import EstimatedLengths
-    from coach.pcm import ms_to_samples
-    from coach.player import Player
-    from coach.session import build_session
+    from coach.live.outputs.null_out import RecordingOutput
+    from coach.live.player import Player
+    from coach.plan.session import build_session
+    from coach.plan.timeline import Clip
+    from coach.routines import load_routine
+    from coach.time import ms_to_samples
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from support.lengths import EstimatedLengths  # the tests' plain-number speech lengths
 
     if bench.quick:
         routine, minutes, speed, runs = None, 5.0, 40.0, 1
     else:
         routine, minutes, speed, runs = str(LONG_ROUTINE), 30.0, 20.0, 3
     lengths = EstimatedLengths()
-    session = build_session(routine, lengths=lengths, minutes=minutes)
+    session = build_session(load_routine(routine), lengths, minutes=minutes)
     timeline = session.timeline
 
-    def audio(kind: str, text: str) -> np.ndarray:
-        ms = lengths.speech_ms(text) if kind == "speech" else lengths.cue_ms(text)
+    def audio(clip: Clip) -> np.ndarray:
+        ms = lengths.speech_ms(clip.text) if clip.text else lengths.cue_ms(clip.cue or "")
         return np.zeros(ms_to_samples(ms), dtype=np.int16)
 
     p50s, p99s, maxes, drifts = [], [], [], []

@@ -1,6 +1,6 @@
-"""Generate the three chimes in coach/audio_cues/ as mono 16-bit WAV at coach.pcm.SAMPLE_RATE.
+"""Generate the three chimes in audio_cues/ as mono 16-bit WAV at coach.time.SAMPLE_RATE.
 
-    .venv/bin/python scripts/make_cues.py            # rewrite coach/audio_cues/*.wav
+    .venv/bin/python scripts/make_cues.py            # rewrite audio_cues/*.wav
     .venv/bin/python scripts/make_cues.py --out DIR  # write them somewhere else (tests do)
 
 Each chime is a few soft bell notes: sine partials with an exponential decay, a short
@@ -14,7 +14,7 @@ C library gives the same bits on any machine. Everything after that is IEEE arit
 (add, multiply, divide, round), which is exact to the same bit everywhere.
 
 Levels: each cue peaks between -6 and -9 dBFS, chosen so that all three measure about
--21 LUFS (pyloudnorm; checked in tests/test_cues.py): some 5 LU below speech normalised to
+-21 LUFS (pyloudnorm; checked in tests/sound/test_chimes.py): some 5 LU below speech normalised to
 -16 LUFS, so a chime is clearly heard but never startles, and no cue is louder than another.
 """
 
@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from coach.pcm import SAMPLE_RATE, Samples, wav_bytes
+from coach.pcm import Samples, wav_bytes
+from coach.time import SAMPLE_RATE
 
 ATTACK_S = 0.006
 """Raised-cosine onset of each note: short enough to sound struck, long enough not to click."""
@@ -43,7 +44,7 @@ Mostly the fundamental, with quieter, faster-dying octave and twelfth: a soft, r
 rather than a bright, metallic one.
 """
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "coach" / "audio_cues"
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "audio_cues"
 
 
 @dataclass(frozen=True)

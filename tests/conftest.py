@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from coach.estimate import EstimatedLengths
-from coach.routine import Routine, load_routine
+from coach.plan.routine import Routine
+from coach.routines import load_routine
 from coach.speech.cache import CACHE_DIR_ENV
+from support.lengths import EstimatedLengths
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from coach.pcm import SAMPLE_RATE, ms_to_samples, read_wav
+from coach.pcm import read_wav
+from coach.time import SAMPLE_RATE, ms_to_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = str(ROOT / "tests" / "data" / "example-routine.toml")

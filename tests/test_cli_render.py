@@ -16,15 +16,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from full_disk import fill_disk_after
 
 from coach.cli import cli
 from coach.errors import CoachError
-from coach.pcm import ms_to_samples
 from coach.render import output_format
 from coach.speech.cache import CACHE_DIR_ENV
-from coach.tags import read_chapters
-from coach.timeline import format_clock
+from coach.time import format_clock, ms_to_samples
+from support.chapters import read_chapters
+from support.full_disk import fill_disk_after
 
 FIVE_MINUTE_LIMIT_BYTES = 2_500_000
 """A 5-minute session must fit in 2.5 MB (measured 1.79 MB: 48 kbit/s is 360 kB a minute)."""
@@ -277,3 +276,22 @@ def test_a_full_disk_exits_2_with_a_clear_message_and_keeps_the_old_file(
     assert "full" in message
     assert out.read_bytes() == b"the earlier render\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["session.mp3"]
+
+
+@pytest.mark.tts
+def test_a_render_checks_its_output_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import coach.files
+
+    real = coach.files.check_writable
+    calls: list[object] = []
+
+    def counted(path: Path | str) -> coach.files.OutputPath:
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(coach.files, "check_writable", counted)
+    out = tmp_path / "once.mp3"
+    result = run("render", "-q", "-m", "3", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.is_file()
+    assert calls == [out]

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from coach.cli import cli
-from coach.routine import MAX_HOLD_S
+from coach.plan.routine import MAX_HOLD_S
 from coach.speech.cache import CACHE_DIR_ENV
 
 EXAMPLE = Path(__file__).parent / "data" / "example-routine.toml"
@@ -199,8 +199,10 @@ def test_minutes_below_the_shortest_version_names_it() -> None:
         (["missing.toml"], "coach: Routine file missing.toml does not exist. Check the path.\n"),
         (
             ["my-routine.toml"],
-            "coach: my-routine.toml, exercise 1 ('reach'), field 'hold': 'hold' is 10800 "
-            f"seconds; it must be between 1 and {MAX_HOLD_S} seconds.\n",
+            (
+                "coach: my-routine.toml, exercise 1 ('reach'), field 'hold': 'hold' is 10800 "
+                f"seconds; it must be between 1 and {MAX_HOLD_S} seconds.\n"
+            ),
         ),
     ],
 )

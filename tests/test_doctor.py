@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import coach.audio
+import coach.live.outputs
 from coach.cli import cli
 from coach.doctor import run_checks
 from coach.errors import CoachError
@@ -19,12 +19,13 @@ def own_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def _no_device(name: str | None) -> object:
-    raise coach.audio.no_device_error("miniaudio", "no sound card found")
+    raise coach.live.outputs.no_device_error("miniaudio", "no sound card found")
 
 
 @pytest.mark.tts
 def test_every_part_is_checked_and_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(coach.audio, "open_output", lambda name: coach.audio.BACKENDS["null"]())
+    null = coach.live.outputs.BACKENDS["null"]
+    monkeypatch.setattr(coach.live.outputs, "open_output", lambda name: null())
     checks = run_checks()
     assert [c.name for c in checks] == [
         "python",
@@ -40,7 +41,7 @@ def test_every_part_is_checked_and_named(monkeypatch: pytest.MonkeyPatch) -> Non
 
 @pytest.mark.tts
 def test_missing_device_is_reported_with_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(coach.audio, "open_output", _no_device)
+    monkeypatch.setattr(coach.live.outputs, "open_output", _no_device)
     result = CliRunner().invoke(cli, ["doctor"])
     assert result.exit_code == 1
     lines = result.output.splitlines()
@@ -57,7 +58,7 @@ def test_broken_speech_engine_is_a_failed_check(monkeypatch: pytest.MonkeyPatch)
         raise CoachError("The eSpeak speech engine could not be loaded (test).")
 
     monkeypatch.setattr(coach.speech, "open_engine", broken)
-    monkeypatch.setattr(coach.audio, "open_output", _no_device)
+    monkeypatch.setattr(coach.live.outputs, "open_output", _no_device)
     checks = {c.name: c for c in run_checks()}
     assert not checks["speech"].ok and "could not be loaded" in checks["speech"].detail
     assert checks["mp3 encoder"].ok

@@ -1,20 +1,21 @@
-"""Text-to-speech at the edge of the program: engines, the phrase cache and the phrase book.
+"""Speech: text to trimmed clips of known length, through an engine, a cache and a phrase book.
 
 `ENGINES` maps an engine name to a zero-argument factory; a new backend is one class
-implementing `coach.types.SpeechEngine` plus one entry here. Nothing heavy is imported
+implementing `coach.speech.types.SpeechEngine` plus one entry here. Nothing heavy is imported
 at module level (pyttsx3 and the eSpeak NG library load on first use), so importing
 `coach.speech` costs nothing for commands such as `coach --help` or `coach list`.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from coach.errors import CoachError
 
 if TYPE_CHECKING:
-    from coach.types import SpeechEngine
+    from coach.speech.types import SpeechEngine
 
 __all__ = [
     "DEFAULT_ENGINE",
@@ -22,6 +23,7 @@ __all__ = [
     "DEFAULT_VOICE",
     "ENGINES",
     "RATE_RANGE",
+    "check_voice",
     "open_engine",
 ]
 
@@ -68,3 +70,31 @@ def open_engine(name: str = DEFAULT_ENGINE) -> SpeechEngine:
         valid = ", ".join(sorted(ENGINES))
         raise CoachError(f"Unknown speech engine {name!r}. Valid engines: {valid}.") from None
     return factory()
+
+
+_VOICES_SHOWN = 10
+"""How many non-English voices an unknown-voice error names before summarising the rest."""
+
+
+def check_voice(engine: SpeechEngine, voice: str) -> None:
+    """The one check of a voice name: CoachError unless `engine` has `voice`, naming close
+    matches, the English voices and some others, and `coach voices`."""
+    voices = engine.voices()
+    ids = [v.id for v in voices]
+    if voice in ids:
+        return
+    english = [v.id for v in voices if v.is_english]
+    others = [v.id for v in voices if not v.is_english]
+    parts = [f"The {engine.name} engine has no voice {voice!r}."]
+    close = difflib.get_close_matches(voice, ids, n=3)
+    if close:
+        parts.append(f"Did you mean {' or '.join(close)}?")
+    if english:
+        parts.append(f"English voices: {', '.join(english)}.")
+    if others:
+        shown = ", ".join(others[:_VOICES_SHOWN])
+        rest = len(others) - _VOICES_SHOWN
+        more = f", and {rest} more" if rest > 0 else ""
+        parts.append(f"Other voices: {shown}{more}.")
+    parts.append("Run `coach voices` to list them all with their names.")
+    raise CoachError(" ".join(parts))

@@ -15,11 +15,13 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import wave
 from pathlib import Path
 
-from coach.pcm import SAMPLE_RATE, Samples, read_wav, wav_bytes
+from coach.errors import CoachError
+from coach.files import replace_file
+from coach.pcm import Samples, read_wav, wav_bytes
+from coach.time import SAMPLE_RATE
 
 __all__ = ["CACHE_DIR_ENV", "FORMAT_VERSION", "PhraseCache", "default_cache_dir", "phrase_key"]
 
@@ -104,27 +106,17 @@ class PhraseCache:
         return samples
 
     def put(self, key: str, samples: Samples) -> None:
-        """Store `samples` under `key`, atomically: a temp file in the folder, then os.replace.
+        """Store `samples` under `key`, through the same atomic writer as every output.
 
         If the folder cannot be created or written, warns once on stderr and carries on.
         """
-        data = wav_bytes(samples, SAMPLE_RATE)
-        temp: Path | None = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            # Same folder as the target, so os.replace is a rename within one file system.
-            fd, name = tempfile.mkstemp(prefix=f".{key[:16]}-", suffix=".tmp", dir=self.directory)
-            temp = Path(name)
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(temp, self.path(key))
-        except OSError as exc:
-            if temp is not None:
-                with contextlib.suppress(OSError):
-                    temp.unlink()
+            replace_file(self.path(key), wav_bytes(samples, SAMPLE_RATE))
+        except (OSError, CoachError) as exc:
             self._warn(exc)
 
-    def _warn(self, exc: OSError) -> None:
+    def _warn(self, exc: OSError | CoachError) -> None:
         if self._warned:
             return
         self._warned = True

@@ -32,8 +32,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from coach.errors import CoachError
-from coach.pcm import SAMPLE_RATE, Samples
-from coach.types import Voice
+from coach.pcm import Samples
+from coach.speech import check_voice
+from coach.speech.types import Voice
+from coach.time import SAMPLE_RATE
 
 __all__ = ["EspeakEngine", "EspeakLibrary"]
 
@@ -77,7 +79,7 @@ class _Bindings:
         self._chunks: list[bytes] = []
         _espeak.SetSynthCallback(self._on_synth)
 
-    def _on_synth(self, wav: Any, count: int, events: Any) -> int:
+    def _on_synth(self, wav: Any, count: int, _events: Any) -> int:
         if count > 0:
             self._chunks.append(ctypes.string_at(wav, count * 2))
         return 0  # 0: go on synthesizing
@@ -118,7 +120,7 @@ def _load_bindings() -> _Bindings:
 
 
 class EspeakEngine:
-    """`coach.types.SpeechEngine` backed by eSpeak NG.
+    """`coach.speech.types.SpeechEngine` backed by eSpeak NG.
 
     The library loads on first use of `voices()` or `synthesize()` (about 15 ms). eSpeak is
     process-wide and not reentrant: use an instance from one thread at a time.
@@ -143,7 +145,6 @@ class EspeakEngine:
         self.timeout_per_word_s = timeout_per_word_s
         self._library = library
         self._voices: list[Voice] | None = None
-        self._ids: frozenset[str] | None = None
         self._version: str | None = None
         self._stuck = False
 
@@ -172,11 +173,6 @@ class EspeakEngine:
             self._voices = self._lib().list_voices()
         return list(self._voices)
 
-    def _voice_ids(self) -> frozenset[str]:
-        if self._ids is None:
-            self._ids = frozenset(voice.id for voice in self.voices())
-        return self._ids
-
     def synthesize(self, text: str, voice: str, rate: int) -> tuple[Samples, int]:
         """Speak `text` with `voice` at `rate` words per minute; return samples and rate.
 
@@ -186,10 +182,7 @@ class EspeakEngine:
         """
         if not text.strip():
             return np.zeros(0, dtype=np.int16), SAMPLE_RATE
-        if voice not in self._voice_ids():
-            raise CoachError(
-                f"eSpeak has no voice {voice!r}. Run `coach voices` to see the voices it has."
-            )
+        check_voice(self, voice)
         library = self._lib()
         for _ in range(SYNTH_ATTEMPTS):
             data = self._run_guarded(library, text, voice, rate)

@@ -1,0 +1,208 @@
+"""Files at the edge: every file the coach writes is either complete or not there at all.
+
+The data goes to a temporary file in the target's folder (same file system, so the final
+rename is atomic), which is renamed over the target only when the writing finished without
+an exception. On any exception, KeyboardInterrupt included, the temporary file is deleted
+and whatever was at the target before is left untouched. One writer serves both kinds of file:
+
+- outputs (`check_writable`, then `atomic_path`): checked up front, so a command fails in a
+  second, before minutes of rendering, when the output cannot be written; the temporary
+  file's `Path` is handed out for code that works on a file by name (the MP3 writer, mutagen
+  adding tags), and the result is fsynced before and after the rename;
+- the phrase cache (`replace_file`): bytes written whole, not fsynced (a cache entry that a
+  power cut loses is only made again).
+
+Problems the user can fix become `CoachError` with a one-paragraph message naming the path:
+a missing folder, a folder that is a file, a target that is a folder, no permission, a full
+disk (ENOSPC) or any other OSError while writing. An OSError that names some other file (a
+read error in the caller's own code, say) passes through unchanged, so it is not mistaken
+for a problem with the output; the temporary file is removed either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from coach.errors import CoachError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+def _hint(exc: OSError, folder: Path) -> str:
+    """What the user can do about `exc`."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"The disk holding {folder} is full: free some space or choose another folder."
+    if exc.errno == errno.EROFS:
+        return f"{folder} is on a read-only disk: choose another folder."
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"You may not write in {folder}: choose another folder or change its permissions."
+    return "Check the folder and the disk, then try again, or choose another folder."
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+@dataclass(frozen=True)
+class OutputPath:
+    """An output file that `check_writable` has cleared: `path` is the file to replace (a
+    symlink already followed). Only `check_writable` makes these, so holding one means the
+    check was done, once."""
+
+    path: Path
+
+
+def check_writable(path: Path | str) -> OutputPath:
+    """The file that writing to `path` will create or replace, after checking it can be done.
+
+    A symlink is followed, so the file it points to is replaced and the link kept. Raises
+    CoachError when `path` is a folder or another non-regular file, when its folder is
+    missing or is a file, or when no file can be created in the folder (checked by creating
+    and removing a small temporary file, which also catches read-only disks and ACLs that
+    permission bits do not show, and works the same for root).
+    """
+    target = Path(path).expanduser()
+    try:
+        if target.is_symlink():
+            target = target.resolve(strict=False)
+        target.exists()  # raises for a name the system cannot take, e.g. too long
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CoachError(
+            f"Cannot write the output to {path}: {reason.lower()}. Choose another file name."
+        ) from None
+    if target.is_dir():
+        raise CoachError(
+            f"Cannot write the output to {target}: it is a folder. Give a file name "
+            f"inside it instead, such as {target / 'session.mp3'}."
+        )
+    if target.exists() and not target.is_file():
+        raise CoachError(
+            f"Cannot write the output to {target}: something other than a regular file "
+            "is there (a device or a pipe). Choose another file name."
+        )
+    folder = target.parent
+    if not folder.is_dir():
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if existing.exists() and not existing.is_dir():
+            raise CoachError(
+                f"Cannot write {target}: {existing} is a file, not a folder. "
+                "Choose an output path inside an existing folder."
+            )
+        raise CoachError(
+            f"Cannot write {target}: the folder {folder} does not exist. Create it first "
+            f"(for example `mkdir -p {folder}`) or choose an existing folder."
+        )
+    try:
+        probe = _create_temp(target)
+    except OSError as exc:
+        raise CoachError(
+            f"Cannot write {target}: creating a file in {folder} failed "
+            f"({_reason(exc)}). {_hint(exc, folder)}"
+        ) from exc
+    os.close(probe[0])
+    with contextlib.suppress(OSError):
+        probe[1].unlink()
+    return OutputPath(target)
+
+
+def _create_temp(target: Path) -> tuple[int, Path]:
+    """A new, empty, hidden file next to `target`, opened for writing: (descriptor, path).
+
+    Mode 0o666 lets the umask decide the permissions, as for any newly created file
+    (mkstemp would force 0o600). O_EXCL with a random name never touches an existing file.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(temp, flags, 0o666), temp
+        except FileExistsError:
+            continue
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable; not possible on every platform, so best effort."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+@contextlib.contextmanager
+def _commit(target: Path, temp: Path, *, durable: bool) -> Iterator[None]:
+    """Rename `temp` over `target` if the block succeeds; delete `temp` if it does not.
+
+    `durable` fsyncs the finished temporary file before the rename and the folder after it.
+    """
+    try:
+        yield
+        if durable:
+            with temp.open("r+b") as file:  # r+ because Windows fsync needs write access
+                os.fsync(file.fileno())
+        if target.exists():
+            # Keep the permissions of the file being replaced (the umask set the new ones).
+            temp.chmod(stat.S_IMODE(target.stat().st_mode))
+        temp.replace(target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        if isinstance(exc, OSError) and exc.filename in (None, str(temp), str(target)):
+            raise CoachError(
+                f"Could not write {target}: {_reason(exc)}. {_hint(exc, target.parent)} "
+                "Nothing was changed: any earlier file there is as it was."
+            ) from exc
+        raise
+    if durable:
+        _fsync_folder(target.parent)
+
+
+def _open_temp(target: Path) -> tuple[int, Path]:
+    """A new temporary file beside `target`: its descriptor and path (CoachError if not)."""
+    try:
+        return _create_temp(target)
+    except OSError as exc:
+        raise CoachError(
+            f"Could not write {target}: {_reason(exc)}. {_hint(exc, target.parent)}"
+        ) from exc
+
+
+@contextlib.contextmanager
+def atomic_path(output: OutputPath) -> Iterator[Path]:
+    """The path of an empty temporary file that replaces `output` if the block succeeds.
+
+    For code that writes or edits by file name; it can be opened and reopened freely inside
+    the block. Whatever the block leaves in the temporary file is fsynced and renamed into
+    place; on an exception it is deleted. Do not rename or delete it inside the block.
+    """
+    descriptor, temp = _open_temp(output.path)
+    os.close(descriptor)
+    with _commit(output.path, temp, durable=True):
+        yield temp
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` whole, through a temporary file beside it (not fsynced).
+
+    Raises CoachError, as outputs do, when the folder or the disk refuses; the caller
+    decides whether that matters.
+    """
+    descriptor, temp = _open_temp(path)
+    with _commit(path, temp, durable=False), os.fdopen(descriptor, "wb") as file:
+        file.write(data)

@@ -1,0 +1,81 @@
+"""Audio outputs for live play: one registry, one way to open a device, one error for "no sound".
+
+Every backend implements `coach.live.types.AudioOutput` and plays one clip at a time: starting
+a clip ends the one before it (the timeline never overlaps clips, and an interruption such as "next
+exercise" should silence what was playing). Backends are imported only when opened, so
+`coach --help` never loads an audio library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.util import find_spec
+from typing import TYPE_CHECKING
+
+from coach.errors import CoachError
+
+if TYPE_CHECKING:
+    from coach.live.types import AudioOutput
+
+
+def _simpleaudio() -> AudioOutput:
+    from coach.live.outputs.simpleaudio_out import SimpleaudioOutput
+
+    return SimpleaudioOutput()
+
+
+def _miniaudio() -> AudioOutput:
+    from coach.live.outputs.miniaudio_out import MiniaudioOutput
+
+    return MiniaudioOutput()
+
+
+def _null() -> AudioOutput:
+    from coach.live.outputs.null_out import NullOutput
+
+    return NullOutput()
+
+
+BACKENDS: dict[str, Callable[[], AudioOutput]] = {
+    "simpleaudio": _simpleaudio,
+    "miniaudio": _miniaudio,
+    "null": _null,
+}
+"""Name -> factory that opens that output. A factory raises CoachError if it cannot open one."""
+
+
+def default_backend() -> str:
+    """The backend `open_output(None)` uses: simpleaudio where it is installed, else miniaudio.
+
+    simpleaudio is preferred where present because it plays through the platform's native API
+    with no callback into Python; it has no Linux wheels, so most machines get miniaudio.
+    """
+    return "simpleaudio" if find_spec("simpleaudio") is not None else "miniaudio"
+
+
+def open_output(name: str | None) -> AudioOutput:
+    """Open the audio output called `name` (None: `default_backend()`); the caller closes it.
+
+    Raises CoachError for a name not in BACKENDS (listing the valid ones), and for a backend
+    whose package is missing or whose device cannot be opened (see `no_device_error`).
+    """
+    chosen = default_backend() if name is None else name
+    factory = BACKENDS.get(chosen)
+    if factory is None:
+        raise CoachError(
+            f"There is no audio output called {chosen!r}. "
+            f"Choose one of: {', '.join(sorted(BACKENDS))}."
+        )
+    return factory()
+
+
+def no_device_error(backend: str, reason: str) -> CoachError:
+    """The one-paragraph error for an output that cannot play: what failed, why, what to do.
+
+    `reason` is the underlying cause in a few words, e.g. "no sound card found".
+    """
+    return CoachError(
+        f"No audio device could be opened ({backend}: {reason}). "
+        "Check that speakers or headphones are connected and not in use by another program, "
+        "or make a file to play on your phone instead: coach render -o session.mp3"
+    )

@@ -1,0 +1,351 @@
+"""The shorter version: fit a session to a length the user asks for.
+
+Cuts happen in a fixed order, lowest-priority exercise first within each kind of cut:
+1. later reps skip the reminder wording (only the count, side and breath are said);
+2. fewer reps, one at a time across exercises, down to each exercise's minimum
+   (left and right always keep the same number);
+3. shorter holds and relax times, a second at a time, down to each minimum;
+4. whole exercises left out, lowest priority first (the rest keep their order and start
+   again from step 1).
+
+The first state in that order that fits the target is taken. When it lands more than
+`TOLERANCE_MS` under the target (one cut can be half a minute), the state before it is
+used instead with its holds trimmed just enough to fit. The result is never longer than
+asked. Pure and deterministic: lengths come from the `SpeechLengths` passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+from coach.errors import CoachError
+from coach.plan.compiler import (
+    BETWEEN_EXERCISES_MS,
+    CompileOptions,
+    ExercisePlan,
+    closing_events,
+    compile_routine,
+    exercise_events,
+    opening_events,
+)
+from coach.plan.lengths import SpeechLengths, events_length_ms
+from coach.plan.routine import Exercise, Routine
+from coach.plan.script import Script
+from coach.time import format_clock, minutes_at_least, minutes_text, seconds_text
+
+TOLERANCE_MS = 15_000
+"""A fitted session is at most the target and aims to be no more than this under it."""
+TRIM_STEP_MS = 1_000
+SHORTER_NOTE = "This is a shorter version of the routine."
+"""Said in the opening of every fitted session. The same words whatever the length: a note
+that named the minutes would make the shortest version depend on the length asked for."""
+
+FULL_SESSION = "full session"
+"""How a session with nothing cut is described, wherever it is described."""
+
+PlanTuple = tuple[tuple[str, ExercisePlan], ...]
+
+
+@dataclass(frozen=True)
+class Cuts:
+    """How far one kept exercise is cut: its reps (per side), whether later reps skip the
+    reminder wording, and how much shorter its hold and relax are."""
+
+    reps: int
+    terse: bool = False
+    trim_ms: int = 0
+
+
+State = dict[str, Cuts]
+"""Exercise id -> its cuts, for the exercises kept."""
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A session compiled to fit: its options, script, length and what was changed."""
+
+    options: CompileOptions
+    script: Script
+    length_ms: int
+    changes: tuple[str, ...]
+
+    def summary(self) -> str:
+        """What changed, in one line ("2 reps each; holds 10 s; shoulder rolls left out")."""
+        if not self.changes:
+            return FULL_SESSION
+        return "; ".join(self.changes)
+
+    def describe(self, minutes: float | None) -> str:
+        """The fit as the commands report it, for a session asked for in `minutes` (None:
+        the full session was asked for): "fitted to 5 minutes: 2 reps each; ..."."""
+        if minutes is None:
+            return FULL_SESSION
+        if not self.changes:
+            return (
+                f"{FULL_SESSION}: {minutes:g} minutes is not shorter than the full "
+                f"{format_clock(self.length_ms)}, which is the longest version"
+            )
+        return f"fitted to {minutes:g} minutes: {self.summary()}"
+
+
+def full_session(routine: Routine, brief: bool, lengths: SpeechLengths) -> Fitted:
+    """The session as the routine is written."""
+    options = CompileOptions(brief=brief)
+    script = compile_routine(routine, options)
+    return Fitted(options, script, events_length_ms(script.events, lengths), ())
+
+
+def fit_session(routine: Routine, brief: bool, target_ms: int, lengths: SpeechLengths) -> Fitted:
+    """The session fitted to at most `target_ms`.
+
+    A target at or above the full length gives the full session. A target below the
+    shortest possible version is a CoachError naming that shortest length.
+    """
+    full = full_session(routine, brief, lengths)
+    if target_ms >= full.length_ms:
+        return full
+    measure = _PlanLengths(routine, brief, SHORTER_NOTE, lengths)
+    previous: PlanTuple | None = None
+    chosen: PlanTuple | None = None
+    for plan in _cut_sequence(routine):
+        if measure(plan) <= target_ms:
+            chosen = plan
+            break
+        previous = plan
+    if chosen is None:
+        shortest = shortest_session(routine, brief, lengths)
+        least = minutes_at_least(shortest.length_ms)
+        raise CoachError(
+            f"The shortest version of '{routine.title}' is "
+            f"{format_clock(shortest.length_ms, round_up=True)}; {minutes_text(target_ms)} is too "
+            f"short. Ask for at least {least:g} minutes."
+        )
+    if measure(chosen) < target_ms - TOLERANCE_MS and previous is not None:
+        for trimmed in _filler_trims(routine, previous):
+            if measure(trimmed) <= target_ms:
+                if measure(trimmed) > measure(chosen):
+                    chosen = trimmed
+                break
+    return _compiled(routine, brief, measure.note, chosen, lengths)
+
+
+def shortest_session(routine: Routine, brief: bool, lengths: SpeechLengths) -> Fitted:
+    """The shortest version the fitter can make of this routine."""
+    measure = _PlanLengths(routine, brief, SHORTER_NOTE, lengths)
+    shortest = min(_cut_sequence(routine), key=measure)
+    return _compiled(routine, brief, measure.note, shortest, lengths)
+
+
+def _compiled(
+    routine: Routine, brief: bool, note: str, plan: PlanTuple, lengths: SpeechLengths
+) -> Fitted:
+    options = CompileOptions(brief=brief, plan=plan, note=note)
+    script = compile_routine(routine, options)
+    return Fitted(
+        options,
+        script,
+        events_length_ms(script.events, lengths),
+        describe_changes(routine, options),
+    )
+
+
+class _PlanLengths:
+    """Session length for a plan, from memoized lengths of its parts (the fitter tries
+    hundreds of plans; each exercise's length depends only on its own plan and place)."""
+
+    def __init__(self, routine: Routine, brief: bool, note: str, lengths: SpeechLengths):
+        self.routine = routine
+        self.brief = brief
+        self.note = note
+        self.lengths = lengths
+        self.fixed = events_length_ms(opening_events(routine, note), lengths) + events_length_ms(
+            closing_events(routine), lengths
+        )
+        self.parts: dict[tuple[str, ExercisePlan, int, int], int] = {}
+
+    def __call__(self, plan: PlanTuple) -> int:
+        total = self.fixed + BETWEEN_EXERCISES_MS * (len(plan) + 1)
+        for number, (exercise_id, exercise_plan) in enumerate(plan, start=1):
+            key = (exercise_id, exercise_plan, number, len(plan))
+            if key not in self.parts:
+                events = exercise_events(
+                    self.routine.exercise(exercise_id),
+                    exercise_plan,
+                    number,
+                    len(plan),
+                    self.brief,
+                )
+                self.parts[key] = events_length_ms(events, self.lengths)
+            total += self.parts[key]
+        return total
+
+
+def _cut_order(exercises: tuple[Exercise, ...]) -> list[Exercise]:
+    """Exercises in the order they are cut: lowest priority first, later ones first on ties."""
+    indexed = list(enumerate(exercises))
+    indexed.sort(key=lambda pair: (pair[1].priority, -pair[0]))
+    return [exercise for _, exercise in indexed]
+
+
+def _as_plan(kept: tuple[Exercise, ...], state: State) -> PlanTuple:
+    plans = []
+    for exercise in kept:
+        cuts = state[exercise.id]
+        plans.append(
+            (
+                exercise.id,
+                ExercisePlan(
+                    reps=cuts.reps,
+                    hold_ms=max(exercise.min_hold_ms, exercise.hold_ms - cuts.trim_ms),
+                    relax_ms=max(exercise.min_relax_ms, exercise.relax_ms - cuts.trim_ms),
+                    terse=cuts.terse,
+                ),
+            )
+        )
+    return tuple(plans)
+
+
+def _cut_sequence(routine: Routine) -> Iterator[PlanTuple]:
+    """Every plan in the order of cuts described in the module docstring."""
+    cut_order = _cut_order(routine.exercises)
+    for dropped in range(len(routine.exercises)):
+        gone = {exercise.id for exercise in cut_order[:dropped]}
+        kept = tuple(exercise for exercise in routine.exercises if exercise.id not in gone)
+        order = [exercise for exercise in cut_order if exercise.id not in gone]
+        state: State = {exercise.id: Cuts(exercise.reps) for exercise in kept}
+        yield _as_plan(kept, state)
+        for exercise in order:
+            if exercise.reps > 1 or exercise.sides:
+                state[exercise.id] = replace(state[exercise.id], terse=True)
+                yield _as_plan(kept, state)
+        reducing = True
+        while reducing:
+            reducing = False
+            for exercise in order:
+                cuts = state[exercise.id]
+                if cuts.reps > exercise.min_reps:
+                    state[exercise.id] = replace(cuts, reps=cuts.reps - 1)
+                    reducing = True
+                    yield _as_plan(kept, state)
+        for trimmed in _trim_steps(order, state):
+            yield _as_plan(kept, trimmed)
+
+
+def _trim_steps(order: list[Exercise], state: State) -> Iterator[State]:
+    """Hold and relax a second shorter, one exercise at a time, down to the minimums."""
+    state = dict(state)
+    trimming = True
+    while trimming:
+        trimming = False
+        for exercise in order:
+            cuts = state[exercise.id]
+            if _trimmable(exercise, cuts.trim_ms):
+                state[exercise.id] = replace(cuts, trim_ms=cuts.trim_ms + TRIM_STEP_MS)
+                trimming = True
+                yield dict(state)
+
+
+def _trimmable(exercise: Exercise, trim_ms: int) -> bool:
+    return (
+        exercise.hold_ms - trim_ms > exercise.min_hold_ms
+        or exercise.relax_ms - trim_ms > exercise.min_relax_ms
+    )
+
+
+def _filler_trims(routine: Routine, plan: PlanTuple) -> Iterator[PlanTuple]:
+    """The plan with holds trimmed a step at a time, to fill the gap between two cuts."""
+    plans = dict(plan)
+    kept = tuple(exercise for exercise in routine.exercises if exercise.id in plans)
+    state: State = {}
+    for exercise in kept:
+        exercise_plan = plans[exercise.id]
+        already = max(
+            exercise.hold_ms - exercise_plan.hold_ms, exercise.relax_ms - exercise_plan.relax_ms
+        )
+        state[exercise.id] = Cuts(exercise_plan.reps, exercise_plan.terse, already)
+    order = [exercise for exercise in _cut_order(routine.exercises) if exercise.id in plans]
+    for trimmed in _trim_steps(order, state):
+        yield _as_plan(kept, trimmed)
+
+
+def describe_changes(routine: Routine, options: CompileOptions) -> tuple[str, ...]:
+    """What a plan changed from the routine as written, in a few short phrases."""
+    if options.plan is None:
+        return ()
+    plans = dict(options.plan)
+    kept = [exercise for exercise in routine.exercises if exercise.id in plans]
+    changes: list[str] = []
+    if any(plans[e.id].terse for e in kept):
+        changes.append("fewer words after the first rep")
+    changes.extend(
+        _describe_numbers(
+            [(e, plans[e.id].reps) for e in kept if plans[e.id].reps != e.reps],
+            len(kept),
+            "reps",
+            lambda e, reps: f"{reps} a side" if e.sides else _reps(reps),
+        )
+    )
+    for kind, field in (("holds", "hold_ms"), ("relax", "relax_ms")):
+        # Both Exercise and ExercisePlan have these fields: as written, and as planned.
+        changed = [
+            (e, getattr(plans[e.id], field))
+            for e in kept
+            if getattr(plans[e.id], field) != getattr(e, field)
+        ]
+        changes.extend(
+            _describe_numbers(
+                changed,
+                len([e for e in kept if getattr(e, field)]),
+                kind,
+                _seconds_phrase(kind),
+            )
+        )
+    dropped = [e.title.lower() for e in routine.exercises if e.id not in plans]
+    if dropped:
+        changes.append(_join(dropped) + " left out")
+    return tuple(changes)
+
+
+def _describe_numbers(
+    changed: list[tuple[Exercise, int]],
+    eligible: int,
+    kind: str,
+    phrase: Callable[[Exercise, int], str],
+) -> list[str]:
+    """ "2 reps each" when every eligible exercise changed alike; "holds 3 s (overhead
+    stretch 15 s)" when all changed but a few differ; else "shorter holds: neck release
+    3 s, overhead stretch 19 s"."""
+    if not changed:
+        return []
+    values = [value for _, value in changed]
+    common = max(sorted(set(values)), key=values.count)
+    if len(changed) == eligible and eligible > 1 and values.count(common) > 1:
+        head = f"{_reps(common)} each" if kind == "reps" else phrase(changed[0][0], common)
+        others = [
+            f"{exercise.title.lower()} {phrase(exercise, value).removeprefix(kind + ' ')}"
+            for exercise, value in changed
+            if value != common
+        ]
+        return [head + (f" ({', '.join(others)})" if others else "")]
+    each = ", ".join(
+        f"{exercise.title.lower()} {phrase(exercise, value).removeprefix(kind + ' ')}"
+        for exercise, value in changed
+    )
+    label = {"reps": "fewer reps", "holds": "shorter holds", "relax": "shorter relax"}[kind]
+    return [f"{label}: {each}"]
+
+
+def _seconds_phrase(kind: str) -> Callable[[Exercise, int], str]:
+    """The phrase for a changed length in ms: "holds 10 s", "relax 3 s"."""
+    return lambda _exercise, ms: f"{kind} {seconds_text(ms)}"
+
+
+def _reps(count: int) -> str:
+    return "1 rep" if count == 1 else f"{count} reps"
+
+
+def _join(items: list[str]) -> str:
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " and " + items[-1]

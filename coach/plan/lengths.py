@@ -1,0 +1,45 @@
+"""How long things last: the plan stage's one seam, and the one rule for an event's length.
+
+The fitter and the timeline both need to know how long a run of events lasts; both ask
+`event_ms` here, so a fitted length is always the length of the timeline built from it.
+Speech lengths come from outside through `SpeechLengths` (measured clips in real use,
+plain numbers in tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from coach.plan.script import Cue, Event, Hold, Rest, Say
+
+
+class SpeechLengths(Protocol):
+    """How long each spoken phrase and each chime lasts, in whole milliseconds."""
+
+    def speech_ms(self, text: str) -> int:
+        """Length of `text` spoken aloud (trimmed of leading and trailing silence)."""
+        ...
+
+    def cue_ms(self, name: str) -> int:
+        """Length of the chime called `name`."""
+        ...
+
+
+def event_ms(event: Event, lengths: SpeechLengths) -> int:
+    """How far `event` moves the session on: a phrase or chime its length, a hold or rest
+    exactly its own; a chapter or step marker takes no time. Words said inside a hold lie
+    within it and add nothing."""
+    match event:
+        case Say(text=text):
+            return lengths.speech_ms(text)
+        case Cue(name=name):
+            return lengths.cue_ms(name)
+        case Hold(ms=ms) | Rest(ms=ms):
+            return ms
+    return 0
+
+
+def events_length_ms(events: Iterable[Event], lengths: SpeechLengths) -> int:
+    """Total length of a run of events, as the timeline places them."""
+    return sum(event_ms(event, lengths) for event in events)

@@ -1,0 +1,86 @@
+"""The Script: the ordered events of a coached session, before anything is timed.
+
+Frozen values only, times in integer milliseconds. The compiler writes a Script; the timeline
+turns it into clips at absolute times once speech lengths are known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """Start of a part of the session: the opening (exercise_id None) or one exercise."""
+
+    title: str
+    exercise_id: str | None
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where the session is within an exercise, for display ("left side, 2 of 3")."""
+
+    label: str
+
+
+@dataclass(frozen=True)
+class Say:
+    """Speak a phrase."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class HoldWord:
+    """A word said inside a hold, starting `at_ms` after the hold begins (moved earlier if
+    it would run past the end: words never lengthen a hold)."""
+
+    at_ms: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A timed hold of exactly `ms`, from the end of the phrase before it to the start of
+    whatever follows. `counted` holds are slow movements the coach counts out."""
+
+    ms: int
+    words: tuple[HoldWord, ...] = ()
+    counted: bool = False
+
+
+@dataclass(frozen=True)
+class Rest:
+    """Silence of exactly `ms`."""
+
+    ms: int
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A chime, by name (the chimes themselves are sound: see coach.sound.chimes)."""
+
+    name: str
+
+
+Event = Chapter | Step | Say | Hold | Rest | Cue
+
+
+@dataclass(frozen=True)
+class Script:
+    """A compiled session: its title and its events in order."""
+
+    title: str
+    events: tuple[Event, ...]
+
+    def phrases(self) -> list[str]:
+        """Every distinct text the session speaks, in order of first use."""
+        seen: dict[str, None] = {}
+        for event in self.events:
+            if isinstance(event, Say):
+                seen.setdefault(event.text)
+            elif isinstance(event, Hold):
+                for word in event.words:
+                    seen.setdefault(word.text)
+        return list(seen)

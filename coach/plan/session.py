@@ -1,0 +1,41 @@
+"""One session, from routine to timeline: compiled, fitted when a length was asked for, placed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coach.plan.fit import Fitted, fit_session, full_session
+from coach.plan.lengths import SpeechLengths
+from coach.plan.routine import Routine
+from coach.plan.timeline import Timeline, build_timeline
+from coach.time import minutes_to_ms
+
+
+@dataclass(frozen=True)
+class Session:
+    """A routine compiled (and fitted, when a length was asked for) and placed in time."""
+
+    routine: Routine
+    fitted: Fitted
+    timeline: Timeline
+    minutes: float | None
+    """The length asked for, or None for the full session."""
+
+    def describe_fit(self) -> str:
+        """ "full session", or what was cut to fit the minutes asked for."""
+        return self.fitted.describe(self.minutes)
+
+
+def build_session(
+    routine: Routine,
+    lengths: SpeechLengths,
+    *,
+    minutes: float | None = None,
+    brief: bool = False,
+) -> Session:
+    """Compile `routine` to fit `minutes` (None: in full) and build its timeline."""
+    if minutes is None:
+        fitted = full_session(routine, brief, lengths)
+    else:
+        fitted = fit_session(routine, brief, minutes_to_ms(minutes), lengths)
+    return Session(routine, fitted, build_timeline(fitted.script, lengths), minutes)

@@ -1,0 +1,180 @@
+"""The Timeline: every clip of a session at an absolute start, in integer milliseconds.
+
+Built from a Script and the lengths of its phrases and chimes. It is the single truth about
+when things happen: the renderer, the live player and `coach show` all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from coach.plan.lengths import SpeechLengths, event_ms
+from coach.plan.script import Chapter, Cue, Hold, HoldWord, Rest, Say, Script, Step
+
+ClipKind = Literal["speech", "chime", "hold", "rest"]
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One thing in the session: a phrase, a chime, or a stretch of silence (hold, rest).
+
+    Speech said inside a hold is a separate "speech" clip lying within the hold clip.
+    """
+
+    start_ms: int
+    end_ms: int
+    kind: ClipKind
+    text: str | None = None
+    """The words, for speech."""
+    cue: str | None = None
+    """The chime's name, for chimes."""
+    exercise_id: str | None = None
+    exercise: str | None = None
+    step: str = ""
+    counted: bool = False
+    """For holds: a counted movement rather than a still hold."""
+
+    @property
+    def length_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+    @property
+    def audible(self) -> bool:
+        """True for clips that make sound (speech and chimes)."""
+        return self.kind in ("speech", "chime")
+
+
+@dataclass(frozen=True)
+class ChapterSpan:
+    """A chapter of the session: the opening or one exercise."""
+
+    title: str
+    exercise_id: str | None
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The clips of a session, in order of start time, and its chapters."""
+
+    title: str
+    clips: tuple[Clip, ...]
+    chapters: tuple[ChapterSpan, ...]
+    total_ms: int
+
+    def audible_clips(self) -> list[Clip]:
+        """The clips that make sound, in order of start time."""
+        return [clip for clip in self.clips if clip.audible]
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for `coach show --json`."""
+        return {
+            "title": self.title,
+            "total_ms": self.total_ms,
+            "chapters": [
+                {
+                    "title": c.title,
+                    "exercise": c.exercise_id,
+                    "start_ms": c.start_ms,
+                    "end_ms": c.end_ms,
+                }
+                for c in self.chapters
+            ],
+            "clips": [
+                {
+                    "start_ms": clip.start_ms,
+                    "end_ms": clip.end_ms,
+                    "kind": clip.kind,
+                    "text": clip.text,
+                    "cue": clip.cue,
+                    "exercise": clip.exercise_id,
+                    "step": clip.step or None,
+                }
+                for clip in self.clips
+            ],
+        }
+
+
+@dataclass
+class _Placement:
+    """Where the timeline builder is: the time, the chapter and step, what is placed so far."""
+
+    now: int = 0
+    exercise_id: str | None = None
+    exercise: str | None = None
+    step: str = ""
+    clips: list[Clip] = field(default_factory=list)
+    chapter_starts: list[tuple[str, str | None, int]] = field(default_factory=list)
+
+    def add(self, start: int, end: int, kind: ClipKind, **details: Any) -> None:
+        self.clips.append(
+            Clip(
+                start,
+                end,
+                kind,
+                exercise_id=self.exercise_id,
+                exercise=self.exercise,
+                step=self.step,
+                **details,
+            )
+        )
+
+    def chapter(self, title: str, exercise_id: str | None) -> None:
+        self.chapter_starts.append((title, exercise_id, self.now))
+        self.exercise_id = exercise_id
+        self.exercise = title if exercise_id else None
+        self.step = ""
+
+    def chapters(self) -> tuple[ChapterSpan, ...]:
+        """Each chapter runs until the next one starts; the last until the end."""
+        ends = [start for _, _, start in self.chapter_starts[1:]] + [self.now]
+        return tuple(  # strict=False: a script without chapters has one end and no start
+            ChapterSpan(title, exercise_id, start, end)
+            for (title, exercise_id, start), end in zip(self.chapter_starts, ends, strict=False)
+        )
+
+
+def build_timeline(script: Script, lengths: SpeechLengths) -> Timeline:
+    """Place every event of `script` at an absolute time, using measured `lengths`.
+
+    Every event moves the time on by `event_ms` (the rule the fitter measures with too), so
+    holds and rests are exact. Words inside a hold are placed by `_place_hold_words`.
+    """
+    place = _Placement()
+    for event in script.events:
+        length = event_ms(event, lengths)
+        match event:
+            case Chapter(title=title, exercise_id=exercise_id):
+                place.chapter(title, exercise_id)
+            case Step(label=label):
+                place.step = label
+            case Say(text=text):
+                place.add(place.now, place.now + length, "speech", text=text)
+            case Cue(name=name):
+                place.add(place.now, place.now + length, "chime", cue=name)
+            case Rest():
+                if length:
+                    place.add(place.now, place.now + length, "rest")
+            case Hold(words=words, counted=counted):
+                place.add(place.now, place.now + length, "hold", counted=counted)
+                _place_hold_words(place, words, place.now + length, lengths)
+        place.now += length
+    return Timeline(script.title, tuple(place.clips), place.chapters(), place.now)
+
+
+def _place_hold_words(
+    place: _Placement, words: tuple[HoldWord, ...], end: int, lengths: SpeechLengths
+) -> None:
+    """Words inside a hold that starts at `place.now` and ends at `end`: each at its planned
+    offset, moved earlier if it would run past the end or later if it would overlap the word
+    before; a word that cannot fit at all is left out rather than lengthen the hold."""
+    earliest = place.now
+    for word in words:
+        word_ms = lengths.speech_ms(word.text)
+        start = min(max(place.now + word.at_ms, earliest), end - word_ms)
+        if start < earliest:
+            continue
+        place.add(start, start + word_ms, "speech", text=word.text)
+        earliest = start + word_ms

@@ -1,0 +1,117 @@
+"""ID3 tags and chapters for a rendered session, with mutagen.
+
+Tags are ID3v2.3: car stereos and Windows read it, while ID3v2.4 support is patchy there.
+Chapters follow the ID3v2 Chapter Frame Addendum: one CHAP frame per exercise (element ids
+"ch0", "ch1", ...; times in milliseconds; a TIT2 sub-frame with the title) and one top-level,
+ordered CTOC frame ("toc") listing them in play order.
+
+The written bytes depend only on the arguments: no dates or encoder names go in, the frame
+order is fixed by mutagen, and the padding is a constant (mutagen's default reuses the
+padding an earlier tag left, so a re-tagged file would differ from a fresh one).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+TAG_PADDING_BYTES = 1024
+"""Free space after the tag, so a user's tag editor can change a title without rewriting
+the whole file."""
+
+_TOC_ID = "toc"
+_NO_OFFSET = 0xFFFFFFFF  # "byte offsets not given": players use the times
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One chapter: a title and its span in whole milliseconds from the start of the audio."""
+
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+def _id3() -> Any:
+    """mutagen.id3, imported when needed and typed loosely (mutagen's hints are partial)."""
+    return importlib.import_module("mutagen.id3")
+
+
+def _encoding(text: str) -> int:
+    """ID3v2.3 text encoding for `text`: Latin-1 (0) when it fits, else UTF-16 (1)."""
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return 1
+    return 0
+
+
+def _check_chapters(chapters: Sequence[Chapter]) -> None:
+    previous_end = 0
+    for index, chapter in enumerate(chapters):
+        if not 0 <= chapter.start_ms < chapter.end_ms <= _NO_OFFSET - 1:
+            raise ValueError(f"chapter {index} ({chapter.title!r}) has an empty or bad span")
+        if chapter.start_ms < previous_end:
+            raise ValueError(f"chapter {index} ({chapter.title!r}) overlaps the one before")
+        previous_end = chapter.end_ms
+
+
+def write_tags(
+    path: Path | str,
+    *,
+    title: str,
+    artist: str,
+    album: str,
+    track: int | str,
+    chapters: Sequence[Chapter],
+) -> None:
+    """Replace every ID3 tag of the MP3 at `path` with these (title, artist, album, track
+    number and chapters), in place.
+
+    Chapters must be in order and must not overlap; ValueError otherwise. Any ID3v1 tag at
+    the end of the file is removed. mutagen rewrites the file, so call this on the temporary
+    file before it is moved into place (see `coach.files.atomic_path`).
+    """
+    id3 = _id3()
+    _check_chapters(chapters)
+    tags = id3.ID3()
+    tags.add(id3.TIT2(encoding=_encoding(title), text=[title]))
+    tags.add(id3.TPE1(encoding=_encoding(artist), text=[artist]))
+    tags.add(id3.TALB(encoding=_encoding(album), text=[album]))
+    tags.add(id3.TRCK(encoding=0, text=[str(track)]))
+    ids = [f"ch{index}" for index in range(len(chapters))]
+    for element_id, chapter in zip(ids, chapters, strict=True):
+        tags.add(
+            id3.CHAP(
+                element_id=element_id,
+                start_time=chapter.start_ms,
+                end_time=chapter.end_ms,
+                start_offset=_NO_OFFSET,
+                end_offset=_NO_OFFSET,
+                sub_frames=[id3.TIT2(encoding=_encoding(chapter.title), text=[chapter.title])],
+            )
+        )
+    if chapters:
+        tags.add(
+            id3.CTOC(
+                element_id=_TOC_ID,
+                flags=id3.CTOCFlags.TOP_LEVEL | id3.CTOCFlags.ORDERED,
+                child_element_ids=ids,
+                sub_frames=[],
+            )
+        )
+    tags.save(
+        str(path),
+        v1=0,  # remove any ID3v1 tag: it could only repeat a truncated title
+        v2_version=3,
+        padding=_fixed_padding,
+    )
+
+
+def _fixed_padding(_info: Any) -> int:
+    return TAG_PADDING_BYTES

@@ -1,0 +1,30 @@
+"""WAV output: the session's samples as a mono 16-bit PCM file, exactly as assembled."""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from coach.pcm import Samples
+from coach.time import SAMPLE_RATE
+
+
+def write_wav(
+    path: Path,
+    chunks: Iterable[Samples],
+    total: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Write `chunks` (`total` samples in all) to the WAV file at `path`."""
+    done = 0
+    with wave.open(str(path), "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(SAMPLE_RATE)
+        file.setnframes(total)
+        for chunk in chunks:
+            file.writeframes(chunk.astype("<i2").tobytes())
+            done += len(chunk)
+            if progress:
+                progress(done, total)

@@ -1,0 +1,64 @@
+"""Assemble a timeline into PCM, a chunk at a time.
+
+Memory stays flat however long the session: only one chunk of output exists at once, and
+each clip is read from the phrase book's memory, not copied into a whole-session buffer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from coach.pcm import Samples
+from coach.plan.timeline import Clip, Timeline
+from coach.time import SAMPLE_RATE, ms_to_samples
+
+AudioSource = Callable[[Clip], Samples]
+"""The samples of an audible clip (`SessionSounds.audio`)."""
+
+CHUNK_SAMPLES = SAMPLE_RATE * 10
+"""Ten seconds of audio per chunk: big enough to be fast, small enough to stay flat."""
+
+
+def session_samples(timeline: Timeline) -> int:
+    """Number of samples of the whole session."""
+    return ms_to_samples(timeline.total_ms)
+
+
+def assemble_chunks(
+    timeline: Timeline,
+    audio: AudioSource,
+    chunk_samples: int = CHUNK_SAMPLES,
+) -> Iterator[Samples]:
+    """Yield the session's samples in order, `chunk_samples` at a time (the last may be short).
+
+    `audio(clip)` gives the samples of an audible clip. Each clip starts at the sample
+    where its start_ms falls; everything else is digital silence, so holds and rests are
+    exact. Where two clips touch, their samples add (with clipping to int16).
+    """
+    total = session_samples(timeline)
+    placed = []
+    for clip in timeline.audible_clips():
+        samples = audio(clip)
+        start = ms_to_samples(clip.start_ms)
+        placed.append((start, start + len(samples), samples))
+    placed.sort(key=lambda item: item[0])
+    next_clip = 0
+    active: list[tuple[int, int, Samples]] = []
+    for chunk_start in range(0, total, chunk_samples):
+        chunk_end = min(chunk_start + chunk_samples, total)
+        while next_clip < len(placed) and placed[next_clip][0] < chunk_end:
+            active.append(placed[next_clip])
+            next_clip += 1
+        active = [item for item in active if item[1] > chunk_start]
+        if not active:
+            yield np.zeros(chunk_end - chunk_start, dtype=np.int16)
+            continue
+        mix = np.zeros(chunk_end - chunk_start, dtype=np.int32)
+        for start, end, samples in active:
+            low = max(start, chunk_start)
+            high = min(end, chunk_end)
+            if low < high:
+                mix[low - chunk_start : high - chunk_start] += samples[low - start : high - start]
+        yield np.clip(mix, -32768, 32767).astype(np.int16)

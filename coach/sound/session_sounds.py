@@ -1,0 +1,78 @@
+"""The session's sounds: its spoken phrases (mastered) and chimes, with their exact lengths.
+
+`SessionSounds` is the real `SpeechLengths`: the timeline is built from the measured length
+of each synthesized (and cached) clip, so `coach show`, the MP3 and live play agree to the
+millisecond. It is also the audio source that assembly reads clips from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from coach.pcm import Samples
+from coach.plan.timeline import Clip, Timeline
+from coach.speech.phrases import PhraseBook
+from coach.time import samples_to_ms
+
+Progress = Callable[[int, int], None]
+"""Called with (done, total) while phrases are synthesized or mastered."""
+
+
+class SessionSounds:
+    """Spoken phrases (from a PhraseBook) and chimes, with their exact lengths."""
+
+    def __init__(self, phrases: PhraseBook) -> None:
+        self.phrases = phrases
+        self._chimes: dict[str, Samples] = {}
+
+    def speech_ms(self, text: str) -> int:
+        return self.phrases.speech_ms(text)
+
+    def cue_ms(self, name: str) -> int:
+        return samples_to_ms(len(self.chime(name)))
+
+    def speech(self, text: str) -> Samples:
+        """The mastered clip of `text`, as heard."""
+        return self.phrases.mastered(text)
+
+    def chime(self, name: str) -> Samples:
+        """The chime called `name` (loaded once)."""
+        if name not in self._chimes:
+            from coach.sound.chimes import load_chime
+
+            self._chimes[name] = load_chime(name)
+        return self._chimes[name]
+
+    def audio(self, clip: Clip) -> Samples:
+        """The samples of an audible timeline clip (a phrase or a chime)."""
+        if clip.cue is not None:
+            return self.chime(clip.cue)
+        if clip.text is None:
+            raise ValueError(f"a {clip.kind} clip makes no sound")
+        return self.speech(clip.text)
+
+    def prepare(self, texts: Iterable[str], progress: Progress | None) -> None:
+        """Synthesize every phrase not yet cached, for its length (see PhraseBook.prepare)."""
+        self.phrases.prepare(texts, progress)
+
+    def prepare_audio(self, timeline: Timeline, progress: Progress | None) -> None:
+        """Master every phrase the timeline speaks, before anything is played or written."""
+        texts = [clip.text for clip in timeline.audible_clips() if clip.kind == "speech"]
+        self.phrases.prepare_mastered([text for text in texts if text], progress)
+
+
+def open_sounds(voice: str | None = None, rate: int | None = None) -> SessionSounds:
+    """The default engine with `voice` and `rate` (None: the defaults) and the phrase cache."""
+    from coach.sound.mastering import MASTERING_ID, master_speech
+    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, open_engine
+    from coach.speech.cache import PhraseCache
+
+    book = PhraseBook(
+        open_engine(),
+        DEFAULT_VOICE if voice is None else voice,
+        DEFAULT_RATE if rate is None else rate,
+        PhraseCache.default(),
+        master=master_speech,
+        master_id=MASTERING_ID,
+    )
+    return SessionSounds(book)

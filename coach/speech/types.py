@@ -1,0 +1,41 @@
+"""The speech stage's seam: what a text-to-speech engine offers and how it is called."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from coach.pcm import Samples
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A voice an engine offers: `id` is what `--voice` takes."""
+
+    id: str
+    name: str
+    language: str
+
+    @property
+    def is_english(self) -> bool:
+        """True for English voices of any region ("en", "en-us", "en-gb-scotland", ...)."""
+        return self.language == "en" or self.language.startswith("en-")
+
+
+class SpeechEngine(Protocol):
+    """A text-to-speech engine that turns one phrase into mono PCM."""
+
+    name: str
+
+    def version(self) -> str:
+        """A string that changes whenever the engine could sound different (in cache keys)."""
+        ...
+
+    def voices(self) -> list[Voice]:
+        """Every voice this engine can use."""
+        ...
+
+    def synthesize(self, text: str, voice: str, rate: int) -> tuple[Samples, int]:
+        """Speak `text` with `voice` at `rate` words per minute; return samples and sample rate."""
+        ...

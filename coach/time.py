@@ -1,0 +1,103 @@
+"""Time: integer milliseconds everywhere, and every conversion to what people and devices see.
+
+The plan, the script and the timeline count in whole milliseconds. This module is the one
+place where they become samples (for audio), clock text (for people), or minutes and
+seconds (for what users type and read). It imports nothing but the standard library, so
+every stage can use it.
+
+>>> ms_to_samples(1_000)
+22050
+>>> format_clock(125_400)
+'2:05'
+"""
+
+from __future__ import annotations
+
+import math
+
+SAMPLE_RATE = 22_050
+"""Samples per second of every clip, chime and rendered session."""
+
+
+def ms_to_samples(ms: int, rate: int = SAMPLE_RATE) -> int:
+    """The sample index at which a time of `ms` milliseconds falls (rounded to nearest).
+
+    >>> ms_to_samples(1), ms_to_samples(500), ms_to_samples(1_000, 8_000)
+    (22, 11025, 8000)
+    """
+    return (ms * rate + 500) // 1000
+
+
+def samples_to_ms(count: int, rate: int = SAMPLE_RATE) -> int:
+    """Milliseconds needed to hold `count` samples, rounded up so the clip always fits.
+
+    >>> samples_to_ms(22_050), samples_to_ms(22_051), samples_to_ms(0)
+    (1000, 1001, 0)
+    """
+    return -(-count * 1000 // rate)
+
+
+def format_clock(ms: int, *, round_up: bool = False, width: int = 1) -> str:
+    """Milliseconds as m:ss: rounded down to the second, or up with `round_up` (for a
+    minimum that must be met); minutes zero-padded to `width` digits.
+
+    >>> format_clock(125_400), format_clock(125_400, round_up=True), format_clock(5_000, width=2)
+    ('2:05', '2:06', '00:05')
+    """
+    seconds = -(-ms // 1000) if round_up else ms // 1000
+    return f"{seconds // 60:0{width}d}:{seconds % 60:02d}"
+
+
+def seconds_left(ms: int) -> int:
+    """Whole seconds still to go, as a countdown shows them (rounded up).
+
+    >>> seconds_left(12_000), seconds_left(11_001), seconds_left(0)
+    (12, 12, 0)
+    """
+    return -(-ms // 1000)
+
+
+def seconds_text(ms: int) -> str:
+    """A length in seconds for people, with decimals only where needed.
+
+    >>> seconds_text(10_000), seconds_text(2_500)
+    ('10 s', '2.5 s')
+    """
+    return f"{ms / 1000:g} s"
+
+
+def seconds_to_ms(seconds: float) -> int:
+    """Seconds (whole or decimal, as a routine file gives them) in whole milliseconds.
+
+    >>> seconds_to_ms(20), seconds_to_ms(1.5), seconds_to_ms(0.0004)
+    (20000, 1500, 0)
+    """
+    return round(seconds * 1000)
+
+
+def minutes_to_ms(minutes: float) -> int:
+    """A user's --minutes as whole milliseconds.
+
+    >>> minutes_to_ms(5), minutes_to_ms(1.55)
+    (300000, 93000)
+    """
+    return round(minutes * 60_000)
+
+
+def minutes_at_least(ms: int) -> float:
+    """`ms` in minutes, rounded up to the tenth, so that asking for it always fits.
+
+    >>> minutes_at_least(93_000), minutes_at_least(90_000)
+    (1.6, 1.5)
+    """
+    return math.ceil(ms / 6_000) / 10
+
+
+def minutes_text(ms: int) -> str:
+    """A length in minutes for a sentence.
+
+    >>> minutes_text(60_000), minutes_text(300_000), minutes_text(90_000)
+    ('1 minute', '5 minutes', '1.5 minutes')
+    """
+    minutes = ms / 60_000
+    return "1 minute" if minutes == 1 else f"{minutes:g} minutes"

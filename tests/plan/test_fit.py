@@ -1,0 +1,175 @@
+"""The shorter version: every length from the shortest to the full one fits within 15 s."""
+
+from __future__ import annotations
+
+import pytest
+
+from coach.errors import CoachError
+from coach.plan.compiler import ExercisePlan
+from coach.plan.fit import (
+    SHORTER_NOTE,
+    TOLERANCE_MS,
+    fit_session,
+    full_session,
+    minutes_at_least,
+    shortest_session,
+)
+from coach.plan.routine import Routine
+from coach.plan.script import Chapter, Hold, Step
+from coach.plan.timeline import build_timeline
+from support.lengths import EstimatedLengths
+
+STEP_MS = 15_000
+
+
+def _sweep(rest_stop: Routine, brief: bool) -> list[int]:
+    lengths = EstimatedLengths()
+    shortest = shortest_session(rest_stop, brief, lengths).length_ms
+    full = full_session(rest_stop, brief, lengths).length_ms
+    return list(range(shortest, full + 1, STEP_MS))
+
+
+@pytest.mark.parametrize("brief", [False, True])
+def test_every_target_fits_within_tolerance(rest_stop: Routine, brief: bool) -> None:
+    lengths = EstimatedLengths()
+    targets = _sweep(rest_stop, brief)
+    assert len(targets) > 20
+    misses = []
+    for target in targets:
+        fitted = fit_session(rest_stop, brief, target, lengths)
+        timeline = build_timeline(fitted.script, lengths)
+        assert timeline.total_ms == fitted.length_ms
+        if not target - TOLERANCE_MS <= fitted.length_ms <= target:
+            misses.append((target, fitted.length_ms))
+    assert misses == []
+
+
+@pytest.mark.parametrize("brief", [False, True])
+def test_fitted_sessions_keep_balance_order_and_minimums(rest_stop: Routine, brief: bool) -> None:
+    lengths = EstimatedLengths()
+    order = [e.id for e in rest_stop.exercises]
+    for target in _sweep(rest_stop, brief)[::3]:
+        fitted = fit_session(rest_stop, brief, target, lengths)
+        plans = dict(fitted.options.plan or ())
+        kept = [
+            c.exercise_id for c in fitted.script.events if isinstance(c, Chapter) and c.exercise_id
+        ]
+        assert kept == [i for i in order if i in kept]
+        assert list(plans) == kept
+        for exercise_id, plan in plans.items():
+            exercise = rest_stop.exercise(exercise_id)
+            assert exercise.min_reps <= plan.reps <= exercise.reps
+            assert exercise.min_hold_ms <= plan.hold_ms <= exercise.hold_ms
+            assert exercise.min_relax_ms <= plan.relax_ms <= exercise.relax_ms
+        labels = [e.label for e in fitted.script.events if isinstance(e, Step)]
+        for exercise_id in kept:
+            if rest_stop.exercise(exercise_id).sides:
+                reps = plans[exercise_id].reps
+                assert (
+                    sum(
+                        label.startswith("left side") and label.endswith(f"of {reps}")
+                        for label in labels
+                    )
+                    >= reps
+                )
+        holds = [e.ms for e in fitted.script.events if isinstance(e, Hold)]
+        expected = [
+            plan.hold_ms
+            for exercise_id, plan in plans.items()
+            for _ in range(plan.reps * len(rest_stop.exercise(exercise_id).sides or (None,)))
+        ]
+        assert holds == expected
+
+
+def test_cuts_come_in_the_documented_order(rest_stop: Routine) -> None:
+    lengths = EstimatedLengths()
+    full = full_session(rest_stop, False, lengths).length_ms
+    slightly = fit_session(rest_stop, False, full - 20_000, lengths)
+    assert slightly.changes and "left out" not in " ".join(slightly.changes)
+    assert "fewer words after the first rep" in slightly.changes
+    shortest = shortest_session(rest_stop, False, lengths)
+    plans = dict(shortest.options.plan or ())
+    assert list(plans) == ["overhead-stretch"]  # the highest priority is kept to the end
+    assert plans["overhead-stretch"] == ExercisePlan(2, 10_000, 3_000, True)
+    assert "shoulder rolls" in " ".join(shortest.changes)
+
+
+def test_lowest_priority_exercise_goes_first(rest_stop: Routine) -> None:
+    lengths = EstimatedLengths()
+    for target in range(
+        shortest_session(rest_stop, False, lengths).length_ms,
+        full_session(rest_stop, False, lengths).length_ms,
+        30_000,
+    ):
+        fitted = fit_session(rest_stop, False, target, lengths)
+        kept = set(dict(fitted.options.plan or ()))
+        dropped = [e for e in rest_stop.exercises if e.id not in kept]
+        if dropped:
+            assert min(e.priority for e in rest_stop.exercises if e.id in kept) >= max(
+                e.priority for e in dropped
+            )
+
+
+def test_target_above_full_gives_full_session(rest_stop: Routine) -> None:
+    lengths = EstimatedLengths()
+    full = full_session(rest_stop, False, lengths)
+    fitted = fit_session(rest_stop, False, full.length_ms + 60_000, lengths)
+    assert fitted.changes == () and fitted.length_ms == full.length_ms
+
+
+def test_target_below_shortest_names_the_shortest(rest_stop: Routine) -> None:
+    lengths = EstimatedLengths()
+    shortest = shortest_session(rest_stop, False, lengths)
+    with pytest.raises(CoachError) as caught:
+        fit_session(rest_stop, False, shortest.length_ms - 1_000, lengths)
+    seconds = -(-shortest.length_ms // 1000)  # rounded up: a minimum to meet
+    assert f"{seconds // 60}:{seconds % 60:02d}" in str(caught.value)
+    least = minutes_at_least(shortest.length_ms)
+    assert f"at least {least:g} minutes" in str(caught.value)
+    assert fit_session(rest_stop, False, round(least * 60_000), lengths).changes
+
+
+def test_fitted_session_says_it_is_shorter(rest_stop: Routine) -> None:
+    fitted = fit_session(rest_stop, False, 4 * 60_000, EstimatedLengths())
+    assert SHORTER_NOTE in fitted.script.phrases()
+    assert SHORTER_NOTE not in full_session(rest_stop, False, EstimatedLengths()).script.phrases()
+    assert fitted.summary().startswith(fitted.changes[0])
+
+
+def test_fit_is_deterministic(rest_stop: Routine) -> None:
+    lengths = EstimatedLengths()
+    assert fit_session(rest_stop, False, 200_000, lengths) == fit_session(
+        rest_stop, False, 200_000, lengths
+    )
+
+
+def test_plan_lengths_match_compiled_sessions(rest_stop: Routine) -> None:
+    from coach.plan.compiler import CompileOptions, compile_routine
+    from coach.plan.fit import _cut_sequence, _PlanLengths
+    from coach.plan.lengths import events_length_ms
+
+    lengths = EstimatedLengths()
+    measure = _PlanLengths(rest_stop, False, "A note.", lengths)
+    plans = list(_cut_sequence(rest_stop))
+    assert len(plans) > 50
+    for plan in plans[::7]:
+        script = compile_routine(rest_stop, CompileOptions(plan=plan, note="A note."))
+        assert measure(plan) == events_length_ms(script.events, lengths)
+
+
+@pytest.mark.tts
+@pytest.mark.parametrize("brief", [False, True])
+def test_every_target_fits_with_measured_speech(rest_stop: Routine, brief: bool) -> None:
+    # The same bar with the real voice's phrase lengths, as `coach render -m` uses them.
+    from coach.sound.session_sounds import open_sounds
+
+    sounds = open_sounds()
+    shortest = shortest_session(rest_stop, brief, sounds).length_ms
+    full = full_session(rest_stop, brief, sounds).length_ms
+    misses = []
+    for target in range(shortest, full + 1, STEP_MS):
+        fitted = fit_session(rest_stop, brief, target, sounds)
+        assert build_timeline(fitted.script, sounds).total_ms == fitted.length_ms
+        if not target - TOLERANCE_MS <= fitted.length_ms <= target:
+            misses.append((target, fitted.length_ms))
+    assert misses == []

@@ -1,0 +1,92 @@
+"""Assembly: the timeline laid out as samples, a chunk at a time, the same whatever the chunks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from coach.pcm import Samples
+from coach.plan.timeline import Clip, Timeline
+from coach.sound.assembly import CHUNK_SAMPLES, assemble_chunks, session_samples
+from coach.time import SAMPLE_RATE, ms_to_samples
+
+
+def clip(start_ms: int, end_ms: int, kind: str = "speech", name: str = "a") -> Clip:
+    if kind == "chime":
+        return Clip(start_ms, end_ms, "chime", cue=name)
+    if kind == "speech":
+        return Clip(start_ms, end_ms, "speech", text=name)
+    return Clip(start_ms, end_ms, kind)  # type: ignore[arg-type]
+
+
+def timeline(clips: list[Clip], total_ms: int) -> Timeline:
+    return Timeline("t", tuple(clips), (), total_ms)
+
+
+def tone(value: int, ms: int) -> Samples:
+    return np.full(ms_to_samples(ms), value, dtype=np.int16)
+
+
+SOUNDS = {"a": tone(1000, 300), "b": tone(2000, 250), "loud": tone(30_000, 200)}
+
+
+def audio(item: Clip) -> Samples:
+    return SOUNDS[item.text or item.cue or ""]
+
+
+def joined(chunks: list[Samples]) -> Samples:
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+
+
+def test_every_clip_starts_on_its_sample_and_the_rest_is_silence() -> None:
+    line = timeline([clip(100, 400), clip(1_000, 1_250, "chime", "b")], 2_000)
+    out = joined(list(assemble_chunks(line, audio)))
+    assert len(out) == session_samples(line) == ms_to_samples(2_000)
+    first, second = ms_to_samples(100), ms_to_samples(1_000)
+    assert np.all(out[:first] == 0)
+    assert np.all(out[first : first + len(SOUNDS["a"])] == 1000)
+    assert np.all(out[first + len(SOUNDS["a"]) : second] == 0)
+    assert np.all(out[second : second + len(SOUNDS["b"])] == 2000)
+    assert np.all(out[second + len(SOUNDS["b"]) :] == 0)
+
+
+def test_holds_and_rests_make_no_sound() -> None:
+    line = timeline([clip(0, 5_000, "hold"), clip(5_000, 6_000, "rest")], 6_000)
+    out = joined(list(assemble_chunks(line, audio)))
+    assert len(out) == ms_to_samples(6_000)
+    assert not np.any(out)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1_000, 6_615, CHUNK_SAMPLES])
+def test_chunk_boundaries_change_nothing(chunk: int) -> None:
+    # Clips that straddle a boundary, start on one, and end on one.
+    boundary_ms = 300  # 6,615 samples: a chunk boundary for chunk=6,615
+    clips = [clip(250, 550), clip(boundary_ms, 550, "chime", "b"), clip(900, 1_200)]
+    line = timeline(clips, 1_500)
+    reference = joined(list(assemble_chunks(line, audio, chunk_samples=10**9)))
+    chunks = list(assemble_chunks(line, audio, chunk_samples=chunk))
+    assert all(len(part) == chunk for part in chunks[:-1])
+    assert 0 < len(chunks[-1]) <= chunk
+    np.testing.assert_array_equal(joined(chunks), reference)
+
+
+def test_touching_clips_add_and_clip_to_int16() -> None:
+    line = timeline([clip(0, 200, name="loud"), clip(100, 300, "chime", "loud")], 400)
+    out = joined(list(assemble_chunks(line, audio)))
+    overlap = slice(ms_to_samples(100), ms_to_samples(200))
+    assert np.all(out[overlap] == 32767)  # 60,000 clipped, not wrapped round
+    assert out[ms_to_samples(50)] == 30_000
+
+
+def test_a_clip_running_past_the_end_is_cut_at_the_end() -> None:
+    line = timeline([clip(900, 1_200)], 1_000)
+    out = joined(list(assemble_chunks(line, audio)))
+    assert len(out) == ms_to_samples(1_000)
+    assert np.all(out[ms_to_samples(900) :] == 1000)
+
+
+def test_chunks_are_ten_seconds() -> None:
+    assert CHUNK_SAMPLES == 10 * SAMPLE_RATE
+    line = timeline([], 25_000)
+    sizes = [len(part) for part in assemble_chunks(line, audio)]
+    assert sizes == [CHUNK_SAMPLES, CHUNK_SAMPLES, ms_to_samples(25_000) - 2 * CHUNK_SAMPLES]

@@ -1,0 +1,1 @@
+"""What the tests share that the product does not ship: meters, readers, fakes and paths."""
