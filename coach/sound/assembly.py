@@ -30,23 +30,29 @@ def assemble_chunks(
     timeline: Timeline,
     audio: AudioSource,
     chunk_samples: int = CHUNK_SAMPLES,
+    *,
+    start: int = 0,
 ) -> Iterator[Samples]:
     """Yield the session's samples in order, `chunk_samples` at a time (the last may be short).
 
     `audio(clip)` gives the samples of an audible clip. Each clip starts at the sample
     where its start_ms falls; everything else is digital silence, so holds and rests are
     exact. Where two clips touch, their samples add (with clipping to int16).
+
+    With `start`, the samples begin at that sample of the session (live play resuming or
+    jumping there): they are exactly those a whole assembly holds from that point.
     """
     total = session_samples(timeline)
     placed = []
     for clip in timeline.audible_clips():
         samples = audio(clip)
-        start = ms_to_samples(clip.start_ms)
-        placed.append((start, start + len(samples), samples))
+        first = ms_to_samples(clip.start_ms)
+        if first + len(samples) > start:
+            placed.append((first, first + len(samples), samples))
     placed.sort(key=lambda item: item[0])
     next_clip = 0
     active: list[tuple[int, int, Samples]] = []
-    for chunk_start in range(0, total, chunk_samples):
+    for chunk_start in range(max(start, 0), total, chunk_samples):
         chunk_end = min(chunk_start + chunk_samples, total)
         while next_clip < len(placed) and placed[next_clip][0] < chunk_end:
             active.append(placed[next_clip])
@@ -56,9 +62,9 @@ def assemble_chunks(
             yield np.zeros(chunk_end - chunk_start, dtype=np.int16)
             continue
         mix = np.zeros(chunk_end - chunk_start, dtype=np.int32)
-        for start, end, samples in active:
-            low = max(start, chunk_start)
+        for first, end, samples in active:
+            low = max(first, chunk_start)
             high = min(end, chunk_end)
             if low < high:
-                mix[low - chunk_start : high - chunk_start] += samples[low - start : high - start]
+                mix[low - chunk_start : high - chunk_start] += samples[low - first : high - first]
         yield np.clip(mix, -32768, 32767).astype(np.int16)

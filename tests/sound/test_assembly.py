@@ -70,6 +70,21 @@ def test_chunk_boundaries_change_nothing(chunk: int) -> None:
     np.testing.assert_array_equal(joined(chunks), reference)
 
 
+@pytest.mark.parametrize("start_ms", [0, 100, 250, 260, 300, 549, 550, 1_000, 1_499, 1_500])
+@pytest.mark.parametrize("chunk", [7, 1_000, CHUNK_SAMPLES])
+def test_starting_part_way_gives_the_same_samples_from_there(start_ms: int, chunk: int) -> None:
+    # Live play resumes and jumps by assembling from a sample: inside a clip, on its first
+    # sample, in the silence, where two clips overlap, at the very end.
+    clips = [clip(250, 550), clip(300, 550, "chime", "b"), clip(900, 1_200)]
+    line = timeline(clips, 1_500)
+    whole = joined(list(assemble_chunks(line, audio)))
+    start = ms_to_samples(start_ms) + (1 if start_ms == 260 else 0)
+    chunks = list(assemble_chunks(line, audio, chunk_samples=chunk, start=start))
+    assert all(len(part) == chunk for part in chunks[:-1])
+    np.testing.assert_array_equal(joined(chunks), whole[start:])
+    assert whole[start:].any() == (start_ms < 1_200)  # the case holds sound where it should
+
+
 def test_touching_clips_add_and_clip_to_int16() -> None:
     line = timeline([clip(0, 200, name="loud"), clip(100, 300, "chime", "loud")], 400)
     out = joined(list(assemble_chunks(line, audio)))
