@@ -271,8 +271,7 @@ def render_command(
     "--audio-backend",
     "backend",
     metavar="NAME",
-    help="Audio output: simpleaudio (when installed), miniaudio, or null (silent). "
-    "Default: simpleaudio if installed, else miniaudio.",
+    help="Audio output: miniaudio (the default: your sound system) or null (silent).",
 )
 @click.option(
     "--yes",
@@ -292,19 +291,23 @@ def play_command(
     """Play the session live through the speakers.
 
     ROUTINE is a built-in routine name or a path to a .toml file (default: rest-stop).
-    Asks you to confirm that you are parked with the engine off before it starts. At a
-    terminal: space pauses and resumes, n skips to the next exercise, p restarts the
-    current one, q quits; Ctrl-C stops at once.
+    Asks you to confirm that you are parked with the engine off before it starts: type y
+    and press Enter. At a terminal: space pauses and resumes, n skips to the next exercise
+    (or from the last one to the closing words), p goes back to the start of this exercise
+    and, pressed again soon after, to the one before; q quits, Ctrl-C stops at once, and
+    Ctrl-Z pauses until you bring coach back with fg.
     """
     from coach.commands import SessionRequest, play_live
 
-    def confirm() -> bool:
+    def confirm() -> str:
         from coach.live.terminal import read_line
 
         click.echo("Only do this while parked, with the engine off. Stop if anything hurts.")
-        click.echo("Press Enter to start, or type q to quit: ", nl=False)
+        click.echo("Type y and press Enter to start: ", nl=False)
         answer = read_line()
-        return answer.strip().lower() not in ("q", "quit", "n", "no")
+        if not answer:  # end of input (Ctrl-D): finish the prompt's line
+            click.echo()
+        return answer
 
     closing = play_live(
         SessionRequest(routine, minutes, brief, voice, rate),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from coach.plan.compiler import CompileOptions, compile_routine
 from coach.plan.fit import full_session, shortest_session
@@ -20,10 +20,6 @@ from coach.plan.timeline import Timeline
 from coach.routines import builtin_names, load_routine
 from coach.sound.session_sounds import SessionSounds, open_sounds
 from coach.time import format_clock, seconds_text
-
-if TYPE_CHECKING:
-    from coach.live.types import AudioOutput
-
 
 Progress = Callable[[int, int], None]
 
@@ -139,7 +135,24 @@ def render_to_file(
     )
 
 
-KEY_HELP = "Keys: space pause/resume, n next exercise, p restart exercise, q quit."
+KEY_HELP = "Keys: space pause/resume, n next, p back (twice: the exercise before), q quit."
+
+START_ANSWERS = ("y", "yes")
+NO_ANSWERS = ("n", "no", "q", "quit")
+
+
+def parked_refusal(answer: str) -> str | None:
+    """None if `answer`, a line typed at the safety prompt ("" at end of input), is a
+    deliberate yes; otherwise the line to end with instead of starting."""
+    word = answer.strip().lower()
+    if word in START_ANSWERS:
+        return None
+    if word in NO_ANSWERS:
+        return "Not started."
+    again = "When you are parked with the engine off, run coach play again and type y."
+    if not answer:
+        return f"Not started: no answer was typed. {again}"
+    return f"Not started: only y starts the session. {again}"
 
 
 def play_live(
@@ -148,17 +161,22 @@ def play_live(
     backend: str | None,
     confirmed: bool,
     progress: Progress | None,
-    confirm: Callable[[], bool],
+    confirm: Callable[[], str],
     say: Callable[[str], None],
 ) -> str:
     """Play the session live; return the closing line.
 
     The audio device is opened first (no device fails at once, suggesting a render), then
-    the speech is prepared, then the user confirms they are parked (unless `confirmed`).
+    the speech is prepared, then the device starts on silence while the user confirms they
+    are parked (unless `confirmed`): `confirm()` returns the line they typed ("" at end of
+    input), and only a deliberate yes starts (see `parked_refusal`).
     """
     import sys
 
     from coach.live.outputs import open_output
+    from coach.live.player import Player
+    from coach.live.status import SESSION_COMPLETE
+    from coach.live.terminal import StatusLine, TerminalKeys
 
     interactive = sys.stdin.isatty()
     _check_confirmable(confirmed, interactive)
@@ -171,14 +189,28 @@ def play_live(
             f"{prepared.session.routine.title}: {format_clock(timeline.total_ms)} "
             f"({prepared.session.describe_fit()})."
         )
-        if not confirmed and not confirm():
-            return "Not started."
-        _warm_up(output)
-        finished = _play(prepared, output, interactive, say)
+        keys = TerminalKeys() if interactive else None
+        player = Player(
+            timeline,
+            prepared.sounds.audio,
+            output,
+            keys=keys,
+            display=StatusLine(),
+            closing_lines=len(prepared.session.routine.closing),
+        )
+        player.warm()  # the device wakes up while the question is read
+        if not confirmed:
+            refusal = parked_refusal(confirm())
+            if refusal is not None:
+                return refusal
+        if keys is None:
+            finished = player.run().finished
+        else:
+            say(KEY_HELP)
+            with keys:
+                finished = player.run().finished
     finally:
         output.close()
-    from coach.live.status import SESSION_COMPLETE
-
     return SESSION_COMPLETE if finished else "Stopped."
 
 
@@ -189,47 +221,8 @@ def _check_confirmable(confirmed: bool, interactive: bool) -> None:
     if not confirmed and not interactive:
         raise CoachError(
             "coach play needs you to confirm that you are parked with the engine off. Run it "
-            "in a terminal and press Enter when ready, or pass --yes."
+            "in a terminal and type y when asked, or pass --yes."
         )
-
-
-def _play(
-    prepared: Prepared, output: AudioOutput, interactive: bool, say: Callable[[str], None]
-) -> bool:
-    """Play the timeline to its end or until quit: single keys and a status line at a
-    terminal, plain playing elsewhere. True if the session played to its end."""
-    from coach.live.player import NoKeys, Player
-    from coach.live.terminal import StatusLine, TerminalKeys
-
-    timeline = prepared.session.timeline
-    if not interactive:
-        return Player(timeline, prepared.sounds.audio, output, keys=NoKeys()).run().finished
-    say(KEY_HELP)
-    status = StatusLine()
-    with TerminalKeys() as keys:
-        try:
-            player = Player(timeline, prepared.sounds.audio, output, keys=keys, show=status)
-            return player.run().finished
-        finally:
-            status.close()
-
-
-WARM_UP_MS = 200
-
-
-def _warm_up(output: AudioOutput) -> None:
-    """Play a moment of silence before the session, so the sound system has opened its
-    stream before the first clip is due (the first stream on PulseAudio started 80 ms late)."""
-    import time
-
-    import numpy as np
-
-    from coach.time import SAMPLE_RATE, ms_to_samples
-
-    clip = output.play(np.zeros(ms_to_samples(WARM_UP_MS), dtype=np.int16), SAMPLE_RATE)
-    deadline = time.monotonic() + 2.0
-    while clip.is_playing() and time.monotonic() < deadline:
-        time.sleep(0.01)
 
 
 def show_session(

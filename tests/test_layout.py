@@ -109,4 +109,6 @@ def test_every_protocol_lives_with_its_stage() -> None:
     assert homes["SpeechLengths"] == "plan/lengths.py"
     assert homes["SpeechEngine"] == "speech/types.py"
     assert homes["AudioOutput"] == "live/types.py"
+    assert homes["SampleSource"] == "live/types.py"
     assert homes["KeySource"] == "live/types.py"
+    assert homes["Display"] == "live/types.py"

@@ -1,30 +1,61 @@
-"""Live play: the timeline through an audio output, on time, with pause, skip and quit.
+"""Live play: the session streamed to an audio output, with pause, skip, back and quit.
 
-Every clip starts at `origin + start_ms` on a monotonic clock, computed afresh for each clip,
-so lateness never accumulates into drift. Between clips the player waits on the key source
-(which sleeps), so a hold costs next to no CPU. Pausing freezes the timeline: on resume the
-origin moves by the time spent paused, and an instruction that was cut off starts again.
+The device owns the clock. The player hands the output one `SessionStream` and from then on
+only steers it: where the session stands is the stream's `heard()` (the frames the device has
+actually played), never a timer of the player's own, so a slow device, a busy machine or a
+stopped process cannot make the status line or the keys run ahead of the sound.
+
+Between keys the player sleeps in the key source's `wait`, waking a few times a second to
+refresh the status line and to check that the device is still playing; the device's thread
+does the rest. Pausing fades out and stands still; resuming goes back to the start of an
+instruction that was cut off. `n` and `p` jump in the stream to the next section or back
+(a second `p` soon after goes to the section before), and quit fades out and stops.
 """
 
 from __future__ import annotations
 
-import bisect
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Literal
 
-from coach.live.status import Status, status_at
-from coach.live.types import AudioOutput, Clock, KeySource, PlayingClip
-from coach.plan.timeline import Clip, Timeline
+from coach.errors import CoachError
+from coach.live.status import SessionMap, Status
+from coach.live.stream import FADE_MS, LEAD_IN_MS, SessionStream
+from coach.live.types import (
+    CONTINUED,
+    NEXT,
+    PAUSE,
+    PREVIOUS,
+    QUIT,
+    SUSPEND,
+    AudioOutput,
+    Display,
+    KeySource,
+)
+from coach.plan.timeline import Timeline
 from coach.sound.assembly import AudioSource
-from coach.time import SAMPLE_RATE
+from coach.time import SAMPLE_RATE, ms_to_samples, samples_to_ms
+
+__all__ = ["CONTINUED", "NEXT", "PAUSE", "PREVIOUS", "QUIT", "SUSPEND", "NoKeys", "Player"]
 
 STATUS_EVERY_S = 0.1
-"""How often the player wakes while waiting, to refresh the status line. Also bounds how
-late Ctrl-C is noticed when the signal lands on another thread (the audio device's):
-Python then only sets a flag, which the main thread sees when its wait ends."""
+"""How often the player wakes while waiting, to refresh the status line and look at the
+device. Also bounds how late Ctrl-C is noticed when the signal lands on another thread
+(the audio device's): Python then only sets a flag, which the main thread sees when its
+wait ends."""
 
-PAUSE, NEXT, PREVIOUS, QUIT = " ", "n", "p", "q"
+RESTART_GRACE_MS = 3_000
+"""`p` later than this into a section starts it again; sooner, it goes to the one before."""
+
+STOP_WAIT_S = 0.25
+"""On quit, how long the fade-out may take to be heard before the device is stopped."""
+
+JUMP_MARGIN_MS = 50
+"""After a jump, the device may read up to a period more of the old place before the new."""
+
+END_WAIT_S = 2.0
+"""Once the last sample is handed over, how long it may take to be heard."""
 
 
 class NoKeys:
@@ -38,34 +69,44 @@ class NoKeys:
             self._sleep(seconds)
         return None
 
+    def suspend(self) -> None:
+        """Nothing to hand back without a terminal."""
 
-@dataclass
-class Onset:
-    """When one clip was due and when the player started it (seconds on the player's clock)."""
 
-    clip: Clip
-    due: float
-    started: float
+class _Hidden:
+    """A Display that shows nothing."""
 
-    @property
-    def error_ms(self) -> float:
-        return (self.started - self.due) * 1000
+    def status(self, status: Status) -> None:
+        pass
+
+    def notice(self, text: str) -> None:
+        pass
+
+    def clear(self) -> None:
+        pass
 
 
 @dataclass
 class PlayReport:
-    """What happened during a play: every clip started, and how it ended."""
+    """How a play ended, and what happened on the way."""
 
-    onsets: list[Onset] = field(default_factory=list)
-    quit: bool = False
     finished: bool = False
+    """The session was heard to its last sample."""
+    quit: bool = False
+    pauses: int = 0
+    lost: int = 0
+    """Times the device went away."""
+
+
+Mode = Literal["playing", "paused", "lost"]
 
 
 class Player:
-    """Plays a timeline through an AudioOutput, reacting to keys between and during clips.
+    """Plays a timeline through an AudioOutput as one stream, steered by keys.
 
-    `speed` compresses time (2.0 plays the schedule twice as fast) for tests and benchmarks;
-    the clips themselves are handed to the output unchanged.
+    `closing_lines` is the number of closing lines the routine has (see SessionMap), so that
+    `n` in the last exercise goes to the closing. Without `keys` there is no keyboard: a lost
+    device then ends the play with a CoachError, since nobody can say when to go on.
     """
 
     def __init__(
@@ -75,136 +116,172 @@ class Player:
         output: AudioOutput,
         *,
         keys: KeySource | None = None,
-        clock: Clock = time.monotonic,
-        show: Callable[[Status], None] | None = None,
-        speed: float = 1.0,
+        display: Display | None = None,
+        closing_lines: int = 0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.timeline = timeline
-        self.audio = audio
         self.output = output
-        self.keys = keys or NoKeys()
-        self.clock = clock
-        self.show = show
-        self.speed = speed
-        self.audible = timeline.audible_clips()
-        self._audible_starts = [clip.start_ms for clip in self.audible]
-        self._chapter_starts = [chapter.start_ms for chapter in timeline.chapters]
-        self._playing: PlayingClip | None = None
-        self._playing_clip: Clip | None = None
+        self.keys: KeySource = keys or NoKeys(sleep)
+        self.interactive = keys is not None
+        self.display: Display = display or _Hidden()
+        self.map = SessionMap(timeline, closing_lines)
+        self.stream = SessionStream(timeline, audio)
+        self._sleep = sleep
+        self._audible = timeline.audible_clips()
+        self._started = False
+        self._mode: Mode = "playing"
+        self._resume_at = 0  # session sample to go on from, when not playing
+        self._jumped_to = 0  # session sample of the last jump while playing...
+        self._jump_heard_at = 0  # ...and the device frame by which it is surely heard
+
+    def warm(self) -> None:
+        """Start the device on silence, ahead of `run` (say, while the user confirms), so it
+        is awake when the session's first word comes. Raises CoachError if it cannot start."""
+        if not self._started:
+            self.output.start(self.stream)
+            self._started = True
 
     def run(self) -> PlayReport:
-        """Play from the start to the end, or until `q`. Stops the sound on any exception
-        (Ctrl-C included) before letting it through."""
+        """Play from the start to the end, or until `q`. On the way out, whatever the reason
+        (Ctrl-C included), the sound fades out and the device has stopped."""
         report = PlayReport()
+        self.warm()
+        self.stream.release()
         try:
             self._run(report)
         finally:
-            self._stop_sound()
+            self.stream.stop()
+            self.output.drain(STOP_WAIT_S)
+            self.display.clear()
         return report
 
     def _run(self, report: PlayReport) -> None:
-        origin = self.clock()
-        index = 0
         while True:
-            due_ms = self.audible[index].start_ms if index < len(self.audible) else None
-            end_ms = self.timeline.total_ms if due_ms is None else due_ms
-            due = origin + end_ms / 1000 / self.speed
-            key = self._wait_until(due, origin)
-            if key is None:
-                if due_ms is None:
-                    report.finished = True
-                    self._show(origin, finished=True)
-                    return
-                self._start(self.audible[index], due, report)
-                index += 1
-                continue
+            if self.stream.state == "ended":
+                report.finished = self.output.drain(END_WAIT_S)
+                return
+            problem = self.output.problem()
+            if problem is not None and self._mode != "lost":
+                self._lose(problem, report)
+            self.display.status(self.status())
+            key = self.keys.wait(STATUS_EVERY_S)
             if key == QUIT:
                 report.quit = True
                 return
-            position_ms = self._position_ms(origin)
             if key == PAUSE:
-                resume_at = self._pause(position_ms)
-                if resume_at is None:
-                    report.quit = True
-                    return
-                position_ms = resume_at
-            elif key == NEXT:
-                position_ms = self._chapter_after(position_ms)
-                self._stop_sound()
-            elif key == PREVIOUS:
-                position_ms = self._chapter_start(position_ms)
-                self._stop_sound()
-            else:
-                continue
-            origin = self.clock() - position_ms / 1000 / self.speed
-            index = bisect.bisect_left(self._audible_starts, position_ms)
+                self._space(report)
+            elif key in (NEXT, PREVIOUS):
+                self._go(self._next_ms() if key == NEXT else self._previous_ms())
+            elif key == SUSPEND:
+                self._suspend(report)
+            elif key == CONTINUED and self._mode == "playing":
+                self._pause(report)
 
-    def _wait_until(self, due: float, origin: float) -> str | None:
-        """Sleep until `due`, refreshing the status line; return a key if one comes first."""
-        while True:
-            left = due - self.clock()
-            if left <= 0:
-                return None
-            self._show(origin)
-            key = self.keys.wait(min(left, STATUS_EVERY_S))
-            if key is not None:
-                return key
+    # --- where the session stands ----------------------------------------------------------
 
-    def _start(self, clip: Clip, due: float, report: PlayReport) -> None:
-        samples = self.audio(clip)
-        started = self.clock()
-        self._playing = self.output.play(samples, SAMPLE_RATE)
-        self._playing_clip = clip
-        report.onsets.append(Onset(clip, due, started))
+    def position_samples(self) -> int:
+        """The session sample heard now (where it stands, when paused)."""
+        if self._mode != "playing":
+            return self._resume_at
+        if self.stream.device_frames < self._jump_heard_at:
+            return self._jumped_to  # the fade before the jump is still being heard
+        return self.stream.heard(self.output.latency_frames)
 
-    def _pause(self, position_ms: int) -> int | None:
-        """Hold everything until space again (None if `q` instead). Returns where to resume:
-        the start of an instruction that was cut off, else where the pause began."""
-        cut_off = self._playing_clip if self._sounding() else None
-        self._stop_sound()
-        self._show_status(position_ms, paused=True)
-        while True:
-            key = self.keys.wait(STATUS_EVERY_S)
-            if key == QUIT:
-                return None
-            if key == PAUSE:
-                break
-        if cut_off is not None and not self._inside_hold(cut_off):
-            return cut_off.start_ms
-        return position_ms
+    def status(self) -> Status:
+        """What the status line says now."""
+        position_ms = samples_to_ms(self.position_samples())
+        return self.map.status_at(position_ms, paused=self._mode != "playing")
 
-    def _sounding(self) -> bool:
-        return self._playing is not None and self._playing.is_playing()
+    def _resume_point(self, stopped_at: int) -> int:
+        """Where to go on after the sound stopped at `stopped_at`: the start of a phrase or
+        chime that was cut off (so it is heard whole), else right there."""
+        at_ms = stopped_at * 1000 // SAMPLE_RATE
+        for clip in self._audible:
+            if clip.start_ms <= at_ms < clip.end_ms and ms_to_samples(clip.start_ms) < stopped_at:
+                return ms_to_samples(clip.start_ms)
+        return stopped_at
 
-    def _stop_sound(self) -> None:
-        if self._playing is not None:
-            self._playing.stop()
-        self._playing = None
-        self._playing_clip = None
+    # --- keys ----------------------------------------------------------------------------------
 
-    def _inside_hold(self, clip: Clip) -> bool:
-        return any(
-            other.kind == "hold" and other.start_ms <= clip.start_ms < other.end_ms
-            for other in self.timeline.clips
+    def _pause(self, report: PlayReport) -> None:
+        self._resume_at = self._resume_point(self.stream.pause())
+        self._mode = "paused"
+        report.pauses += 1
+
+    def _space(self, report: PlayReport) -> None:
+        if self._mode == "playing":
+            self._pause(report)
+        elif self._mode == "paused":
+            self._play_from(self._resume_at)
+        else:
+            try:
+                self.output.start(self.stream)
+            except CoachError as error:
+                self.display.notice(
+                    f"Still no sound. {error} Press space to try again, or q to quit."
+                )
+                return
+            self.display.notice("Sound is back. Going on.")
+            self._play_from(self._resume_at, lead_in=True)
+
+    def _go(self, target_ms: int) -> None:
+        target = min(ms_to_samples(target_ms), self.stream.total)
+        if self._mode == "playing":
+            self._play_from(target)
+        else:
+            self._resume_at = target
+
+    def _play_from(self, sample: int, *, lead_in: bool = False) -> None:
+        """Go on from `sample`; until the device is heard there, the status line says so."""
+        self.stream.play_from(sample, lead_in=lead_in)
+        self._mode = "playing"
+        self._jumped_to = sample
+        self._jump_heard_at = (
+            self.stream.device_frames
+            + ms_to_samples(FADE_MS + JUMP_MARGIN_MS + (LEAD_IN_MS if lead_in else 0))
+            + self.output.latency_frames
         )
 
-    def _chapter_after(self, position_ms: int) -> int:
-        index = bisect.bisect_right(self._chapter_starts, position_ms)
-        if index < len(self._chapter_starts):
-            return self._chapter_starts[index]
-        return self.timeline.total_ms
+    def _next_ms(self) -> int:
+        index = self.map.section_index(samples_to_ms(self.position_samples()))
+        sections = self.map.sections
+        return sections[index + 1].start_ms if index + 1 < len(sections) else self.timeline.total_ms
 
-    def _chapter_start(self, position_ms: int) -> int:
-        index = bisect.bisect_right(self._chapter_starts, position_ms) - 1
-        return self._chapter_starts[max(index, 0)]
+    def _previous_ms(self) -> int:
+        position_ms = samples_to_ms(self.position_samples())
+        index = self.map.section_index(position_ms)
+        sections = self.map.sections
+        if not sections:
+            return 0
+        if position_ms - sections[index].start_ms >= RESTART_GRACE_MS or index == 0:
+            return sections[index].start_ms
+        return sections[index - 1].start_ms
 
-    def _position_ms(self, origin: float) -> int:
-        elapsed_ms = round((self.clock() - origin) * 1000 * self.speed)
-        return max(0, min(elapsed_ms, self.timeline.total_ms))
+    def _suspend(self, report: PlayReport) -> None:
+        if self._mode == "playing":
+            self._pause(report)
+            # Let the fade-out reach the speaker before the process stops.
+            self._sleep(ms_to_samples(FADE_MS) / SAMPLE_RATE + self._latency_s() + 0.02)
+        self.display.clear()
+        self.keys.suspend()
 
-    def _show(self, origin: float, finished: bool = False) -> None:
-        self._show_status(self._position_ms(origin), finished=finished)
+    def _lose(self, problem: str, report: PlayReport) -> None:
+        report.lost += 1
+        stopped_at = self.stream.pause(fade=False)
+        if not self.interactive:
+            raise CoachError(
+                f"The sound stopped during the session because {problem}. Check your speakers "
+                "or headphones and run coach play again, or make a file to play on your "
+                "phone instead: coach render -o session.mp3"
+            )
+        if self._mode == "playing":
+            self._resume_at = self._resume_point(stopped_at)
+        self._mode = "lost"
+        self.display.notice(
+            f"The sound stopped because {problem}. Check your speakers or headphones, then "
+            "press space to go on from where it stopped, or q to quit."
+        )
 
-    def _show_status(self, position_ms: int, paused: bool = False, finished: bool = False) -> None:
-        if self.show is not None:
-            self.show(status_at(self.timeline, position_ms, paused=paused, finished=finished))
+    def _latency_s(self) -> float:
+        return self.output.latency_frames / SAMPLE_RATE

@@ -1,61 +1,179 @@
-"""What the status line shows during live play, worked out from the timeline alone."""
+"""What the status line shows during live play, worked out from the timeline alone.
+
+The session's sections are its chapters, named as in the MP3 ("Before you start", then one per
+exercise), and the closing (the closing words and the final chime, at the end of the last
+chapter). `SessionMap` finds them once; `format_status` fits a status into a terminal's width.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+from dataclasses import dataclass, replace
 
 from coach.plan.timeline import Timeline
 from coach.time import format_clock, seconds_left
 
 SESSION_COMPLETE = "Session complete. Well done."
+END_CUE = "session-end"
+"""The chime that ends every session; the closing words come just before it."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A place `n` and `p` go to: a chapter's start, or the closing's."""
+
+    title: str
+    """The chapter's title, as in the MP3 (the closing keeps its chapter's)."""
+    start_ms: int
+    exercise: int | None
+    """The exercise's number in the session (from 1), or None for the opening."""
+    closing: bool = False
 
 
 @dataclass(frozen=True)
 class Status:
     """What the status line shows at one moment."""
 
-    exercise: str | None
+    chapter: str
+    exercise: int | None
+    """Number of the exercise under way (from 1), or None before the first."""
+    exercises: int
     step: str
+    """The rep ("left side, 1 of 3"), "closing", or ""."""
     hold_left_ms: int | None
     """Time left in the current hold, or None when not in a hold."""
     session_left_ms: int
     paused: bool = False
-    finished: bool = False
 
 
-def status_at(
-    timeline: Timeline, position_ms: int, *, paused: bool = False, finished: bool = False
-) -> Status:
-    """The status line's content at `position_ms` into the session."""
-    exercise: str | None = None
-    step = ""
-    hold_left: int | None = None
-    for clip in timeline.clips:
-        if clip.start_ms > position_ms:
+class SessionMap:
+    """The sections of a session's timeline, and the status at any point in it.
+
+    `closing_lines` is how many spoken lines the closing has (the routine's `closing`): they
+    are the last speech before the final chime. The closing is a section of its own, so that
+    `n` in the last exercise goes to it rather than past it.
+    """
+
+    def __init__(self, timeline: Timeline, closing_lines: int = 0) -> None:
+        self.timeline = timeline
+        exercise_chapters = [c for c in timeline.chapters if c.exercise_id is not None]
+        self.exercises = len(exercise_chapters)
+        sections = []
+        number = 0
+        for chapter in timeline.chapters:
+            if chapter.exercise_id is not None:
+                number += 1
+            sections.append(
+                Section(chapter.title, chapter.start_ms, number if chapter.exercise_id else None)
+            )
+        closing = _closing_start(timeline, closing_lines)
+        if sections and closing is not None and closing > sections[-1].start_ms:
+            sections.append(replace(sections[-1], start_ms=closing, closing=True))
+        self.sections = tuple(sections)
+        self._starts = [section.start_ms for section in self.sections]
+
+    def section_index(self, position_ms: int) -> int:
+        """Index of the section that `position_ms` falls in (0 before the first starts)."""
+        return max(bisect.bisect_right(self._starts, position_ms) - 1, 0)
+
+    def status_at(self, position_ms: int, *, paused: bool = False) -> Status:
+        """The status line's content at `position_ms` into the session."""
+        section = (
+            self.sections[self.section_index(position_ms)]
+            if self.sections
+            else Section(self.timeline.title, 0, None)
+        )
+        step = ""
+        hold_left: int | None = None
+        for clip in self.timeline.clips:
+            if clip.start_ms > position_ms:
+                break
+            step = clip.step
+            if clip.kind == "hold" and position_ms < clip.end_ms:
+                hold_left = clip.end_ms - position_ms
+        if section.closing:
+            step, hold_left = "closing", None
+        elif section.exercise is None:
+            step = ""
+        return Status(
+            chapter=section.title,
+            exercise=section.exercise,
+            exercises=self.exercises,
+            step=step,
+            hold_left_ms=hold_left,
+            session_left_ms=max(0, self.timeline.total_ms - position_ms),
+            paused=paused,
+        )
+
+
+def _closing_start(timeline: Timeline, closing_lines: int) -> int | None:
+    """Where the closing starts: `closing_lines` speech clips before the final chime."""
+    audible = timeline.audible_clips()
+    ends = [i for i, clip in enumerate(audible) if clip.cue == END_CUE]
+    if not ends:
+        return None
+    index = ends[-1]
+    for _ in range(closing_lines):
+        if index == 0 or audible[index - 1].kind != "speech":
             break
-        exercise, step = clip.exercise, clip.step
-        if clip.kind == "hold" and position_ms < clip.end_ms:
-            hold_left = clip.end_ms - position_ms
-    return Status(
-        exercise=exercise,
-        step=step,
-        hold_left_ms=hold_left,
-        session_left_ms=max(0, timeline.total_ms - position_ms),
-        paused=paused,
-        finished=finished,
-    )
+        index -= 1
+    return audible[index].start_ms
 
 
-def format_status(status: Status) -> str:
-    """One short line: "Overhead stretch | 2 of 4 | hold 12 s | 6:40 left"."""
-    if status.finished:
-        return SESSION_COMPLETE
-    parts = [status.exercise or "Getting ready"]
-    if status.step:
-        parts.append(status.step)
-    if status.hold_left_ms is not None:
-        parts.append(f"hold {seconds_left(status.hold_left_ms)} s")
-    parts.append(f"{format_clock(status.session_left_ms)} left")
-    if status.paused:
-        parts.append("PAUSED: space to go on, q to quit")
-    return "  |  ".join(parts)
+PAUSED_LONG = "PAUSED: space to go on, q to quit"
+PAUSED_SHORT = "PAUSED: space to go on"
+PAUSED_WORD = "PAUSED"
+ELLIPSIS = "\u2026"
+SHORTEST_TITLE = 12
+"""A chapter title is cut to fit, but not below this many characters."""
+
+
+def format_status(status: Status, width: int | None = None) -> str:
+    """The status as one line of at most `width` characters (None: no limit), e.g.
+    "Overhead stretch  |  exercise 2 of 5  |  2 of 4  |  hold 12 s  |  6:40 left".
+
+    To fit, it gives up first what matters least mid-stretch: the wide separators, the time
+    left in the session, the exercise's number, the rep and the longer pause hint; then it
+    shortens the chapter's title, and only then cuts the line. The hold's countdown and
+    "PAUSED" stay longest.
+    """
+    parts = {
+        "paused": PAUSED_LONG if status.paused else "",
+        "title": status.chapter,
+        "where": f"exercise {status.exercise} of {status.exercises}" if status.exercise else "",
+        "step": status.step,
+        "hold": (
+            f"hold {seconds_left(status.hold_left_ms)} s" if status.hold_left_ms is not None else ""
+        ),
+        "left": f"{format_clock(status.session_left_ms)} left",
+    }
+    separator = "  |  "
+
+    def line() -> str:
+        return separator.join(part for part in parts.values() if part)
+
+    if width is None or len(line()) <= width:
+        return line()
+    separator = " | "
+    steps: list[tuple[str, str | int]] = [
+        ("left", ""),
+        ("where", ""),
+        ("step", ""),
+        ("paused", PAUSED_SHORT if status.paused else ""),
+        ("title", SHORTEST_TITLE),
+        ("paused", PAUSED_WORD if status.paused else ""),
+        ("title", SHORTEST_TITLE),
+        ("title", 4),
+    ]
+    for name, shorter in steps:
+        text = line()
+        if len(text) <= width:
+            return text
+        if isinstance(shorter, int):  # cut the title, but to no fewer than this
+            title = parts["title"]
+            room = width - (len(text) - len(title))
+            if shorter <= room < len(title):
+                parts["title"] = title[: room - 1].rstrip() + ELLIPSIS
+        else:
+            parts[name] = shorter
+    return line()[: max(width, 0)].rstrip()

@@ -1,4 +1,4 @@
-"""Audio outputs: the registry, the no-device error, and each backend's play/stop contract.
+"""Audio outputs: the registry, the no-device error, and each backend's streaming contract.
 
 The miniaudio backend's logic is tested against a fake PlaybackDevice whose `pull()` stands in
 for miniaudio's audio thread; the one test that needs real ALSA is marked `device`.
@@ -13,9 +13,7 @@ import sys
 import textwrap
 import threading
 import time
-import types
 from collections.abc import Callable, Iterator
-from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +25,10 @@ import coach.live.outputs
 import coach.live.outputs.miniaudio_out
 from coach.errors import CoachError
 from coach.live.outputs import BACKENDS, default_backend, no_device_error, open_output
-from coach.live.outputs.miniaudio_out import FADE_MS, TAIL_MS, MiniaudioOutput
+from coach.live.outputs.miniaudio_out import LOST, MiniaudioOutput
 from coach.live.outputs.null_out import NullOutput, RecordingOutput
-from coach.pcm import read_wav
+from coach.pcm import Samples, read_wav
 from coach.time import SAMPLE_RATE, ms_to_samples
-
-TAIL_FRAMES = ms_to_samples(TAIL_MS)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 2.0) -> bool:
@@ -48,8 +44,9 @@ def wait_until(condition: Callable[[], bool], timeout: float = 2.0) -> bool:
 # --- registry and errors ---------------------------------------------------------------------
 
 
-def test_registry_has_the_three_backends() -> None:
-    assert set(BACKENDS) == {"simpleaudio", "miniaudio", "null"}
+def test_registry_has_the_two_backends() -> None:
+    assert set(BACKENDS) == {"miniaudio", "null"}
+    assert default_backend() == "miniaudio"
 
 
 def test_open_null_output() -> None:
@@ -79,7 +76,7 @@ def test_no_device_error_is_one_paragraph_suggesting_render() -> None:
 def test_importing_the_package_loads_no_audio_library() -> None:
     code = (
         "import sys, coach.live.outputs; "
-        "print(any(m in sys.modules for m in ('miniaudio', 'simpleaudio', 'numpy')))"
+        "print(any(m in sys.modules for m in ('miniaudio', 'numpy')))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
@@ -149,9 +146,32 @@ def output(devices: list[FakeDevice]) -> Iterator[MiniaudioOutput]:
     out.close()
 
 
+class ArraySource:
+    """A SampleSource that gives `samples` and then comes up short, as the session does."""
+
+    def __init__(self, samples: Samples) -> None:
+        self.samples = samples
+        self.offset = 0
+        self.reads = 0
+
+    def read(self, frames: int) -> Samples:
+        self.reads += 1
+        piece = self.samples[self.offset : self.offset + frames]
+        self.offset += len(piece)
+        return piece
+
+
 def ramp(count: int, start: int = 1) -> np.ndarray:
     """Distinct, non-zero samples, so any dropped, repeated or reordered one shows."""
     return (np.arange(count) % 20_000 + start).astype(np.int16)
+
+
+def with_silence(*clips: Samples, gap: int = 3000) -> Samples:
+    """Clips with silence between them, as a session stream has."""
+    pieces: list[Samples] = []
+    for clip in clips:
+        pieces += [clip, np.zeros(gap, dtype=np.int16)]
+    return np.concatenate(pieces)
 
 
 def test_miniaudio_opens_one_small_mono_device(
@@ -160,121 +180,120 @@ def test_miniaudio_opens_one_small_mono_device(
     (device,) = devices
     assert device.kwargs["nchannels"] == 1
     assert device.kwargs["sample_rate"] == SAMPLE_RATE
-    assert device.kwargs["buffersize_msec"] * device.kwargs["callback_periods"] <= 40
-    assert not device.running  # nothing plays until play()
+    # Big enough for a continuous stream on a busy machine, small enough for quick keys.
+    assert 80 <= device.kwargs["buffersize_msec"] * device.kwargs["callback_periods"] <= 150
+    assert not device.running  # nothing plays until start()
     assert output.backend == "Fake"
+    buffer_ms = device.kwargs["buffersize_msec"] * device.kwargs["callback_periods"]
+    assert output.latency_frames == ms_to_samples(buffer_ms)
 
 
-def test_miniaudio_plays_every_sample_then_a_silent_tail_then_stops(
+def test_miniaudio_streams_every_sample_through_the_silences_then_stops(
     output: MiniaudioOutput, devices: list[FakeDevice]
 ) -> None:
     device = devices[0]
-    clip_samples = ramp(1000)
+    stream = with_silence(ramp(1000), -ramp(500, 7), ramp(2205, 3))
+    source = ArraySource(stream)
     started = time.monotonic()
-    clip = output.play(clip_samples, SAMPLE_RATE)
+    output.start(source)
     assert time.monotonic() - started < 0.05  # returns at once
-    assert device.running and clip.is_playing()
-    played = np.concatenate([device.pull(220) for _ in range(5)])
-    assert np.array_equal(played[:1000], clip_samples)
-    assert not played[1000:].any()
-    # Still playing until a whole tail of silence has been asked for: the end is in the buffer.
-    assert clip.is_playing()
-    while clip.is_playing():
+    assert device.running and device.starts == 1
+    played = []
+    while source.offset < len(stream):
+        played.append(device.pull(220))
+        assert device.running  # never stopped in a silence: one stream from start to end
+    heard = np.concatenate(played)
+    assert np.array_equal(heard[: len(stream)], stream)
+    assert not heard[len(stream) :].any()
+    # After the last sample, a tail of silence so it leaves the buffer; then it stops.
+    assert not output.drain(0.05)
+    while not output.drain(0.001):
         assert not device.pull(220).any()
     assert wait_until(lambda: not device.running), "device not stopped after the tail drained"
+    assert output.problem() is None
 
 
-def test_miniaudio_new_clip_replaces_the_current_one_without_restarting(
-    output: MiniaudioOutput, devices: list[FakeDevice]
+def test_miniaudio_a_lost_device_is_noticed_and_opened_afresh(
+    output: MiniaudioOutput, devices: list[FakeDevice], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    device = devices[0]
-    first = output.play(ramp(5000), SAMPLE_RATE)
-    device.pull(220)
-    second_samples = ramp(300, start=7000)
-    second = output.play(second_samples, SAMPLE_RATE)
-    assert not first.is_playing() and second.is_playing()
-    assert np.array_equal(device.pull(300), second_samples)
-    assert device.starts == 1
+    monkeypatch.setattr(coach.live.outputs.miniaudio_out, "STALL_S", 0.05)
+    monkeypatch.setattr(coach.live.outputs.miniaudio_out, "START_S", 0.05)
+    source = ArraySource(ramp(SAMPLE_RATE * 10))
+    output.start(source)
+    devices[0].pull(220)
+    assert output.problem() is None
+    # The sound server goes away: no more pulls. The player looks every so often.
+    deadline = time.monotonic() + 1.0
+    while output.problem() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert output.problem() == LOST
+    output.start(source)  # a new device, on the same stream
+    assert len(devices) == 2 and devices[0].closed and devices[1].running
+    assert output.problem() is None
+    assert np.array_equal(devices[1].pull(220), ramp(SAMPLE_RATE * 10)[220:440])
 
 
-def test_miniaudio_restarts_the_device_for_a_clip_after_idle(
-    output: MiniaudioOutput, devices: list[FakeDevice]
+def test_miniaudio_a_new_stream_gets_time_to_begin(
+    output: MiniaudioOutput, devices: list[FakeDevice], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    device = devices[0]
-    clip = output.play(ramp(100), SAMPLE_RATE)
-    while clip.is_playing():
-        device.pull(220)
-    assert wait_until(lambda: not device.running)
-    again = ramp(100, start=500)
-    output.play(again, SAMPLE_RATE)
-    assert device.starts == 2
-    assert np.array_equal(device.pull(100), again)
+    # A sound server that has just started asks for one period, then nothing for a while.
+    monkeypatch.setattr(coach.live.outputs.miniaudio_out, "STALL_S", 0.05)
+    monkeypatch.setattr(coach.live.outputs.miniaudio_out, "START_S", 0.4)
+    output.start(ArraySource(ramp(SAMPLE_RATE * 10)))
+    devices[0].pull(882)
+    started = time.monotonic()
+    while time.monotonic() - started < 0.3:
+        assert output.problem() is None
+        time.sleep(0.01)
+    for _ in range(10):  # then it gets going
+        devices[0].pull(882)
+    assert output.problem() is None
+    assert wait_until(lambda: output.problem() == LOST, timeout=1.0)  # and stops for good
 
 
-def test_miniaudio_stop_fades_out_then_drains(
-    output: MiniaudioOutput, devices: list[FakeDevice]
+def test_miniaudio_no_false_alarm_after_the_process_was_stopped(
+    output: MiniaudioOutput, devices: list[FakeDevice], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    device = devices[0]
-    clip = output.play(np.full(SAMPLE_RATE, 10_000, dtype=np.int16), SAMPLE_RATE)
-    assert (device.pull(220) == 10_000).all()
-    clip.stop()
-    assert not clip.is_playing()
-    fade_frames = ms_to_samples(FADE_MS)
-    after = device.pull(fade_frames + 220)
-    fade = after[:fade_frames].astype(int)
-    assert 9_000 < fade[0] <= 10_000 and fade[-1] < 200  # a ramp, not a cliff
-    assert (np.diff(fade) <= 0).all()
-    assert not after[fade_frames:].any()
-    for _ in range(TAIL_FRAMES // 220 + 1):
-        device.pull(220)
-    assert wait_until(lambda: not device.running)
-    clip.stop()  # stopping again is harmless
+    monkeypatch.setattr(coach.live.outputs.miniaudio_out, "STALL_S", 0.05)
+    output.start(ArraySource(ramp(SAMPLE_RATE)))
+    devices[0].pull(220)
+    assert output.problem() is None
+    time.sleep(0.2)  # nobody looked (the whole process was stopped, say)
+    assert output.problem() is None  # the device gets a fresh chance
+    devices[0].pull(220)
+    assert output.problem() is None
 
 
-def test_miniaudio_empty_clip_ends_after_the_tail(
-    output: MiniaudioOutput, devices: list[FakeDevice]
-) -> None:
-    device = devices[0]
-    clip = output.play(np.zeros(0, dtype=np.int16), SAMPLE_RATE)
-    for _ in range(TAIL_FRAMES // 220 + 1):
-        device.pull(220)
-    assert not clip.is_playing()
-    assert wait_until(lambda: not device.running)
-
-
-def test_miniaudio_clip_of_a_stalled_device_ends_after_a_grace_period(
-    output: MiniaudioOutput, monkeypatch: pytest.MonkeyPatch
+def test_miniaudio_a_device_that_will_not_reopen_stays_lost(
+    output: MiniaudioOutput, devices: list[FakeDevice], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(coach.live.outputs.miniaudio_out, "STALL_S", 0.02)
-    clip = output.play(ramp(10), SAMPLE_RATE)  # the fake device is never pulled
-    assert clip.is_playing()
-    assert wait_until(lambda: not clip.is_playing(), timeout=0.5)
+    monkeypatch.setattr(coach.live.outputs.miniaudio_out, "START_S", 0.02)
+    source = ArraySource(ramp(SAMPLE_RATE * 10))
+    output.start(source)
+    assert wait_until(lambda: output.problem() == LOST, timeout=1.0)
+
+    def broken(**kwargs: Any) -> None:
+        raise miniaudio.MiniaudioError("failed to init device", -401)
+
+    monkeypatch.setattr(miniaudio, "PlaybackDevice", broken)
+    with pytest.raises(CoachError, match="No audio device could be opened"):
+        output.start(source)
+    assert output.problem() == LOST
 
 
-def test_miniaudio_reopens_for_another_rate(
+def test_miniaudio_start_while_playing_or_after_close(
     output: MiniaudioOutput, devices: list[FakeDevice]
 ) -> None:
-    output.play(ramp(10), 44_100)
-    assert len(devices) == 2
+    output.start(ArraySource(ramp(5000)))
+    with pytest.raises(RuntimeError):
+        output.start(ArraySource(ramp(10)))
+    output.close()
+    output.close()
     assert devices[0].closed
-    assert devices[1].kwargs["sample_rate"] == 44_100 and devices[1].running
-
-
-def test_miniaudio_rejects_stereo(output: MiniaudioOutput) -> None:
-    with pytest.raises(ValueError, match="mono"):
-        output.play(np.zeros((10, 2), dtype=np.int16), SAMPLE_RATE)
-
-
-def test_miniaudio_close_releases_everything(
-    output: MiniaudioOutput, devices: list[FakeDevice]
-) -> None:
-    clip = output.play(ramp(5000), SAMPLE_RATE)
-    output.close()
-    output.close()
-    assert devices[0].closed and not clip.is_playing()
     assert not any(t.name == "coach-miniaudio-stopper" for t in threading.enumerate())
     with pytest.raises(RuntimeError):
-        output.play(ramp(10), SAMPLE_RATE)
+        output.start(ArraySource(ramp(10)))
 
 
 def test_miniaudio_device_that_fails_to_open_is_a_coach_error(
@@ -285,7 +304,6 @@ def test_miniaudio_device_that_fails_to_open_is_a_coach_error(
         raise miniaudio.MiniaudioError("failed to init device", -401)
 
     monkeypatch.setattr(miniaudio, "PlaybackDevice", broken)
-    monkeypatch.setattr(coach.live.outputs, "find_spec", lambda name: None)
     with pytest.raises(CoachError) as caught:
         open_output(None)
     message = str(caught.value)
@@ -323,156 +341,59 @@ def test_miniaudio_device_that_fails_to_start_is_a_coach_error(
 
     monkeypatch.setattr(devices[0], "start", refuse)
     with pytest.raises(CoachError, match="coach render"):
-        output.play(ramp(10), SAMPLE_RATE)
+        output.start(ArraySource(ramp(10)))
 
 
 # --- null and recording ------------------------------------------------------------------------
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_null_clip_plays_for_its_length_on_the_real_clock() -> None:
-    output = NullOutput()
-    clip = output.play(np.zeros(ms_to_samples(30), dtype=np.int16), SAMPLE_RATE)
-    assert clip.is_playing()
-    time.sleep(0.01)
-    assert clip.is_playing()
-    assert wait_until(lambda: not clip.is_playing(), timeout=0.2)
+@pytest.mark.parametrize("speed", [1.0, 10.0])
+def test_null_output_pulls_in_real_time(speed: float) -> None:
+    output = NullOutput(speed=speed)
+    stream = ramp(ms_to_samples(400))
+    source = ArraySource(stream)
+    started = time.monotonic()
+    output.start(source)
+    assert not output.drain(0.2 / speed)  # still going: it keeps the device's pace
+    assert output.drain(2.0)
+    elapsed = time.monotonic() - started
+    assert elapsed == pytest.approx(0.4 / speed, abs=0.05)
+    assert output.frames == len(stream)
+    assert output.problem() is None and output.latency_frames == 0
     output.close()
-
-
-def test_null_clip_stop_and_replace() -> None:
-    clock = FakeClock()
-    output = NullOutput(clock)
-    first = output.play(np.zeros(SAMPLE_RATE, dtype=np.int16), SAMPLE_RATE)
-    clock.now += 0.5
-    assert first.is_playing()
-    second = output.play(np.zeros(SAMPLE_RATE, dtype=np.int16), SAMPLE_RATE)
-    assert not first.is_playing() and second.is_playing()
-    second.stop()
-    assert not second.is_playing()
     output.close()
     with pytest.raises(RuntimeError):
-        output.play(np.zeros(1, dtype=np.int16), SAMPLE_RATE)
+        output.start(source)
 
 
-def test_recording_output_records_time_samples_and_stops() -> None:
-    clock = FakeClock()
-    output = RecordingOutput(clock)
-    samples = ramp(SAMPLE_RATE // 2)
-    clip = output.play(samples, SAMPLE_RATE)
-    samples[:] = 0  # the record keeps its own copy
-    clock.now = 100.2
-    clip.stop()
-    clock.now = 101.0
-    output.play(ramp(10), SAMPLE_RATE)
-    first, second = output.plays
-    assert first.at == 100.0 and first.rate == SAMPLE_RATE
-    assert first.end == pytest.approx(100.5)
-    assert np.array_equal(first.samples, ramp(SAMPLE_RATE // 2))
-    assert first.stopped_at == 100.2
-    assert second.at == 101.0 and second.stopped_at is None
+def test_recording_output_pulls_only_as_time_is_let_pass() -> None:
+    output = RecordingOutput(period_frames=100)
+    stream = ramp(1000)
+    output.start(ArraySource(stream))
+    assert len(output.recorded()) == 0
+    output.advance(250 / SAMPLE_RATE)  # two whole periods fit
+    assert np.array_equal(output.recorded(), stream[:200])
+    output.advance(50 / SAMPLE_RATE)
+    assert len(output.recorded()) == 300
+    assert output.drain(1.0)  # to the end of the source
+    assert np.array_equal(output.recorded(), stream)
     assert output.name == "recording"
 
 
-def test_recording_output_does_not_record_a_stop_after_the_end() -> None:
-    clock = FakeClock()
-    output = RecordingOutput(clock)
-    clip = output.play(ramp(SAMPLE_RATE // 10), SAMPLE_RATE)
-    clock.now += 1.0
-    clip.stop()
-    assert output.plays[0].stopped_at is None
-
-
-# --- simpleaudio, as a fake module ---------------------------------------------------------------
-
-
-class FakePlayObject:
-    def __init__(self) -> None:
-        self.stopped = False
-
-    def is_playing(self) -> bool:
-        return not self.stopped
-
-    def stop(self) -> None:
-        self.stopped = True
-
-
-@pytest.fixture
-def fake_simpleaudio(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
-    """Install a fake `simpleaudio` module; its `calls` lists play_buffer's arguments."""
-    calls: list[tuple[bytes, int, int, int]] = []
-    state = types.SimpleNamespace(calls=calls, fail=None, objects=[])
-
-    def play_buffer(data: bytes, channels: int, width: int, rate: int) -> FakePlayObject:
-        if state.fail is not None:
-            raise state.fail
-        calls.append((bytes(data), channels, width, rate))
-        played = FakePlayObject()
-        state.objects.append(played)
-        return played
-
-    module = types.ModuleType("simpleaudio")
-    module.__spec__ = ModuleSpec("simpleaudio", None)
-    module.play_buffer = play_buffer  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "simpleaudio", module)
-    return state
-
-
-def test_default_backend_prefers_simpleaudio_when_installed(
-    fake_simpleaudio: types.SimpleNamespace,
-) -> None:
-    assert default_backend() == "simpleaudio"
-    output = open_output(None)
-    assert output.name == "simpleaudio"
-    output.close()
-
-
-def test_default_backend_is_miniaudio_without_simpleaudio(
-    monkeypatch: pytest.MonkeyPatch, devices: list[FakeDevice]
-) -> None:
-    monkeypatch.setattr(coach.live.outputs, "find_spec", lambda name: None)
-    assert default_backend() == "miniaudio"
-    output = open_output(None)
-    assert isinstance(output, MiniaudioOutput)
-    output.close()
-
-
-def test_simpleaudio_plays_mono_16_bit_one_clip_at_a_time(
-    fake_simpleaudio: types.SimpleNamespace,
-) -> None:
-    output = open_output("simpleaudio")
-    probe = fake_simpleaudio.calls[0]  # the silent probe that finds a missing device early
-    assert not any(probe[0]) and probe[1:] == (1, 2, SAMPLE_RATE)
-    samples = ramp(100)
-    first = output.play(samples, SAMPLE_RATE)
-    assert fake_simpleaudio.calls[-1] == (samples.astype("<i2").tobytes(), 1, 2, SAMPLE_RATE)
-    assert first.is_playing()
-    second = output.play(ramp(50), 16_000)
-    assert fake_simpleaudio.calls[-1][3] == 16_000
-    assert not first.is_playing() and second.is_playing()
-    output.close()
-    assert not second.is_playing()
-
-
-def test_simpleaudio_failure_is_a_coach_error(fake_simpleaudio: types.SimpleNamespace) -> None:
-    fake_simpleaudio.fail = OSError("Error opening PCM device. -- CODE: -2")
-    with pytest.raises(CoachError) as caught:
-        open_output("simpleaudio")
-    assert "Error opening PCM device" in str(caught.value)
-    assert "coach render" in str(caught.value)
-
-
-def test_simpleaudio_missing_is_a_coach_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "simpleaudio", None)
-    with pytest.raises(CoachError, match="not installed"):
-        open_output("simpleaudio")
+def test_recording_output_can_lose_its_device() -> None:
+    output = RecordingOutput(period_frames=100)
+    source = ArraySource(ramp(1000))
+    output.start(source)
+    output.advance(200 / SAMPLE_RATE)
+    output.lose("the audio device went away")
+    output.advance(500 / SAMPLE_RATE)
+    assert len(output.recorded()) == 200
+    assert output.problem() == "the audio device went away"
+    assert not output.drain(0.1)
+    output.start(source)
+    assert output.problem() is None and output.starts == 2
+    assert output.drain(1.0)
+    assert np.array_equal(output.recorded(), ramp(1000))
 
 
 # --- real ALSA, captured to a file ---------------------------------------------------------------
@@ -481,24 +402,31 @@ ALSA_CONF = Path("/usr/share/alsa/alsa.conf")
 
 PLAY_THROUGH_ALSA = textwrap.dedent(
     """
-    import sys, time
+    import sys
     import numpy as np
     from coach.live.outputs.miniaudio_out import MiniaudioOutput
 
-    clips = [np.load(path) for path in sys.argv[1:]]
+    stream = np.load(sys.argv[1])
+
+    class Source:
+        offset = 0
+
+        def read(self, frames):
+            piece = stream[self.offset : self.offset + frames]
+            self.offset += len(piece)
+            return piece
+
     output = MiniaudioOutput(backends=["alsa"])
     assert output.backend == "ALSA", output.backend
-    for samples in clips:
-        clip = output.play(samples, 22050)
-        while clip.is_playing():
-            time.sleep(0.001)
+    output.start(Source())
+    assert output.drain(30)
     output.close()
     """
 )
 
 
 @pytest.mark.device
-def test_miniaudio_through_alsa_plays_exactly_the_clips_in_order(tmp_path: Path) -> None:
+def test_miniaudio_through_alsa_plays_exactly_the_stream(tmp_path: Path) -> None:
     if not ALSA_CONF.exists():
         pytest.skip(f"ALSA configuration {ALSA_CONF} is missing (install libasound2)")
     if ctypes.util.find_library("asound") is None:
@@ -510,17 +438,15 @@ def test_miniaudio_through_alsa_plays_exactly_the_clips_in_order(tmp_path: Path)
         f"<{ALSA_CONF}>\n"
         'pcm.!default { type file; slave.pcm "null"; file "CAPTURE.wav"; format "wav" }\n'
     )
-    clips = [ramp(1000, start=1), -ramp(2205, start=3), ramp(4410, start=5) * 3]
-    paths = []
-    for index, clip in enumerate(clips):
-        paths.append(tmp_path / f"clip{index}.npy")
-        np.save(paths[-1], clip)
+    stream = with_silence(ramp(1000, start=1), -ramp(2205, start=3), ramp(4410, start=5) * 3)
+    path = tmp_path / "stream.npy"
+    np.save(path, stream)
     env = dict(os.environ, ALSA_CONFIG_PATH=str(config))
     # With a PulseAudio server reachable, ALSA's pulse hook would make the default device
     # PulseAudio instead of the file plugin; point it at no server.
     env["PULSE_SERVER"] = "unix:/nonexistent"
     result = subprocess.run(
-        [sys.executable, "-c", PLAY_THROUGH_ALSA, *map(str, paths)],
+        [sys.executable, "-c", PLAY_THROUGH_ALSA, str(path)],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -530,10 +456,7 @@ def test_miniaudio_through_alsa_plays_exactly_the_clips_in_order(tmp_path: Path)
     assert result.returncode == 0, result.stderr[-2000:]
     capture, rate = read_wav(tmp_path / "CAPTURE.wav")
     assert rate == SAMPLE_RATE
-    # Between clips the device plays silence (the drained tail); the clips themselves hold no
-    # zero sample, so the non-zero runs of the capture must be exactly the clips, in order.
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], capture != 0, [0])).astype(np.int8)))
-    runs = [capture[a:b] for a, b in zip(edges[::2], edges[1::2], strict=True)]
-    assert len(runs) == len(clips)
-    for run, clip in zip(runs, clips, strict=True):
-        assert np.array_equal(run, clip)
+    # One stream: the capture is the stream itself, silences and all, to its last sample
+    # (stopping the device drops what it still buffers: only the silent tail after it).
+    assert np.array_equal(capture[: len(stream)], stream)
+    assert not capture[len(stream) :].any()

@@ -1,27 +1,24 @@
 """Audio outputs for live play: one registry, one way to open a device, one error for "no sound".
 
-Every backend implements `coach.live.types.AudioOutput` and plays one clip at a time: starting
-a clip ends the one before it (the timeline never overlaps clips, and an interruption such as "next
-exercise" should silence what was playing). Backends are imported only when opened, so
-`coach --help` never loads an audio library.
+Every backend implements `coach.live.types.AudioOutput`: a device that, once started, pulls
+one continuous stream from a source on its own clock. Backends are imported only when opened,
+so `coach --help` never loads an audio library.
+
+There is no simpleaudio backend: simpleaudio can only play whole buffers, each as a new
+stream on the device, which is what streaming replaced (a stream that starts late, and a
+first syllable lost on speakers that wake up slowly). miniaudio ships wheels for every
+platform, so it is the one real backend everywhere.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
 from coach.errors import CoachError
 
 if TYPE_CHECKING:
     from coach.live.types import AudioOutput
-
-
-def _simpleaudio() -> AudioOutput:
-    from coach.live.outputs.simpleaudio_out import SimpleaudioOutput
-
-    return SimpleaudioOutput()
 
 
 def _miniaudio() -> AudioOutput:
@@ -37,20 +34,18 @@ def _null() -> AudioOutput:
 
 
 BACKENDS: dict[str, Callable[[], AudioOutput]] = {
-    "simpleaudio": _simpleaudio,
     "miniaudio": _miniaudio,
     "null": _null,
 }
 """Name -> factory that opens that output. A factory raises CoachError if it cannot open one."""
 
 
-def default_backend() -> str:
-    """The backend `open_output(None)` uses: simpleaudio where it is installed, else miniaudio.
+DEFAULT_BACKEND = "miniaudio"
 
-    simpleaudio is preferred where present because it plays through the platform's native API
-    with no callback into Python; it has no Linux wheels, so most machines get miniaudio.
-    """
-    return "simpleaudio" if find_spec("simpleaudio") is not None else "miniaudio"
+
+def default_backend() -> str:
+    """The backend `open_output(None)` uses."""
+    return DEFAULT_BACKEND
 
 
 def open_output(name: str | None) -> AudioOutput:

@@ -3,24 +3,24 @@
 How it works, and why (measured on a PulseAudio null sink and the ALSA `file` plugin):
 
 - One PlaybackDevice is opened up front, so a missing sound card is reported before a session
-  starts, and it runs only while there is something to play: started by `play()`, stopped once
-  the clip has drained. A device that streams silence between clips wakes Python every period
-  through long holds, and against a sink that does not pace (ALSA `file` -> `null`, used in
-  tests) it spins writing hundreds of MB.
-- `play()` hands the clip to the generator miniaudio pulls from its own thread, starting the
-  device if it is stopped. That call takes under 1 ms (about 4 ms for the first start on ALSA)
-  and the first period is pulled at once; onsets landed within a few ms of schedule.
-- The device buffer is small (PERIODS x PERIOD_MS), so a stop is heard within ~15 ms.
-- After a clip's last sample the generator feeds TAIL_MS of silence before the device is
-  stopped: stopping drops (ALSA) or freezes (PulseAudio) what is still buffered, which cut the
-  last ~5 ms of every clip without it (or would replay it in front of the next clip).
-- A stop fades out over FADE_MS, since cutting a waveform mid-cycle clicks.
-- A small daemon thread stops the device once the tail has drained: miniaudio forbids stopping
-  a device from inside its own callback.
+  starts. `start()` hands it a generator that miniaudio pulls from its own thread, period by
+  period; each pull reads the next samples from the source. The device runs from then on,
+  through silences and pauses alike, so no phrase ever starts on a device that is waking up.
+- The device buffer (PERIODS x PERIOD_MS, 120 ms) is what a continuous stream needs to reach
+  PulseAudio without gaps on a busy machine, and small enough that a pause, a jump or quit
+  is heard within ~160 ms. The player counts it in when it says where the session is.
+- Once the source comes up short (the session's end, or a stop), the generator feeds TAIL_MS
+  of silence before the device is stopped: stopping drops (ALSA) or freezes (PulseAudio) what
+  is still buffered, which would cut the last few ms of sound.
+- A small daemon thread stops the device once the tail has drained: miniaudio forbids
+  stopping a device from inside its own callback.
+- When the sound server dies or the device is unplugged, miniaudio simply stops pulling (its
+  stop callback is not called on PulseAudio): `problem()` notices that no pull came for
+  STALL_S (START_S while a new stream gets going), and the next `start()` opens the device
+  afresh.
 
-Locks: `_device_lock` serialises starting, stopping and replacing the device and is never taken
-by the audio thread; `_state_lock` guards what the generator reads and is never held across a
-call into miniaudio, because `device.stop()` waits for the callback, which may be waiting on it.
+`_device_lock` serialises starting, stopping and replacing the device and is never taken by
+the audio thread. The audio thread shares only plain attributes with the player's thread.
 """
 
 from __future__ import annotations
@@ -32,53 +32,31 @@ import time
 from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
-import numpy as np
-
 from coach.live.outputs import no_device_error
-from coach.pcm import Samples
+from coach.live.types import SampleSource
 from coach.time import SAMPLE_RATE, ms_to_samples
 
-PERIOD_MS = 10
-"""Length of each chunk miniaudio asks for; bounds how soon a new clip or a stop takes effect."""
+PERIOD_MS = 40
+"""Length of each chunk miniaudio asks for."""
 
 PERIODS = 3
 """Chunks in the device buffer. Set rather than left to the backend, so the buffer, and with it
-the stop latency and the TAIL_MS needed, are known."""
+the latency and the TAIL_MS needed, are known. 3 x 40 ms was the smallest buffer with which a
+30 s stream reached a PulseAudio null sink without a gap, run after run, on a busy 2-core
+machine (3 x 10 ms left a gap of 5 to 50 ms every few seconds; 4 x 25 ms now and then)."""
 
-TAIL_MS = 60
-"""Silence fed after each clip before stopping: the device buffer (PERIODS x PERIOD_MS) plus
-margin for a sound server's own buffer, so the last sample reaches the speaker."""
+TAIL_MS = PERIODS * PERIOD_MS + 10
+"""Silence fed after the last sample before stopping: the device buffer plus a margin for a
+sound server's own, so the last sample reaches the speaker."""
 
-FADE_MS = 5
-"""Fade-out applied when a clip is stopped part-way."""
+STALL_S = 0.5
+"""A running device that has not asked for sound for this long has gone away."""
 
-STALL_S = 1.0
-"""How long after its due end a clip counts as finished even if the device never asked for it
-(a device that died mid-session must not leave the player waiting forever)."""
+START_S = 3.0
+"""...but a device just started may take this long to begin: a sound server that has itself
+just started asked for its first period, then for nothing more for 1.5 to 2 s."""
 
-
-class MiniaudioClip:
-    """A clip started by MiniaudioOutput (implements coach.live.types.PlayingClip)."""
-
-    def __init__(self, output: MiniaudioOutput, pcm: bytes, rate: int) -> None:
-        self._output = output
-        self.pcm = pcm
-        """Little-endian 16-bit mono samples, as handed to the device."""
-        self.done = threading.Event()
-        """Set once the clip's sound has finished: drained, stopped, replaced, or closed."""
-        self._give_up_at = time.monotonic() + len(pcm) / 2 / rate + TAIL_MS / 1000 + STALL_S
-
-    def is_playing(self) -> bool:
-        """True until the clip's last sample has left the device buffer, or it was stopped.
-
-        Also False once STALL_S has passed after the clip was due to end, in case the device
-        stopped asking for audio.
-        """
-        return not self.done.is_set() and time.monotonic() < self._give_up_at
-
-    def stop(self) -> None:
-        """Fade the clip out now (heard within ~PERIODS x PERIOD_MS); no-op once finished."""
-        self._output._stop_clip(self)
+LOST = "the audio device went away"
 
 
 class MiniaudioOutput:
@@ -92,6 +70,7 @@ class MiniaudioOutput:
     """
 
     name = "miniaudio"
+    latency_frames = ms_to_samples(PERIODS * PERIOD_MS)
 
     def __init__(self, backends: Sequence[str] | None = None) -> None:
         try:
@@ -105,16 +84,20 @@ class MiniaudioOutput:
             valid = ", ".join(backend.name.lower() for backend in miniaudio.Backend)
             raise ValueError(f"unknown miniaudio backend {error}; valid: {valid}") from None
         self._device_lock = threading.Lock()
-        self._state_lock = threading.Lock()
-        self._rate = SAMPLE_RATE
-        self._device: Any = self._open(SAMPLE_RATE)
-        self._running = False
+        self._device: Any = self._open()
+        self._running = False  # the device is started
+        self._stopping = False  # stop() is being called on purpose
         self._closed = False
-        # What the generator feeds, guarded by _state_lock:
-        self._sounding: MiniaudioClip | None = None  # clip whose sound is in the feed
-        self._pcm = b""  # bytes to feed: a clip's samples, or the fade of a stopped one
-        self._offset = 0  # next byte of _pcm to feed
-        self._tail_left = 0  # frames of silence to feed after _pcm; 0 = idle, may stop
+        self._lost: str | None = None
+        # Shared with the audio thread (each a single assignment, so no lock is needed):
+        self._source: SampleSource | None = None
+        self._ended = False  # the source came up short: feeding the tail
+        self._tail_left = 0  # frames of silence still to feed before stopping
+        self._last_pull = 0.0  # time.monotonic() of the device's last pull
+        self._started_at = 0.0  # ... and of the last start()
+        self._pulled = 0  # frames pulled since then
+        self._checked_at = 0.0  # ... and of the last problem() check
+        self._done = threading.Event()  # the source ended and its tail drained: stopped
         self._drained = threading.Event()  # wakes the stopper thread
         self._stopper = threading.Thread(
             target=self._stop_when_drained, name="coach-miniaudio-stopper", daemon=True
@@ -124,75 +107,73 @@ class MiniaudioOutput:
     @property
     def backend(self) -> str:
         """The sound system miniaudio is playing through, e.g. "PulseAudio" or "ALSA"."""
-        return str(self._device.backend)
+        return str(self._device.backend) if self._device is not None else ""
 
-    def play(self, samples: Samples, rate: int) -> MiniaudioClip:
-        """Start playing mono `samples` at `rate` Hz now and return at once.
+    def start(self, source: SampleSource) -> None:
+        """Start the device pulling from `source`, and return at once.
 
-        Ends any clip still playing. Raises ValueError for a non-mono array, RuntimeError
-        after close(), and CoachError if the device refuses to start (e.g. unplugged).
+        After a lost device, opens it afresh first. Raises RuntimeError after close() or while
+        it still plays, and CoachError if the device cannot be opened or refuses to start.
         """
-        if samples.ndim != 1:
-            raise ValueError(f"expected a mono clip (1-D samples), got shape {samples.shape}")
-        clip = MiniaudioClip(self, np.ascontiguousarray(samples, dtype="<i2").tobytes(), rate)
         with self._device_lock:
             if self._closed:
-                raise RuntimeError("play() on a closed MiniaudioOutput")
-            if rate != self._rate:
-                self._reopen(rate)
-            with self._state_lock:
-                replaced = self._sounding
-                self._sounding, self._pcm, self._offset = clip, clip.pcm, 0
-                self._tail_left = ms_to_samples(TAIL_MS, rate)
-            if replaced is not None:
-                replaced.done.set()
-            if not self._running:
-                feed = self._feed()
-                next(feed)  # miniaudio sends frame counts, so the generator must be started
-                try:
-                    self._device.start(feed)
-                except self._miniaudio.MiniaudioError as error:
-                    clip.done.set()
-                    raise no_device_error(
-                        self.name, f"the device failed to start: {error}"
-                    ) from error
-                self._running = True
-        return clip
+                raise RuntimeError("start() on a closed MiniaudioOutput")
+            if self._running and self._lost is None and not self._done.is_set():
+                raise RuntimeError("the MiniaudioOutput is already playing")
+            if self._lost is not None or self._device is None:
+                self._replace_device()
+            self._stop_device()
+            self._source, self._ended = source, False
+            self._tail_left = ms_to_samples(TAIL_MS)
+            self._done.clear()
+            self._last_pull = self._checked_at = self._started_at = time.monotonic()
+            self._pulled = 0
+            feed = self._feed()
+            next(feed)  # miniaudio sends frame counts, so the generator must be started
+            try:
+                self._device.start(feed)
+            except self._miniaudio.MiniaudioError as error:
+                raise no_device_error(self.name, f"the device failed to start: {error}") from error
+            self._running = True
+
+    def drain(self, timeout: float) -> bool:
+        return self._done.wait(timeout)
+
+    def problem(self) -> str | None:
+        if self._lost is not None:
+            return self._lost
+        now = time.monotonic()
+        since_check, self._checked_at = now - self._checked_at, now
+        if not self._running or self._done.is_set():
+            return None
+        if since_check > STALL_S:
+            # The checker itself was away (the process was stopped, say): give the device a
+            # fresh chance rather than blame it for the gap.
+            self._last_pull = now
+            return None
+        starting = self._pulled <= 2 * self.latency_frames and now - self._started_at < START_S
+        if now - self._last_pull > STALL_S and not starting:
+            self._lost = LOST
+        return self._lost
 
     def close(self) -> None:
-        """Stop any clip, release the device and end the helper thread. Safe to call twice."""
+        """Stop at once, release the device and end the helper thread. Safe to call twice."""
         with self._device_lock:
             if self._closed:
                 return
             self._closed = True
-            with self._state_lock:
-                sounding, self._sounding = self._sounding, None
-                self._pcm, self._offset, self._tail_left = b"", 0, 0
-            if sounding is not None:
-                sounding.done.set()
             self._stop_device()
-            self._device.close()
+            if self._device is not None:
+                self._device.close()
+                self._device = None
+            self._source = None
         self._drained.set()
         self._stopper.join()
 
-    # --- called from the player's thread -------------------------------------------------
+    # --- the player's thread, holding _device_lock ---------------------------------------------
 
-    def _stop_clip(self, clip: MiniaudioClip) -> None:
-        with self._state_lock:
-            if clip is self._sounding:
-                # Feed a short fade of what would have come next, then the usual silent tail,
-                # so the cut neither clicks nor is left in the buffer when the device stops.
-                rest = np.frombuffer(self._pcm, dtype="<i2", offset=self._offset)
-                fade = rest[: ms_to_samples(FADE_MS, self._rate)]
-                ramp = np.linspace(1.0, 0.0, len(fade) + 1, endpoint=False)[1:]
-                self._pcm = np.round(fade * ramp).astype("<i2").tobytes()
-                self._offset = 0
-                self._tail_left = ms_to_samples(TAIL_MS, self._rate)
-                self._sounding = None
-        clip.done.set()
-
-    def _open(self, rate: int) -> Any:
-        """Open a mono 16-bit device at `rate`, or raise no_device_error saying why not."""
+    def _open(self) -> Any:
+        """Open a mono 16-bit device, or raise no_device_error saying why not."""
         miniaudio = self._miniaudio
         try:
             # ALSA prints dozens of lines to stderr while it looks for a card that is not
@@ -201,7 +182,7 @@ class MiniaudioOutput:
                 device = miniaudio.PlaybackDevice(
                     output_format=miniaudio.SampleFormat.SIGNED16,
                     nchannels=1,
-                    sample_rate=rate,
+                    sample_rate=SAMPLE_RATE,
                     buffersize_msec=PERIOD_MS,
                     callback_periods=PERIODS,
                     backends=self._backends or None,
@@ -214,25 +195,27 @@ class MiniaudioOutput:
             raise no_device_error(self.name, "no sound system or sound card found")
         return device
 
-    def _reopen(self, rate: int) -> None:
-        """Replace the device with one at `rate`. Caller holds _device_lock.
-
-        The new device is opened first, so if that fails the old one is still usable.
-        """
-        device = self._open(rate)
+    def _replace_device(self) -> None:
+        """Close a lost device and open a new one (CoachError if none opens: stays lost)."""
         self._stop_device()
-        self._device.close()
-        self._device, self._rate = device, rate
+        if self._device is not None:
+            with contextlib.suppress(self._miniaudio.MiniaudioError):
+                self._device.close()
+            self._device = None
+        self._device = self._open()
+        self._lost = None
 
     def _stop_device(self) -> None:
-        """Stop the device if it runs. Caller holds _device_lock, not _state_lock."""
-        if self._running:
-            # A device that fails to stop has stopped being usable; the next play() reports it.
+        """Stop the device if it runs."""
+        if self._running and self._device is not None:
+            self._stopping = True
+            # A device that fails to stop has stopped being usable; the next start reports it.
             with contextlib.suppress(self._miniaudio.MiniaudioError):
                 self._device.stop()
-            self._running = False
+            self._stopping = False
+        self._running = False
 
-    # --- the stopper thread -------------------------------------------------------------
+    # --- the stopper thread -----------------------------------------------------------------
 
     def _stop_when_drained(self) -> None:
         while True:
@@ -241,12 +224,11 @@ class MiniaudioOutput:
             with self._device_lock:
                 if self._closed:
                     return
-                with self._state_lock:
-                    idle = self._tail_left <= 0
-                if idle:
+                if self._ended and self._tail_left <= 0 and self._running:
                     self._stop_device()
+                    self._done.set()
 
-    # --- the audio thread ---------------------------------------------------------------
+    # --- the audio thread -------------------------------------------------------------------
 
     def _feed(self) -> Generator[bytes, int, None]:
         """The generator miniaudio pulls: sent a frame count, yields at most that many frames.
@@ -258,21 +240,23 @@ class MiniaudioOutput:
             frames = yield self._next_chunk(frames)
 
     def _next_chunk(self, frames: int) -> bytes:
-        with self._state_lock:
-            chunk = self._pcm[self._offset : self._offset + 2 * frames]
-            self._offset += len(chunk)
-            silence = frames - len(chunk) // 2
-            if silence > 0 and self._tail_left > 0:
-                # Frames asked for after the last sample was handed over: once they add up to
-                # the whole buffer and then some, that sample has left it.
-                self._tail_left -= silence
-                if self._tail_left <= 0:
-                    if self._sounding is not None:
-                        self._sounding.done.set()
-                        self._sounding = None
-                    self._pcm, self._offset = b"", 0
-                    self._drained.set()
-            return chunk
+        self._last_pull = time.monotonic()
+        self._pulled += frames
+        source = self._source
+        data = b""
+        silence = frames
+        if not self._ended and source is not None:
+            samples = source.read(frames)
+            data = samples.astype("<i2", copy=False).tobytes()
+            silence = frames - len(samples)
+            self._ended = silence > 0
+        if self._ended and self._tail_left > 0:
+            # Frames asked for after the last sample was handed over: once they add up to the
+            # whole buffer and then some, that sample has left it.
+            self._tail_left -= silence
+            if self._tail_left <= 0:
+                self._drained.set()
+        return data
 
 
 def _describe(error: Exception) -> str:

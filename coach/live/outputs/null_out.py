@@ -1,129 +1,165 @@
-"""Outputs that make no sound: `NullOutput` (the "null" backend) and `RecordingOutput` (for tests).
+"""Outputs that make no sound: `NullOutput` (the "null" backend) and `RecordingOutput` (tests).
 
-A clip "plays" for exactly its length on a clock (time.monotonic unless one is given), so a
-player driven by them behaves as with a real device, minus the device's few ms of latency.
-Like every backend, they play one clip at a time: starting a clip ends the one before.
+`NullOutput` is a device with a real clock and no speaker: a thread pulls one period of
+samples at a time, on schedule, and throws them away. `RecordingOutput` has no thread and
+no clock: a test moves its device time on with `advance()`, and every sample pulled is kept,
+so a test can hold what "the speakers heard" against the render, sample for sample.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
-from coach.live.types import Clock
+from coach.live.types import SampleSource
 from coach.pcm import Samples
+from coach.time import SAMPLE_RATE, ms_to_samples
 
-
-class NullClip:
-    """A silent clip that is playing from its start until `end` on the clock, or until stopped."""
-
-    def __init__(self, clock: Clock, start: float, end: float) -> None:
-        self._clock = clock
-        self.start = start
-        """Clock time at which the clip started."""
-        self.end = end
-        """Clock time at which the clip's last sample would have played."""
-        self._stopped = False
-        self.on_stop: Callable[[], None] | None = None
-        """Called by stop() when it cuts the clip short (not when it already ended)."""
-
-    def is_playing(self) -> bool:
-        """True until the clip's length has passed on the clock, or it was stopped or replaced."""
-        return not self._stopped and self._clock() < self.end
-
-    def stop(self) -> None:
-        """End the clip now; no-op if it already ended."""
-        if self.is_playing() and self.on_stop is not None:
-            self.on_stop()
-        self._stopped = True
-
-    def _replace(self) -> None:
-        """End the clip because another one started (not recorded as a stop)."""
-        self._stopped = True
+PERIOD_MS = 20
+"""How much the null device pulls at a time."""
 
 
 class NullOutput:
-    """The "null" backend: plays nothing, keeps time (implements coach.live.types.AudioOutput)."""
+    """The "null" backend: plays nothing, keeps time (implements coach.live.types.AudioOutput).
+
+    `speed` runs its clock faster than real time (2.0: twice as fast), for tests and the
+    benchmark. `frames` counts what it has pulled, `started_at` is when it started.
+    """
 
     name = "null"
+    latency_frames = 0
 
-    def __init__(self, clock: Clock = time.monotonic) -> None:
-        self._clock = clock
-        self._current: NullClip | None = None
-        self.closed = False
-        """True after close()."""
+    def __init__(self, speed: float = 1.0) -> None:
+        if speed <= 0:
+            raise ValueError(f"speed must be positive, got {speed}")
+        self._speed = speed
+        self._thread: threading.Thread | None = None
+        self._closed = threading.Event()
+        self._done = threading.Event()
+        self.frames = 0
+        """Frames pulled so far."""
+        self.started_at: float | None = None
+        """time.monotonic() when the first period was pulled."""
 
-    def play(self, samples: Samples, rate: int) -> NullClip:
-        """Start a silent clip lasting len(samples) / rate seconds; ends the previous clip.
+    def start(self, source: SampleSource) -> None:
+        """Start pulling from `source` on a thread of its own. RuntimeError after close()
+        or while it still pulls from another source."""
+        if self._closed.is_set():
+            raise RuntimeError("start() on a closed NullOutput")
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("the NullOutput is already playing")
+        self._done.clear()
+        self._thread = threading.Thread(
+            target=self._pull, args=(source,), name="coach-null-output", daemon=True
+        )
+        self._thread.start()
 
-        Raises ValueError for a non-mono array or a rate that is not positive, and
-        RuntimeError after close().
-        """
-        return self._start(samples, rate)
+    def drain(self, timeout: float) -> bool:
+        return self._done.wait(timeout)
+
+    def problem(self) -> str | None:
+        return None
 
     def close(self) -> None:
-        """End the current clip. Safe to call twice; play() afterwards raises RuntimeError."""
-        if self._current is not None:
-            self._current._replace()
-        self.closed = True
+        """Stop pulling and end the thread. Safe to call twice."""
+        self._closed.set()
+        if self._thread is not None:
+            self._thread.join()
 
-    def _start(self, samples: Samples, rate: int) -> NullClip:
-        if self.closed:
-            raise RuntimeError(f"play() on a closed {type(self).__name__}")
-        if samples.ndim != 1:
-            raise ValueError(f"expected a mono clip (1-D samples), got shape {samples.shape}")
-        if rate <= 0:
-            raise ValueError(f"sample rate must be positive, got {rate}")
-        if self._current is not None:
-            self._current._replace()
-        now = self._clock()
-        clip = NullClip(self._clock, now, now + len(samples) / rate)
-        self._current = clip
-        return clip
-
-
-@dataclass
-class Played:
-    """One play() call seen by a RecordingOutput."""
-
-    at: float
-    """Clock time of the play() call."""
-    samples: Samples
-    """A copy of the samples passed, so later changes to the caller's array do not show."""
-    rate: int
-    stopped_at: float | None = None
-    """Clock time at which stop() cut the clip short, or None if it was never stopped."""
-
-    @property
-    def end(self) -> float:
-        """Clock time at which the clip would end if played to the end."""
-        return self.at + len(self.samples) / self.rate
+    def _pull(self, source: SampleSource) -> None:
+        period = ms_to_samples(PERIOD_MS)
+        started = time.monotonic()
+        if self.started_at is None:
+            self.started_at = started
+        pulled = 0
+        while not self._closed.is_set():
+            got = len(source.read(period))
+            pulled += got
+            self.frames += got
+            if got < period:
+                break
+            due = started + pulled / SAMPLE_RATE / self._speed
+            self._closed.wait(max(due - time.monotonic(), 0.0))
+        self._done.set()
 
 
-class RecordingOutput(NullOutput):
-    """A NullOutput that records every play() in `plays`, in call order, for tests and benchmarks.
+class RecordingOutput:
+    """A device for tests, with no thread: `advance(seconds)` pulls that much device time from
+    the source, and `recorded()` is every sample pulled, in order (implements AudioOutput).
 
-    `plays[i].at` is the clock time of the call, so a test can compare when each clip started
-    with when the timeline said it should.
+    `lose(reason)` makes it act like a device that went away: it stops pulling and
+    `problem()` says why, until the next start().
     """
 
     name = "recording"
 
-    def __init__(self, clock: Clock = time.monotonic) -> None:
-        super().__init__(clock)
-        self.plays: list[Played] = []
+    def __init__(self, period_frames: int = 220, latency_frames: int = 0) -> None:
+        self.period_frames = period_frames
+        self.latency_frames = latency_frames
+        self.starts = 0
+        """How many times start() was called."""
+        self.closed = False
+        self._source: SampleSource | None = None
+        self._ended = False
+        self._lost: str | None = None
+        self._pieces: list[Samples] = []
+        self._frames = 0
+        self._due_s = 0.0
 
-    def play(self, samples: Samples, rate: int) -> NullClip:
-        """As NullOutput.play, and append a Played record of the call to `plays`."""
-        clip = self._start(samples, rate)
-        record = Played(clip.start, np.array(samples, dtype=np.int16, copy=True), rate)
+    def start(self, source: SampleSource) -> None:
+        if self.closed:
+            raise RuntimeError("start() on a closed RecordingOutput")
+        self._source, self._ended, self._lost = source, False, None
+        self.starts += 1
 
-        def stopped() -> None:
-            record.stopped_at = self._clock()
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` of device time pass: pull whole periods up to that point."""
+        self._due_s += seconds
+        due = round(self._due_s * SAMPLE_RATE)
+        while self._frames + self.period_frames <= due and self._pull():
+            pass
+        if self._source is None or self._ended or self._lost:
+            self._frames = max(self._frames, due)  # the clock runs on with nothing pulled
 
-        clip.on_stop = stopped
-        self.plays.append(record)
-        return clip
+    def drain(self, timeout: float) -> bool:
+        """Pull until the source ends, for at most `timeout` seconds of device time."""
+        for _ in range(int(timeout * SAMPLE_RATE) // self.period_frames + 1):
+            if self._ended or not self._pull():
+                break
+        if self._ended:
+            self._due_s = max(self._due_s, self._frames / SAMPLE_RATE)
+        return self._ended
+
+    def problem(self) -> str | None:
+        return self._lost
+
+    def lose(self, reason: str) -> None:
+        """From now on, pull nothing and report `reason` as the problem."""
+        self._lost = reason
+
+    def close(self) -> None:
+        self.closed = True
+        self._source = None
+
+    def recorded(self) -> Samples:
+        """Every sample pulled so far, in order."""
+        if not self._pieces:
+            return np.zeros(0, dtype=np.int16)
+        return np.concatenate(self._pieces)
+
+    @property
+    def frames(self) -> int:
+        """Device frames so far, pulled or not."""
+        return self._frames
+
+    def _pull(self) -> bool:
+        if self._source is None or self._ended or self._lost is not None or self.closed:
+            return False
+        got = self._source.read(self.period_frames)
+        self._pieces.append(np.array(got, dtype=np.int16, copy=True))
+        self._frames += len(got)
+        if len(got) < self.period_frames:
+            self._ended = True
+        return not self._ended

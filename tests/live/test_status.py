@@ -1,0 +1,145 @@
+"""The status line's content: the session's sections named as the MP3's chapters, where you
+are in the session, and a line that fits the terminal however narrow."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from coach.live.status import SESSION_COMPLETE, SessionMap, Status, format_status
+from coach.plan.routine import Routine
+from coach.plan.session import build_session
+from coach.plan.timeline import Clip, Timeline
+from coach.routines import load_routine
+from support.lengths import EstimatedLengths
+from support.paths import EXAMPLE
+
+LONG_TITLE = "Upper-body tense and release"
+"""A long exercise title, as real routines have (the terminal's width was a problem with it)."""
+
+
+@pytest.fixture(scope="module")
+def routine() -> Routine:
+    return load_routine(str(EXAMPLE))
+
+
+@pytest.fixture(scope="module")
+def timeline(routine: Routine) -> Timeline:
+    return build_session(routine, EstimatedLengths()).timeline
+
+
+def first_clip(timeline: Timeline, text: str) -> Clip:
+    return next(clip for clip in timeline.clips if clip.text == text)
+
+
+def test_sections_are_the_chapters_and_the_closing(routine: Routine, timeline: Timeline) -> None:
+    places = SessionMap(timeline, len(routine.closing))
+    titles = [(s.title, s.exercise, s.closing) for s in places.sections]
+    assert titles == [
+        ("Before you start", None, False),
+        ("Neck tilt", 1, False),
+        ("Shoulder rolls", 2, False),
+        ("Shoulder rolls", 2, True),
+    ]
+    assert [s.start_ms for s in places.sections[:3]] == [c.start_ms for c in timeline.chapters]
+    closing = first_clip(timeline, routine.closing[0])
+    assert places.sections[3].start_ms == closing.start_ms
+    assert places.exercises == 2
+
+
+def test_without_closing_lines_the_closing_is_the_final_chime(timeline: Timeline) -> None:
+    chime = next(c for c in reversed(timeline.clips) if c.cue == "session-end")
+    assert SessionMap(timeline).sections[-1].start_ms == chime.start_ms
+
+
+def test_a_timeline_without_the_final_chime_has_no_closing_section() -> None:
+    clips = (Clip(0, 1000, "speech", "Hello."),)
+    timeline = Timeline("T", clips, (), 1000)
+    places = SessionMap(timeline, 1)
+    assert places.sections == ()
+    assert places.status_at(500).chapter == "T"
+
+
+def test_status_at_the_start_in_a_hold_and_in_the_closing(
+    routine: Routine, timeline: Timeline
+) -> None:
+    places = SessionMap(timeline, len(routine.closing))
+    start = places.status_at(0)
+    assert start == Status("Before you start", None, 2, "", None, timeline.total_ms)
+    hold = next(c for c in timeline.clips if c.kind == "hold")
+    inside = places.status_at(hold.start_ms + 2_500, paused=True)
+    assert (inside.chapter, inside.exercise, inside.exercises) == ("Neck tilt", 1, 2)
+    assert inside.step == "left side, 1 of 2"
+    assert inside.hold_left_ms == hold.length_ms - 2_500
+    assert inside.session_left_ms == timeline.total_ms - hold.start_ms - 2_500
+    assert inside.paused
+    assert places.status_at(hold.end_ms).hold_left_ms is None
+    closing = places.status_at(first_clip(timeline, routine.closing[0]).start_ms + 100)
+    assert (closing.chapter, closing.step, closing.hold_left_ms) == (
+        "Shoulder rolls",
+        "closing",
+        None,
+    )
+    assert places.status_at(timeline.total_ms).session_left_ms == 0
+
+
+def test_format_status_in_full() -> None:
+    assert (
+        format_status(Status("Overhead stretch", 2, 5, "2 of 4", 12_000, 400_000))
+        == "Overhead stretch  |  exercise 2 of 5  |  2 of 4  |  hold 12 s  |  6:40 left"
+    )
+    assert "hold 12 s" in format_status(Status("A", 1, 1, "", 11_001, 1_000))  # rounds up
+    assert "hold 11 s" in format_status(Status("A", 1, 1, "", 11_000, 1_000))
+    assert format_status(Status("Before you start", None, 5, "", None, 65_000)) == (
+        "Before you start  |  1:05 left"
+    )
+    paused = format_status(Status("Neck tilt", 1, 2, "", None, 65_000, paused=True))
+    assert (
+        paused
+        == "PAUSED: space to go on, q to quit  |  Neck tilt  |  exercise 1 of 2  |  1:05 left"
+    )
+    assert SESSION_COMPLETE == "Session complete. Well done."
+
+
+LONG = Status(LONG_TITLE, 4, 5, "right side, 3 of 4", 5_000, 400_000)
+
+
+@pytest.mark.parametrize(
+    ("width", "paused", "expected"),
+    [
+        (
+            79,
+            False,
+            "Upper-body tense and release | exercise 4 of 5 | right side, 3 of 4 | hold 5 s",
+        ),
+        (49, False, "Upper-body tense and release | hold 5 s"),
+        (79, True, "PAUSED: space to go on, q to quit | Upper-body tense and release | hold 5 s"),
+        (49, True, "PAUSED: space to go on | Upper-body t\u2026 | hold 5 s"),
+        (39, True, "PAUSED | Upper-body tense a\u2026 | hold 5 s"),
+        (29, True, "PAUSED | Upper-bo\u2026 | hold 5 s"),
+    ],
+)
+def test_a_long_status_gives_up_the_least_needed_parts_first(
+    width: int, paused: bool, expected: str
+) -> None:
+    # An 80- and a 50-column terminal leave 79 and 49 (the last column is never written).
+    assert format_status(replace(LONG, paused=paused), width) == expected
+    assert len(expected) <= width
+
+
+def test_every_status_of_a_session_fits_every_width(routine: Routine, timeline: Timeline) -> None:
+    places = SessionMap(timeline, len(routine.closing))
+    for position in range(0, timeline.total_ms + 1, 250):
+        for paused in (False, True):
+            plain = places.status_at(position, paused=paused)
+            for status in (plain, replace(plain, chapter=LONG_TITLE)):
+                for width in (12, 20, 30, 40, 49, 50, 79, 80, 120):
+                    text = format_status(status, width)
+                    assert len(text) <= width, (width, text)
+                    if width >= 40 and status.hold_left_ms is not None:
+                        assert "hold " in text, (width, text)
+                    if paused:
+                        assert text.startswith("PAUSED"), (width, text)
+                    if width >= 79 and not paused:
+                        assert status.chapter in text
