@@ -51,7 +51,7 @@ RESTART_GRACE_MS = 3_000
 STOP_WAIT_S = 0.25
 """On quit, how long the fade-out may take to be heard before the device is stopped."""
 
-JUMP_MARGIN_MS = 50
+JUMP_MARGIN_MS = 60
 """After a jump, the device may read up to a period more of the old place before the new."""
 
 END_WAIT_S = 2.0

@@ -21,7 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from support.pulse import LivePlay, PulseServer, PulseUnavailableError, Recorder, missing_tools
+from support.pulse import (
+    Heard,
+    LivePlay,
+    PulseServer,
+    PulseUnavailableError,
+    Recorder,
+    missing_tools,
+)
 from support.terminal import Terminal, coach_command, coach_env
 
 pytestmark = [pytest.mark.device, pytest.mark.tts]
@@ -39,7 +46,7 @@ instructions = ["Lower your {side} ear toward your shoulder, slowly and gently."
 reminder = ["Ear down."]
 reps = 2
 sides = ["left", "right"]
-hold = 2
+hold = 3
 
 [[exercise]]
 id = "press"
@@ -85,46 +92,60 @@ CUT = "Lower your left ear toward your shoulder, slowly and gently."
 """The instruction the pause, q and Ctrl-C cut off."""
 
 
-def test_played_at_a_terminal_is_the_render_on_time_across_a_pause(
-    pulse: PulseServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    heard = LivePlay(pulse, tmp_path, ROUTINE).paused(CUT, into_s=0.8, pause_s=2.0)
-    assert heard.status == 0, heard.text
-    assert heard.text.count("Session complete. Well done.") == 1
+def report(label: str, heard: Heard) -> str:
+    assert heard.timing is not None
+    result = heard.timing
+    line = (
+        f"[{label}: {len(heard.onsets)} onsets (every clip, and the repeat), "
+        f"p50 {result.p50:.2f} ms, p95 {result.p95:.2f} ms, max {result.max:.2f} ms, "
+        f"drift {result.drift_ms_per_s:+.4f} ms/s; paused {heard.paused_s:.2f} s; "
+        f"first sound {heard.first_sound_s * 1000:.0f} ms after y; "
+        f"CPU in a hold {heard.cpu_in_hold:.1%}"
+    )
+    if heard.stop_sound_s is not None and heard.stop_exit_s is not None:
+        line += (
+            f"; sound stopped {heard.stop_sound_s * 1000:.0f} ms, "
+            f"exit {heard.stop_exit_s * 1000:.0f} ms after the key"
+        )
+    return line + "]"
+
+
+def assert_heard_as_rendered(heard: Heard) -> None:
     assert not heard.missing, [clip["text"] or clip["cue"] for clip in heard.missing]
     assert len(heard.parts) == 2, [len(part) for part in heard.parts]  # before and after
     assert heard.repeated, "the cut-off instruction was not said again from its start"
     assert heard.timing is not None
-    result = heard.timing
-    with capsys.disabled():
-        print(
-            f"\n[null sink: {len(heard.onsets)} onsets (every clip, and the repeat), "
-            f"p50 {result.p50:.2f} ms, p95 {result.p95:.2f} ms, max {result.max:.2f} ms, "
-            f"drift {result.drift_ms_per_s:+.4f} ms/s; paused {heard.paused_s:.2f} s; "
-            f"first sound {heard.first_sound_s * 1000:.0f} ms after y; "
-            f"CPU in a hold {heard.cpu_in_hold:.1%}]"
-        )
-    assert result.p95 <= P95_MS
-    assert abs(result.drift_ms_per_s) <= DRIFT_MS_PER_S
+    assert heard.timing.p95 <= P95_MS
+    assert abs(heard.timing.drift_ms_per_s) <= DRIFT_MS_PER_S
     assert 2.0 <= heard.paused_s <= 2.0 + 0.8 + 0.5  # the pause, plus the part heard twice
     assert heard.first_sound_s <= FIRST_SOUND_S
     assert heard.cpu_in_hold < CPU_FRACTION
+
+
+def test_played_at_a_terminal_is_the_render_on_time_across_a_pause(
+    pulse: PulseServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    heard = LivePlay(pulse, tmp_path, ROUTINE).play(CUT, into_s=0.8, pause_s=2.0)
+    with capsys.disabled():
+        print("\n" + report("null sink, to the end", heard))
+    assert heard.status == 0, heard.text
+    assert heard.text.count("Session complete. Well done.") == 1
+    assert_heard_as_rendered(heard)
 
 
 @pytest.mark.parametrize("how", ["q", "ctrl-c"])
 def test_quit_and_ctrl_c_stop_the_sound_at_once(
     pulse: PulseServer, tmp_path: Path, how: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    stopped = LivePlay(pulse, tmp_path, ROUTINE).stopped(CUT, how)
+    heard = LivePlay(pulse, tmp_path, ROUTINE).play(CUT, into_s=0.8, pause_s=2.0, stop=how)
     with capsys.disabled():
-        print(
-            f"\n[{how}: sound stopped {stopped.sound_s * 1000:.0f} ms, "
-            f"exit {stopped.exit_s * 1000:.0f} ms]"
-        )
-    assert stopped.status == (0 if how == "q" else 130)
-    assert "Stopped." in stopped.text and "Traceback" not in stopped.text
-    assert stopped.sound_s <= STOP_S
-    assert stopped.exit_s <= EXIT_S
+        print("\n" + report(f"null sink, {how}", heard))
+    assert heard.status == (0 if how == "q" else 130)
+    assert "Stopped." in heard.text and "Traceback" not in heard.text
+    assert_heard_as_rendered(heard)
+    assert heard.stop_sound_s is not None and heard.stop_exit_s is not None
+    assert heard.stop_sound_s <= STOP_S
+    assert heard.stop_exit_s <= EXIT_S
 
 
 def test_a_device_that_goes_away_pauses_says_so_and_comes_back(

@@ -355,13 +355,15 @@ def cpu_seconds(pid: int) -> float:
 
 
 @dataclass(frozen=True)
-class PausedPlay:
-    """A session played to its end with one pause, and what the recording showed."""
+class Heard:
+    """One live play with a pause, perhaps stopped with q or Ctrl-C, and what the sink heard."""
 
     onsets: list[Onset]
-    """Every onset found, the repeat of the cut-off instruction included."""
+    """Every onset found, the repeat of the instruction the pause cut off included."""
     missing: list[dict[str, Any]]
+    """Clips due before the end (or the stop) that were not found."""
     parts: list[list[Onset]]
+    """The onsets of each stretch played without a break (two: before and after the pause)."""
     timing: Timing | None
     repeated: bool
     """The instruction the pause cut off was heard again from its start."""
@@ -371,17 +373,9 @@ class PausedPlay:
     """From typing y to the first sound reaching the sink."""
     cpu_in_hold: float
     """Share of one CPU the player used while streaming a hold."""
-    status: int
-    text: str
-
-
-@dataclass(frozen=True)
-class StoppedPlay:
-    """A session stopped with q or Ctrl-C part-way through an instruction."""
-
-    sound_s: float
-    """From the key to the last sound reaching the sink."""
-    exit_s: float
+    stop_sound_s: float | None
+    """From q or Ctrl-C to the last sound reaching the sink (None: played to the end)."""
+    stop_exit_s: float | None
     status: int
     text: str
 
@@ -402,18 +396,30 @@ class LivePlay:
     def clip(self, text: str) -> dict[str, Any]:
         return next(clip for clip in self.timeline["clips"] if clip["text"] == text)
 
-    def paused(self, cut_text: str, *, into_s: float = 0.8, pause_s: float = 2.0) -> PausedPlay:
-        """Play to the end, pausing `into_s` into the phrase `cut_text` for `pause_s`, and
-        measure the CPU during the first still hold after it."""
+    def play(
+        self, cut_text: str, *, into_s: float = 0.8, pause_s: float = 2.0, stop: str | None = None
+    ) -> Heard:
+        """Play, pausing `into_s` into the phrase `cut_text` for `pause_s`, and measure the CPU
+        through the first hold of 3 s or more after it. Then play to the end, or with `stop`
+        ("q" or "ctrl-c") stop 0.5 s into the first phrase of 1.5 s or more after that hold."""
         cut = self.clip(cut_text)
+        clips = self.timeline["clips"]
         hold = next(
             c
-            for c in self.timeline["clips"]
+            for c in clips
             if c["kind"] == "hold"
             and c["start_ms"] > cut["end_ms"]
             and c["end_ms"] - c["start_ms"] >= 3000
         )
+        last = next(
+            c
+            for c in clips
+            if c["kind"] == "speech"
+            and c["start_ms"] >= hold["end_ms"]
+            and c["end_ms"] - c["start_ms"] >= 1500
+        )
         recorder, term = self._start()
+        stop_sound_s = stop_exit_s = None
         try:
             confirmed = time.monotonic()
             term.type("y\n")
@@ -424,70 +430,61 @@ class LivePlay:
             term.expect("PAUSED")
             term.pump(paused_at + pause_s - time.monotonic())
             term.type(" ")
-            resumed = time.monotonic()
-            # The instruction again from its start, then on to the hold.
-            hold_starts = resumed + (hold["start_ms"] - cut["start_ms"]) / 1000 + 0.3
-            term.pump(hold_starts - time.monotonic())
+            resumed = time.monotonic()  # the instruction again from its start, then on
+            term.pump(
+                resumed + (hold["start_ms"] - cut["start_ms"]) / 1000 + 0.3 - time.monotonic()
+            )
             cpu, wall = cpu_seconds(term.process.pid), time.monotonic()
             term.pump((hold["end_ms"] - hold["start_ms"]) / 1000 - 0.6)
             cpu_in_hold = (cpu_seconds(term.process.pid) - cpu) / (time.monotonic() - wall)
-            status = term.finish(timeout=self.timeline["total_ms"] / 1000 + 10)
+            if stop is None:
+                status = term.finish(timeout=self.timeline["total_ms"] / 1000 + 10)
+            else:
+                term.pump(
+                    resumed + (last["start_ms"] - cut["start_ms"]) / 1000 + 0.5 - time.monotonic()
+                )
+                pressed = time.monotonic()
+                if stop == "q":
+                    term.type("q")
+                else:
+                    term.process.send_signal(signal.SIGINT)
+                while term.process.poll() is None and time.monotonic() - pressed < 5:
+                    term.read(0.002)
+                stop_exit_s = time.monotonic() - pressed
+                status = term.finish()
             text = term.text
         finally:
             term.close()
             recorder.stop()
+        if stop is not None:
+            last_sound = recorder.last_sound()
+            stop_sound_s = last_sound - pressed if last_sound is not None else float("inf")
         capture = recorder.samples()
-        onsets, missing = find_onsets(self.timeline, self.reference, capture)
+        due = self.timeline if stop is None else {
+            "clips": [c for c in clips if c["start_ms"] <= last["start_ms"]]
+        }  # fmt: skip
+        onsets, missing = find_onsets(due, self.reference, capture)
         parts = segments(onsets)
         repeated = False
         if len(parts) == 2 and parts[0][-1].clip == cut:
             after = parts[1][0]
-            again = refind(
-                cut, self.reference, capture, after.found - (after.expected - parts[0][-1].expected)
-            )
+            near = after.found - (after.expected - parts[0][-1].expected)
+            again = refind(cut, self.reference, capture, near)
             if again is not None:
                 parts[1].insert(0, again)
                 onsets = [*parts[0], *parts[1]]
                 repeated = True
-        return PausedPlay(
+        return Heard(
             onsets=onsets,
             missing=missing,
             parts=parts,
-            timing=timing(parts) if onsets else None,
+            timing=timing(parts) if len(onsets) > 2 else None,
             repeated=repeated,
             paused_s=(parts[-1][0].offset - parts[0][0].offset) / SAMPLE_RATE if parts else 0.0,
             first_sound_s=first - confirmed,
             cpu_in_hold=cpu_in_hold,
-            status=status,
-            text=text,
-        )
-
-    def stopped(self, cut_text: str, how: str, *, into_s: float = 1.0) -> StoppedPlay:
-        """Play, then stop with `how` ("q" or "ctrl-c") `into_s` into the phrase `cut_text`."""
-        cut = self.clip(cut_text)
-        recorder, term = self._start()
-        try:
-            confirmed = time.monotonic()
-            term.type("y\n")
-            first = self._first_sound(recorder, term, confirmed)
-            term.pump(first + cut["start_ms"] / 1000 + into_s - time.monotonic())
-            pressed = time.monotonic()
-            if how == "q":
-                term.type("q")
-            else:
-                term.process.send_signal(signal.SIGINT)
-            while term.process.poll() is None and time.monotonic() - pressed < 5:
-                term.read(0.002)
-            exit_s = time.monotonic() - pressed
-            status = term.finish()
-            text = term.text
-        finally:
-            term.close()
-            recorder.stop()
-        last = recorder.last_sound()
-        return StoppedPlay(
-            sound_s=(last - pressed) if last is not None else float("nan"),
-            exit_s=exit_s,
+            stop_sound_s=stop_sound_s,
+            stop_exit_s=stop_exit_s,
             status=status,
             text=text,
         )

@@ -6,9 +6,9 @@ How it works, and why (measured on a PulseAudio null sink and the ALSA `file` pl
   starts. `start()` hands it a generator that miniaudio pulls from its own thread, period by
   period; each pull reads the next samples from the source. The device runs from then on,
   through silences and pauses alike, so no phrase ever starts on a device that is waking up.
-- The device buffer (PERIODS x PERIOD_MS, 120 ms) is what a continuous stream needs to reach
+- The device buffer (PERIODS x PERIOD_MS, 150 ms) is what a continuous stream needs to reach
   PulseAudio without gaps on a busy machine, and small enough that a pause, a jump or quit
-  is heard within ~160 ms. The player counts it in when it says where the session is.
+  is heard within about 100 ms. The player counts it in when it says where the session is.
 - Once the source comes up short (the session's end, or a stop), the generator feeds TAIL_MS
   of silence before the device is stopped: stopping drops (ALSA) or freezes (PulseAudio) what
   is still buffered, which would cut the last few ms of sound.
@@ -36,14 +36,15 @@ from coach.live.outputs import no_device_error
 from coach.live.types import SampleSource
 from coach.time import SAMPLE_RATE, ms_to_samples
 
-PERIOD_MS = 40
+PERIOD_MS = 50
 """Length of each chunk miniaudio asks for."""
 
 PERIODS = 3
 """Chunks in the device buffer. Set rather than left to the backend, so the buffer, and with it
-the latency and the TAIL_MS needed, are known. 3 x 40 ms was the smallest buffer with which a
-30 s stream reached a PulseAudio null sink without a gap, run after run, on a busy 2-core
-machine (3 x 10 ms left a gap of 5 to 50 ms every few seconds; 4 x 25 ms now and then)."""
+the latency and the TAIL_MS needed, are known. On a busy 2-core machine, a stream into a
+PulseAudio null sink had a gap of 5 to 50 ms every few seconds with 3 x 10 ms, now and then
+with 4 x 25 ms, and once in a few minutes with 3 x 40 ms; none was seen with 3 x 50 ms. Keys
+are still heard to act within about 100 ms (the server plays from less than all of it)."""
 
 TAIL_MS = PERIODS * PERIOD_MS + 10
 """Silence fed after the last sample before stopping: the device buffer plus a margin for a
