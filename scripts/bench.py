@@ -448,20 +448,31 @@ def bench_live(bench: Bench) -> None:
         if heard.timing is None or "Traceback" in heard.text:
             raise SystemExit(f"bench: live play failed:\n{heard.text[-2000:]}")
     audible = [c for c in play.timeline["clips"] if c["kind"] in ("speech", "chime")]
-    note = (
-        f"{play.timeline['total_ms'] / 1000:.0f}-s session of {len(audible)} audible clips, "
-        f"{len(runs)} runs; missing: {sum(len(h.missing) for h in runs)}; repeat heard after "
-        f"the pause in {sum(h.repeated for h in runs)}"
-    )
-    bench.add(
-        measured("live: onsets found", "clips", [float(len(h.onsets)) for h in runs], note=note)
-    )
+    session = f"{play.timeline['total_ms'] / 1000:.0f}-s session of {len(audible)} audible clips"
+    for label, stop_kinds in (("to the end", (None,)), ("stopped", ("q", "ctrl-c"))):
+        these = [h for h, stop in zip(runs, stops, strict=True) if stop in stop_kinds]
+        if not these:
+            continue
+        expected = sorted({len(h.onsets) + len(h.missing) for h in these})
+        due = "-".join(str(count) for count in (expected[0], expected[-1])[: len(expected)])
+        bench.add(
+            measured(
+                f"live: onsets found, {label}", "clips", [float(len(h.onsets)) for h in these],
+                note=f"{session}; of {due} due (with the repeat "
+                f"after the pause, heard in {sum(h.repeated for h in these)} of {len(these)})",
+            )
+        )  # fmt: skip
     timings = [h.timing for h in runs if h.timing is not None]
     bench.add(measured("live: onset error p50", "ms", [t.p50 for t in timings]))
     bench.add(
         measured("live: onset error p95", "ms", [t.p95 for t in timings], at_most=ONSET_P95_GOAL_MS)
     )
-    bench.add(measured("live: onset error max", "ms", [t.max for t in timings]))
+    bench.add(
+        measured(
+            "live: onset error max", "ms", [t.max for t in timings],
+            note=f"largest in any run {max(t.max for t in timings):.2f} ms",
+        )
+    )  # fmt: skip
     drifts = [t.drift_ms_per_s for t in timings]
     drift = statistics.median(drifts)
     bench.add(

@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 
 from support.pulse import (
+    TIMING_CUT,
+    TIMING_ROUTINE,
     Heard,
     LivePlay,
     PulseServer,
@@ -32,31 +34,6 @@ from support.pulse import (
 from support.terminal import Terminal, coach_command, coach_env
 
 pytestmark = [pytest.mark.device, pytest.mark.tts]
-
-ROUTINE = """
-title = "Timing check"
-description = "Two short exercises."
-safety = ["Only while parked."]
-closing = ["Done."]
-
-[[exercise]]
-id = "tilt"
-title = "Neck tilt"
-instructions = ["Lower your {side} ear toward your shoulder, slowly and gently."]
-reminder = ["Ear down."]
-reps = 2
-sides = ["left", "right"]
-hold = 3
-
-[[exercise]]
-id = "press"
-title = "Fist press"
-instructions = ["Press your fists together."]
-reminder = ["Press."]
-breath = { move = "in", release = "out" }
-reps = 2
-hold = 5
-"""
 
 P95_MS = 10.0
 """95% of onsets within this of their place (10 ms envelope frames, refined to the sample)."""
@@ -86,10 +63,6 @@ def pulse(tmp_path: Path) -> Iterator[PulseServer]:
         yield server
     finally:
         server.kill()
-
-
-CUT = "Lower your left ear toward your shoulder, slowly and gently."
-"""The instruction the pause, q and Ctrl-C cut off."""
 
 
 def report(label: str, heard: Heard) -> str:
@@ -125,7 +98,7 @@ def assert_heard_as_rendered(heard: Heard) -> None:
 def test_played_at_a_terminal_is_the_render_on_time_across_a_pause(
     pulse: PulseServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    heard = LivePlay(pulse, tmp_path, ROUTINE).play(CUT, into_s=0.8, pause_s=2.0)
+    heard = LivePlay(pulse, tmp_path, TIMING_ROUTINE).play(TIMING_CUT, into_s=0.8, pause_s=2.0)
     with capsys.disabled():
         print("\n" + report("null sink, to the end", heard))
     assert heard.status == 0, heard.text
@@ -137,7 +110,9 @@ def test_played_at_a_terminal_is_the_render_on_time_across_a_pause(
 def test_quit_and_ctrl_c_stop_the_sound_at_once(
     pulse: PulseServer, tmp_path: Path, how: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    heard = LivePlay(pulse, tmp_path, ROUTINE).play(CUT, into_s=0.8, pause_s=2.0, stop=how)
+    heard = LivePlay(pulse, tmp_path, TIMING_ROUTINE).play(
+        TIMING_CUT, into_s=0.8, pause_s=2.0, stop=how
+    )
     with capsys.disabled():
         print("\n" + report(f"null sink, {how}", heard))
     assert heard.status == (0 if how == "q" else 130)
@@ -151,7 +126,7 @@ def test_quit_and_ctrl_c_stop_the_sound_at_once(
 def test_a_device_that_goes_away_pauses_says_so_and_comes_back(
     pulse: PulseServer, tmp_path: Path
 ) -> None:
-    play = LivePlay(pulse, tmp_path, ROUTINE)
+    play = LivePlay(pulse, tmp_path, TIMING_ROUTINE)
     recorder = Recorder(pulse.env)
     term = Terminal(
         coach_command("play", "--audio-backend", "miniaudio", str(play.routine)),
@@ -166,7 +141,8 @@ def test_a_device_that_goes_away_pauses_says_so_and_comes_back(
         killed = time.monotonic()
         term.expect("The sound stopped because the audio device went away.", timeout=5)
         noticed = time.monotonic() - killed
-        assert noticed < 1.5
+        print(f"\n[device gone: noticed after {noticed * 1000:.0f} ms]")
+        assert noticed < 1.0
         term.expect("press space to go on")
         mark = term.seen
         term.pump(2.0)

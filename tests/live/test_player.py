@@ -41,6 +41,7 @@ from coach.sound.assembly import assemble_chunks
 from coach.time import SAMPLE_RATE, ms_to_samples
 from support.lengths import EstimatedLengths
 from support.paths import EXAMPLE
+from support.sounds import ramp_audio
 
 PERIOD = 220
 """Frames the recording device pulls at a time (10 ms)."""
@@ -111,21 +112,6 @@ class Screen:
         self.clears.append(self.keys.now)
 
 
-def fake_audio(lengths: EstimatedLengths) -> Callable[[Clip], Samples]:
-    """Clips as long as the timeline says, each a ramp of its own (no zero sample in it)."""
-    made: dict[str, Samples] = {}
-
-    def audio(clip: Clip) -> Samples:
-        text = clip.text or clip.cue or ""
-        if text not in made:
-            ms = lengths.speech_ms(text) if clip.kind == "speech" else lengths.cue_ms(text)
-            base = 1000 * (len(made) + 1) % 20_000
-            made[text] = (np.arange(ms_to_samples(ms)) % 97 + base + 1).astype(np.int16)
-        return made[text]
-
-    return audio
-
-
 @pytest.fixture(scope="module")
 def routine() -> Routine:
     return load_routine(str(EXAMPLE))
@@ -150,7 +136,7 @@ class Run:
         interactive: bool = True,
     ) -> None:
         self.timeline = timeline
-        self.audio = fake_audio(EstimatedLengths())
+        self.audio = ramp_audio(EstimatedLengths())
         self.output = RecordingOutput(PERIOD)
         self.keys = ScriptedKeys(self.output, script)
         self.screen = Screen(self.keys)
@@ -602,7 +588,7 @@ def test_the_null_device_keeps_real_time_and_plays_every_frame(
     speed = 60.0
     timeline = build_session(load_routine(str(EXAMPLE)), EstimatedLengths()).timeline
     output = NullOutput(speed=speed)
-    player = Player(timeline, fake_audio(EstimatedLengths()), output)
+    player = Player(timeline, ramp_audio(EstimatedLengths()), output)
     started = time.monotonic()
     report = player.run()
     elapsed = time.monotonic() - started

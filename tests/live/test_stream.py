@@ -16,32 +16,17 @@ import pytest
 from coach.live.stream import FADE_MS, LEAD_IN_MS, SessionStream
 from coach.pcm import Samples
 from coach.plan.session import build_session
-from coach.plan.timeline import Clip, Timeline
+from coach.plan.timeline import Timeline
 from coach.routines import load_routine
-from coach.sound.assembly import assemble_chunks
+from coach.sound.assembly import AudioSource, assemble_chunks
 from coach.time import SAMPLE_RATE, ms_to_samples
 from support.lengths import EstimatedLengths
 from support.paths import EXAMPLE, LONG
+from support.sounds import ramp_audio
 
 PERIOD = 220
 FADE = ms_to_samples(FADE_MS)
 LEAD_IN = ms_to_samples(LEAD_IN_MS)
-
-
-def fake_audio(lengths: EstimatedLengths) -> object:
-    """Clips as long as the timeline says, each a ramp of its own, so that any sample that is
-    dropped, repeated or moved shows. Made once a text and kept, like the phrase book."""
-    made: dict[str, Samples] = {}
-
-    def audio(clip: Clip) -> Samples:
-        text = clip.text or clip.cue or ""
-        if text not in made:
-            ms = lengths.speech_ms(text) if clip.kind == "speech" else lengths.cue_ms(text)
-            base = 1000 * (len(made) + 1) % 20_000
-            made[text] = (np.arange(ms_to_samples(ms)) % 97 + base + 1).astype(np.int16)
-        return made[text]
-
-    return audio
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +35,14 @@ def timeline() -> Timeline:
 
 
 @pytest.fixture(scope="module")
-def audio() -> object:
-    return fake_audio(EstimatedLengths())
+def audio() -> AudioSource:
+    return ramp_audio(EstimatedLengths())
 
 
 @pytest.fixture(scope="module")
-def whole(timeline: Timeline, audio: object) -> Samples:
+def whole(timeline: Timeline, audio: AudioSource) -> Samples:
     """The session as the renderer assembles it."""
-    return np.concatenate(list(assemble_chunks(timeline, audio)))  # type: ignore[arg-type]
+    return np.concatenate(list(assemble_chunks(timeline, audio)))
 
 
 def read(stream: SessionStream, frames: int) -> Samples:
@@ -81,9 +66,9 @@ def read_to_end(stream: SessionStream) -> Samples:
 
 
 def test_held_until_released_then_the_lead_in_then_every_sample(
-    timeline: Timeline, audio: object, whole: Samples
+    timeline: Timeline, audio: AudioSource, whole: Samples
 ) -> None:
-    stream = SessionStream(timeline, audio)  # type: ignore[arg-type]
+    stream = SessionStream(timeline, audio)
     assert stream.state == "held"
     held = read(stream, 2 * SAMPLE_RATE)  # the device runs on silence while nobody is ready
     assert len(held) == 2 * SAMPLE_RATE and not held.any()
@@ -98,17 +83,19 @@ def test_held_until_released_then_the_lead_in_then_every_sample(
 
 
 def test_a_cold_start_plays_the_lead_in_first(
-    timeline: Timeline, audio: object, whole: Samples
+    timeline: Timeline, audio: AudioSource, whole: Samples
 ) -> None:
-    stream = SessionStream(timeline, audio)  # type: ignore[arg-type]
+    stream = SessionStream(timeline, audio)
     stream.release()
     out = read_to_end(stream)
     assert not out[:LEAD_IN].any()
     assert np.array_equal(out[LEAD_IN:], whole)
 
 
-def test_heard_follows_the_device_frames_minus_latency(timeline: Timeline, audio: object) -> None:
-    stream = SessionStream(timeline, audio, lead_in_ms=0)  # type: ignore[arg-type]
+def test_heard_follows_the_device_frames_minus_latency(
+    timeline: Timeline, audio: AudioSource
+) -> None:
+    stream = SessionStream(timeline, audio, lead_in_ms=0)
     stream.release()
     latency = 661
     assert stream.heard(latency) == 0
@@ -120,9 +107,9 @@ def test_heard_follows_the_device_frames_minus_latency(timeline: Timeline, audio
 
 
 def test_pause_fades_then_silence_and_says_where_it_stopped(
-    timeline: Timeline, audio: object, whole: Samples
+    timeline: Timeline, audio: AudioSource, whole: Samples
 ) -> None:
-    stream = SessionStream(timeline, audio, lead_in_ms=0)  # type: ignore[arg-type]
+    stream = SessionStream(timeline, audio, lead_in_ms=0)
     stream.release()
     said = next(c for c in timeline.clips if c.kind == "speech" and c.length_ms > 1000)
     at = ms_to_samples(said.start_ms + 500)
@@ -142,9 +129,9 @@ def test_pause_fades_then_silence_and_says_where_it_stopped(
 
 
 def test_play_from_a_pause_goes_on_at_that_sample(
-    timeline: Timeline, audio: object, whole: Samples
+    timeline: Timeline, audio: AudioSource, whole: Samples
 ) -> None:
-    stream = SessionStream(timeline, audio, lead_in_ms=0)  # type: ignore[arg-type]
+    stream = SessionStream(timeline, audio, lead_in_ms=0)
     stream.release()
     read(stream, SAMPLE_RATE)
     stream.pause()
@@ -156,9 +143,9 @@ def test_play_from_a_pause_goes_on_at_that_sample(
 
 
 def test_a_jump_while_playing_fades_the_old_place_then_plays_the_new(
-    timeline: Timeline, audio: object, whole: Samples
+    timeline: Timeline, audio: AudioSource, whole: Samples
 ) -> None:
-    stream = SessionStream(timeline, audio, lead_in_ms=0)  # type: ignore[arg-type]
+    stream = SessionStream(timeline, audio, lead_in_ms=0)
     stream.release()
     said = next(c for c in timeline.clips if c.kind == "speech" and c.length_ms > 1000)
     at = ms_to_samples(said.start_ms + 300)
@@ -172,8 +159,8 @@ def test_a_jump_while_playing_fades_the_old_place_then_plays_the_new(
     assert stream.device_frames == at + FADE + len(whole) - target
 
 
-def test_a_jump_back_to_the_start(timeline: Timeline, audio: object, whole: Samples) -> None:
-    stream = SessionStream(timeline, audio, lead_in_ms=0)  # type: ignore[arg-type]
+def test_a_jump_back_to_the_start(timeline: Timeline, audio: AudioSource, whole: Samples) -> None:
+    stream = SessionStream(timeline, audio, lead_in_ms=0)
     stream.release()
     read(stream, 3 * SAMPLE_RATE)
     stream.play_from(0)
@@ -181,8 +168,8 @@ def test_a_jump_back_to_the_start(timeline: Timeline, audio: object, whole: Samp
     assert np.array_equal(out[FADE:], whole)
 
 
-def test_stop_fades_and_ends_within_the_fade(timeline: Timeline, audio: object) -> None:
-    stream = SessionStream(timeline, audio, lead_in_ms=0)  # type: ignore[arg-type]
+def test_stop_fades_and_ends_within_the_fade(timeline: Timeline, audio: AudioSource) -> None:
+    stream = SessionStream(timeline, audio, lead_in_ms=0)
     stream.release()
     read(stream, SAMPLE_RATE)
     stream.stop()
@@ -192,9 +179,9 @@ def test_stop_fades_and_ends_within_the_fade(timeline: Timeline, audio: object) 
     assert len(stream.read(PERIOD)) == 0
 
 
-def test_stop_while_paused_or_held_ends_at_once(timeline: Timeline, audio: object) -> None:
+def test_stop_while_paused_or_held_ends_at_once(timeline: Timeline, audio: AudioSource) -> None:
     for pause in (True, False):
-        stream = SessionStream(timeline, audio)  # type: ignore[arg-type]
+        stream = SessionStream(timeline, audio)
         if pause:
             stream.release()
             read(stream, SAMPLE_RATE)
@@ -205,8 +192,8 @@ def test_stop_while_paused_or_held_ends_at_once(timeline: Timeline, audio: objec
         assert stream.state == "ended"
 
 
-def test_pause_in_the_lead_in_and_a_jump_to_the_end(timeline: Timeline, audio: object) -> None:
-    stream = SessionStream(timeline, audio)  # type: ignore[arg-type]
+def test_pause_in_the_lead_in_and_a_jump_to_the_end(timeline: Timeline, audio: AudioSource) -> None:
+    stream = SessionStream(timeline, audio)
     stream.release()
     read(stream, PERIOD)
     assert stream.pause() == 0  # nothing was sounding yet
@@ -217,11 +204,11 @@ def test_pause_in_the_lead_in_and_a_jump_to_the_end(timeline: Timeline, audio: o
 
 
 def test_reads_from_another_thread_while_the_player_steers(
-    timeline: Timeline, audio: object, whole: Samples
+    timeline: Timeline, audio: AudioSource, whole: Samples
 ) -> None:
     """A device thread reads all along while the player's thread pauses and jumps: every read
     has its full length, and after the last jump the samples are the render's."""
-    stream = SessionStream(timeline, audio, lead_in_ms=0)  # type: ignore[arg-type]
+    stream = SessionStream(timeline, audio, lead_in_ms=0)
     stream.release()
     out: list[Samples] = []
     done = threading.Event()
@@ -250,8 +237,8 @@ def test_memory_stays_flat_however_long_the_session() -> None:
     lengths = EstimatedLengths()
     timeline = build_session(load_routine(str(LONG)), lengths).timeline
     assert timeline.total_ms > 55 * 60_000
-    clip_audio = fake_audio(lengths)
-    stream = SessionStream(timeline, clip_audio)  # type: ignore[arg-type]
+    clip_audio = ramp_audio(lengths)
+    stream = SessionStream(timeline, clip_audio)
     stream.release()
     tracemalloc.start()
     try:

@@ -344,6 +344,35 @@ def timing(parts: list[list[Onset]]) -> Timing:
 
 # --- a whole live play, measured -------------------------------------------------------------
 
+TIMING_ROUTINE = """
+title = "Timing check"
+description = "Two short exercises."
+safety = ["Only while parked."]
+closing = ["Done."]
+
+[[exercise]]
+id = "tilt"
+title = "Neck tilt"
+instructions = ["Lower your {side} ear toward your shoulder, slowly and gently."]
+reminder = ["Ear down."]
+reps = 2
+sides = ["left", "right"]
+hold = 3
+
+[[exercise]]
+id = "press"
+title = "Fist press"
+instructions = ["Press your fists together."]
+reminder = ["Press."]
+breath = { move = "in", release = "out" }
+reps = 2
+hold = 5
+"""
+"""About 75 s: phrases short and long, chimes, sides, holds of 3 and 5 s with words in them."""
+
+TIMING_CUT = "Lower your left ear toward your shoulder, slowly and gently."
+"""The instruction a measured play pauses in (and is stopped in)."""
+
 READING_S = 1.0
 """How long a person takes to read the safety line and type y."""
 
