@@ -7,6 +7,7 @@ place it on the timeline. What follows is the command's own: print it, render it
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,7 @@ def prepare_session(
     """
     sounds = sounds or open_sounds(request.voice, request.rate)
     routine = load_routine(request.routine)
-    sounds.prepare(full_session_phrases(routine, request.brief), progress)
+    sounds.prepare(session_phrases(routine, request), progress)
     session = build_session(routine, sounds, minutes=request.minutes, brief=request.brief)
     return Prepared(session, sounds)
 
@@ -68,6 +69,43 @@ def prepare_session(
 def full_session_phrases(routine: Routine, brief: bool) -> list[str]:
     """Every phrase of the full session, to synthesize ahead of fitting."""
     return compile_routine(routine, CompileOptions(brief=brief)).phrases()
+
+
+def session_phrases(routine: Routine, request: SessionRequest) -> list[str]:
+    """The phrases to synthesize before the fit: the full session's, and for a shorter
+    version those the fit will most likely measure too ("One of two.", the shorter
+    version's note), found by fitting once with lengths guessed from the words.
+
+    Synthesized together, they are made several at a time by an engine that can (Piper);
+    the fit then measures from memory, and makes any phrase the guess missed itself.
+    """
+    texts = full_session_phrases(routine, request.brief)
+    if request.minutes is None:
+        return texts
+    from coach.errors import CoachError
+    from coach.plan.fit import fit_session
+    from coach.time import minutes_to_ms
+
+    guess = _GuessedLengths()
+    with contextlib.suppress(CoachError):  # the real fit says what is wrong
+        fit_session(routine, request.brief, minutes_to_ms(request.minutes), guess)
+    return list(dict.fromkeys([*texts, *guess.asked]))
+
+
+class _GuessedLengths:
+    """`SpeechLengths` from word counts (165 words a minute): close enough to tell which
+    phrases a fit will ask about. Notes the phrases asked for."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def speech_ms(self, text: str) -> int:
+        self.asked.append(text)
+        return len(text.split()) * 60_000 // 165 + 150
+
+    def cue_ms(self, name: str) -> int:
+        del name  # every chime is guessed alike
+        return 800
 
 
 def list_routines(progress: Progress | None = None) -> list[str]:

@@ -1,6 +1,6 @@
 # Shared by scripts/coach and scripts/test: make .venv and install the project into it
 # when it is missing or pyproject.toml has changed since the last install.
-# Usage: ensure_venv EXTRAS   (EXTRAS is "" or "[test]")
+# Usage: ensure_venv EXTRAS   (EXTRAS is "[neural]" or "[test,neural]")
 ensure_venv() {
     local extras="$1"
     local root

@@ -62,14 +62,16 @@ class SessionSounds:
 
 
 def open_sounds(voice: str | None = None, rate: int | None = None) -> SessionSounds:
-    """The default engine with `voice` and `rate` (None: the defaults) and the phrase cache."""
+    """The engine of `voice` (None: the best voice installed, see `default_voice`) at `rate`
+    (None: the default), with the phrase cache."""
     from coach.sound.mastering import MASTERING_ID, master_speech
-    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, open_engine
+    from coach.speech import DEFAULT_RATE, open_voice
     from coach.speech.cache import PhraseCache
 
+    engine, voice_id = open_voice(voice)
     book = PhraseBook(
-        open_engine(),
-        DEFAULT_VOICE if voice is None else voice,
+        engine,
+        voice_id,
         DEFAULT_RATE if rate is None else rate,
         PhraseCache.default(),
         master=master_speech,

@@ -27,6 +27,8 @@ class SpeechEngine(Protocol):
     """A text-to-speech engine that turns one phrase into mono PCM."""
 
     name: str
+    parallel: int
+    """How many phrases may be synthesized at once, from that many threads (1: one at a time)."""
 
     def version(self) -> str:
         """A string that changes whenever the engine could sound different (in cache keys)."""
@@ -37,5 +39,8 @@ class SpeechEngine(Protocol):
         ...
 
     def synthesize(self, text: str, voice: str, rate: int) -> tuple[Samples, int]:
-        """Speak `text` with `voice` at `rate` words per minute; return samples and sample rate."""
+        """Speak `text` with `voice` at `rate` words per minute; return samples and sample rate.
+
+        The same arguments give the same samples, whatever was synthesized before.
+        """
         ...
