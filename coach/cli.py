@@ -84,19 +84,21 @@ def routine_argument(function: Any) -> Any:
 
 def voice_options(function: Any) -> Any:
     """--voice and --rate, shared by the commands that speak or time speech."""
-    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, RATE_RANGE
+    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, NEURAL_VOICE, RATE_RANGE, VOICE_ENV
 
     function = click.option(
         "--voice",
         metavar="VOICE",
-        help=f"Speech voice (see `coach voices`; default {DEFAULT_VOICE}).",
+        help=f"Speech voice: {NEURAL_VOICE} (the natural voice), an eSpeak voice such as "
+        f"en-us, or a Piper voice's .onnx file (see `coach voices`). Default: ${VOICE_ENV}, "
+        f"else {NEURAL_VOICE} where installed, else {DEFAULT_VOICE}.",
     )(function)
     return click.option(
         "--rate",
         type=click.IntRange(*RATE_RANGE),
         metavar="WPM",
         help=f"Speaking rate in words per minute, {RATE_RANGE[0]} to {RATE_RANGE[1]} "
-        f"(default {DEFAULT_RATE}).",
+        f"(default {DEFAULT_RATE}, the natural voice's own pace).",
     )(function)
 
 

@@ -135,18 +135,40 @@ def list_routines(progress: Progress | None = None) -> list[str]:
     ]
 
 
-def voice_lines() -> list[str]:
-    """The voices of the speech engine, English first: id, then name."""
-    from coach.speech import DEFAULT_VOICE, open_engine
+ESPEAK_LICENCE = "GPL-3.0-or-later"
+"""eSpeak NG's licence (the library espeakng-loader ships)."""
 
-    voices = open_engine().voices()
+PIPER_LICENCE = "GPL-3.0-or-later"
+"""piper-tts's licence (the runtime of the natural voice)."""
+
+
+def voice_lines() -> list[str]:
+    """Every voice, by engine: the natural (Piper) voice first, then eSpeak's, English
+    first; each with what `--voice` takes, its name, and the licences; the default marked."""
+    from coach.speech import default_voice, open_engine, open_voice
+    from coach.speech.piper import INSTALL_HINT, neural_installed
+
+    default_engine, default_id = open_voice(default_voice())
+    voices = open_engine("espeak").voices()
+    width = max(len(v.id) for v in voices)
+    lines = ["Natural voice (Piper, neural; runtime piper-tts, " + PIPER_LICENCE + "):"]
+    if neural_installed():
+        piper = open_engine("piper")
+        for voice in piper.voices():
+            mark = (
+                "  (default)" if default_engine.name == "piper" and voice.id == default_id else ""
+            )
+            licence = getattr(piper, "licence", "")
+            lines.append(f"  {voice.id.ljust(width)}  {voice.name}; voice licence {licence}{mark}")
+    else:
+        lines.append(f"  not installed. {INSTALL_HINT}")
+    lines.append("  Any downloaded Piper voice: --voice PATH.onnx (with its .onnx.json beside it).")
     english = [v for v in voices if v.is_english]
     others = [v for v in voices if not v.is_english]
-    width = max(len(v.id) for v in voices)
-    lines = []
+    lines.append(f"eSpeak NG voices (robotic, always installed; {ESPEAK_LICENCE}), English first:")
     for voice in english + others:
-        mark = "  (default)" if voice.id == DEFAULT_VOICE else ""
-        lines.append(f"{voice.id.ljust(width)}  {voice.name}{mark}")
+        mark = "  (default)" if default_engine.name == "espeak" and voice.id == default_id else ""
+        lines.append(f"  {voice.id.ljust(width)}  {voice.name}{mark}")
     return lines
 
 
@@ -278,10 +300,13 @@ def show_session(
 ) -> str | dict[str, Any]:
     """The session as readable text, or as a JSON-ready dict (with measured speech lengths,
     so the times are the render's and live play's)."""
-    session = prepare_session(request, progress).session
+    prepared = prepare_session(request, progress)
+    session = prepared.session
     if as_json:
         document = session.timeline.to_json()
         document["routine"] = session.routine.name
+        phrases = prepared.sounds.phrases
+        document["voice"] = {"engine": phrases.engine.name, "id": phrases.voice}
         document["brief"] = request.brief
         document["minutes"] = request.minutes
         document["changes"] = list(session.fitted.changes)

@@ -6,8 +6,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from coach.errors import CoachError
+
+if TYPE_CHECKING:
+    from coach.speech.types import SpeechEngine
 
 
 @dataclass(frozen=True)
@@ -44,19 +48,43 @@ def _python() -> str:
 
 
 def _speech() -> str:
+    """eSpeak (always there) and the natural voice (when installed), each timed on a phrase."""
     from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, check_voice, open_engine
+    from coach.speech.piper import INSTALL_HINT, neural_installed
 
-    engine = open_engine()
+    engine = open_engine("espeak")
     voices = engine.voices()
     check_voice(engine, DEFAULT_VOICE)
+    took, speed = _time_phrase(engine, DEFAULT_VOICE)
+    same = "" if getattr(engine, "history_reset", True) else "; phrases may vary with history"
+    parts = [
+        f"{engine.name} ({engine.version()}), {len(voices)} voices; a test phrase took "
+        f"{took * 1000:.0f} ms ({speed:.0f}x real time){same}"
+    ]
+    if neural_installed():
+        piper = open_engine("piper")
+        voice = piper.voices()[0].id
+        started = time.perf_counter()
+        piper.synthesize("Hold.", voice, DEFAULT_RATE)  # loads the model
+        loaded = time.perf_counter() - started
+        took, speed = _time_phrase(piper, voice)
+        parts.append(
+            f"natural voice {voice} (piper): model loaded in {loaded:.1f} s, a test phrase "
+            f"took {took * 1000:.0f} ms ({speed:.0f}x real time)"
+        )
+    else:
+        parts.append(f"the natural voice is not installed, so speech is robotic. {INSTALL_HINT}")
+    return "; ".join(parts)
+
+
+def _time_phrase(engine: SpeechEngine, voice: str) -> tuple[float, float]:
+    """Seconds to synthesize a test phrase, and how many times faster than real time."""
+    from coach.speech import DEFAULT_RATE
+
     started = time.perf_counter()
-    samples, rate = engine.synthesize("Stop if anything hurts.", DEFAULT_VOICE, DEFAULT_RATE)
+    samples, rate = engine.synthesize("Stop if anything hurts.", voice, DEFAULT_RATE)
     took = time.perf_counter() - started
-    speed = len(samples) / rate / took if took else float("inf")
-    return (
-        f"{engine.name} ({engine.version()}), {len(voices)} voices; "
-        f"a test phrase took {took * 1000:.0f} ms ({speed:.0f}x real time)"
-    )
+    return took, (len(samples) / rate / took if took else float("inf"))
 
 
 def _cache() -> str:

@@ -205,15 +205,7 @@ class PiperEngine:
         except (KeyError, TypeError, ValueError, AttributeError):
             raise self._bad_voice("its .onnx.json is not a Piper voice config") from None
         self.language = code.replace("_", "-").lower()
-        dataset = config.get("dataset") or Path(self.files.model).stem
-        quality = config.get("audio", {}).get("quality", "")
-        self._voice = Voice(
-            id=self.files.id,
-            name=f"{dataset} ({language.get('name_english', code)}, Piper {quality})".replace(
-                " )", ")"
-            ),
-            language=self.language,
-        )
+        self._voice = Voice(id=self.files.id, name=_voice_name(config), language=self.language)
         self._version: str | None = None
 
     def _read_config(self) -> dict[str, Any]:
@@ -307,6 +299,20 @@ class PiperEngine:
         except Exception as exc:  # onnxruntime's load errors have no common base class
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise self._bad_voice(f"the model could not be loaded ({message})") from exc
+
+
+def _voice_name(config: dict[str, Any]) -> str:
+    """ "Joe: English (United States), medium quality", from what the config says."""
+    language = config.get("language") or {}
+    speaker = str(config.get("dataset") or "Piper voice").replace("_", " ").title()
+    where = language.get("country_english")
+    tongue = str(language.get("name_english") or language.get("code") or "unknown language")
+    quality = (config.get("audio") or {}).get("quality")
+    return (
+        f"{speaker}: {tongue}"
+        + (f" ({where})" if where else "")
+        + (f", {quality} quality" if quality else "")
+    )
 
 
 def _join_sentences(sentences: list[Any]) -> Any:

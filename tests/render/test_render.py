@@ -1,8 +1,8 @@
 """Rendering, measured in the audio: the decoded MP3 and the WAV are held against the timeline.
 
-The default session and a short fitted one (3 minutes) are rendered once per module, to MP3
-and to WAV, with the real speech engine and a phrase cache of this module's own; the tests
-then decode the files and measure: length in samples, where every hold starts and ends (by
+The default session and a short fitted one (3 minutes) are rendered once for each voice (eSpeak
+and, where it is installed, the natural voice), to MP3 and to WAV, with the real speech engine
+and a phrase cache of the voice's own; the tests then decode the files and measure: length in samples, where every hold starts and ends (by
 the sound's envelope), silence inside holds, where cue words and chimes sound, chapters and
 tags read back, loudness and true peak. The remaining tests interrupt renders part-way.
 """
@@ -28,6 +28,9 @@ from coach.plan.timeline import Clip
 from coach.render import ARTIST, Rendered, render_session, track_title
 from coach.sound.assembly import session_samples
 from coach.sound.session_sounds import SessionSounds, open_sounds
+from coach.speech import DEFAULT_VOICE, NEURAL_VOICE
+from coach.speech.cache import CACHE_DIR_ENV
+from coach.speech.piper import neural_installed
 from coach.time import SAMPLE_RATE, ms_to_samples
 from support.chapters import read_chapters
 from support.full_disk import fill_disk_after
@@ -51,10 +54,32 @@ pytestmark = pytest.mark.tts
 # --- rendering once per module ---------------------------------------------------------------
 
 
+VOICES = [
+    DEFAULT_VOICE,
+    pytest.param(
+        NEURAL_VOICE,
+        marks=pytest.mark.skipif(
+            not neural_installed(), reason="the natural voice is not installed"
+        ),
+    ),
+]
+
+
+@pytest.fixture(scope="module", params=VOICES)
+def voice_cache(request: pytest.FixtureRequest, phrase_cache: Path) -> Iterator[tuple[str, Path]]:
+    """Each voice's renders, with a phrase cache of the voice's own (empty at first)."""
+    voice: str = request.param
+    folder = phrase_cache / voice.replace("/", "-")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_DIR_ENV, str(folder))
+        yield voice, folder
+
+
 @dataclass
 class Cold:
-    """The first prepared session of the module: the cache was empty."""
+    """The first prepared session of a voice: the cache was empty."""
 
+    voice: str
     sounds: SessionSounds
     session: Session
     synthesized: int
@@ -62,10 +87,11 @@ class Cold:
 
 
 @pytest.fixture(scope="module")
-def cold(phrase_cache: Path) -> Cold:
-    sounds = open_sounds(None, None)
+def cold(voice_cache: tuple[str, Path]) -> Cold:
+    voice, _ = voice_cache
+    sounds = open_sounds(voice, None)
     session = prepare_session(SessionRequest(minutes=None), None, sounds).session
-    return Cold(sounds, session, sounds.phrases.synthesized, sounds.phrases.cache_hits)
+    return Cold(voice, sounds, session, sounds.phrases.synthesized, sounds.phrases.cache_hits)
 
 
 @dataclass
@@ -144,8 +170,9 @@ def fitted(cold: Cold, tmp_path_factory: pytest.TempPathFactory) -> Render:
 
 
 @pytest.fixture(params=["full", "fitted"])
-def render(request: pytest.FixtureRequest) -> Render:
-    """Each test that takes `render` runs on the full and on the fitted session."""
+def render(request: pytest.FixtureRequest, voice_cache: tuple[str, Path]) -> Render:
+    """Each test that takes `render` runs on the full and on the fitted session (of each
+    voice: `voice_cache` is named so that pytest knows this fixture depends on it)."""
     result: Render = request.getfixturevalue(request.param)
     return result
 
@@ -241,8 +268,9 @@ def measure_hold(render: Render, hold: Clip, x: Samples) -> HoldMeasure:
 
 
 def test_a_cold_cache_synthesizes_each_phrase_once_and_a_warm_one_nothing(
-    cold: Cold, phrase_cache: Path
+    cold: Cold, voice_cache: tuple[str, Path]
 ) -> None:
+    _, phrase_cache = voice_cache
     from coach.commands import full_session_phrases
 
     distinct = len(set(full_session_phrases(cold.session.routine, False)))
@@ -250,7 +278,7 @@ def test_a_cold_cache_synthesizes_each_phrase_once_and_a_warm_one_nothing(
     assert cold.cache_hits == 0
     assert len(list((phrase_cache / "phrases").glob("*.wav"))) == distinct
 
-    warm = open_sounds(None, None)
+    warm = open_sounds(cold.voice, None)
     session = prepare_session(SessionRequest(minutes=None), None, warm).session
     assert warm.phrases.synthesized == 0
     assert warm.phrases.cache_hits == distinct
@@ -481,9 +509,9 @@ def test_true_peak_by_plain_oversampling(fitted: Render) -> None:
 
 
 def test_a_second_render_is_byte_identical_and_synthesizes_nothing(
-    full: Render, fitted: Render, tmp_path: Path
+    cold: Cold, full: Render, fitted: Render, tmp_path: Path
 ) -> None:
-    warm = open_sounds(None, None)
+    warm = open_sounds(cold.voice, None)
     for first, minutes in ((full, None), (fitted, FITTED_MINUTES)):
         session = prepare_session(SessionRequest(minutes=minutes), None, warm).session
         again = tmp_path / first.mp3.name
