@@ -58,8 +58,10 @@ def _speech() -> str:
     took, speed = _time_phrase(engine, DEFAULT_VOICE)
     same = "" if getattr(engine, "history_reset", True) else "; phrases may vary with history"
     parts = [
-        f"{engine.name} ({engine.version()}), {len(voices)} voices; a test phrase took "
-        f"{took * 1000:.0f} ms ({speed:.0f}x real time){same}"
+        (
+            f"{engine.name} ({engine.version()}), {len(voices)} voices; a test phrase took "
+            f"{took * 1000:.0f} ms ({speed:.0f}x real time){same}"
+        )
     ]
     if neural_installed():
         piper = open_engine("piper")

@@ -1,10 +1,11 @@
 """Rendering, measured in the audio: the decoded MP3 and the WAV are held against the timeline.
 
-The default session and a short fitted one (3 minutes) are rendered once for each voice (eSpeak
-and, where it is installed, the natural voice), to MP3 and to WAV, with the real speech engine
-and a phrase cache of the voice's own; the tests then decode the files and measure: length in samples, where every hold starts and ends (by
-the sound's envelope), silence inside holds, where cue words and chimes sound, chapters and
-tags read back, loudness and true peak. The remaining tests interrupt renders part-way.
+The default session and a short fitted one (3 minutes) are rendered once for each voice
+(eSpeak and, where it is installed, the natural voice), to MP3 and to WAV, with the real
+speech engine and a phrase cache of the voice's own; the tests then decode the files and
+measure: length in samples, where every hold starts and ends (by the sound's envelope),
+silence inside holds, where cue words and chimes sound, chapters and tags read back,
+loudness and true peak. The remaining tests interrupt renders part-way.
 """
 
 from __future__ import annotations
