@@ -133,6 +133,23 @@ def progress_bar(label: str, quiet: bool = False) -> Callable[[int, int], None] 
 SPEECH_LABEL = "Preparing speech"
 
 
+def note_robotic_default(voice: str | None, quiet: bool = False) -> None:
+    """Say on stderr how to get the natural voice, when the default fell back to eSpeak
+    because it is not installed (no --voice and no $COACH_VOICE)."""
+    import os
+
+    from coach.speech import VOICE_ENV
+    from coach.speech.piper import INSTALL_STEP, neural_installed
+
+    if quiet or voice is not None or os.environ.get(VOICE_ENV, "").strip() or neural_installed():
+        return
+    click.echo(
+        "coach: note: speaking with the robotic eSpeak voice; the natural voice is not "
+        f"installed. {INSTALL_STEP}.",
+        err=True,
+    )
+
+
 def _finite_minutes(ctx: click.Context, param: click.Parameter, value: float | None) -> Any:
     # FloatRange lets "nan" through: it compares false with both limits.
     if value is not None and math.isnan(value):
@@ -209,6 +226,7 @@ def show_command(
     """
     from coach.commands import SessionRequest, show_session
 
+    note_robotic_default(voice)
     output = show_session(
         SessionRequest(routine, minutes, brief, voice, rate),
         as_json=as_json,
@@ -255,6 +273,7 @@ def render_command(
 
     if output is None:
         output = Path(f"{Path(routine or DEFAULT_ROUTINE).stem}.mp3")
+    note_robotic_default(voice, quiet)
     summary = render_to_file(
         SessionRequest(routine, minutes, brief, voice, rate),
         output,
@@ -308,6 +327,7 @@ def play_command(
         answer = read_line()
         return answer.strip().lower() not in ("q", "quit", "n", "no")
 
+    note_robotic_default(voice)
     closing = play_live(
         SessionRequest(routine, minutes, brief, voice, rate),
         backend=backend,

