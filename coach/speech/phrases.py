@@ -164,10 +164,12 @@ class PhraseBook:
                     progress(done, total)
             return
         # An engine that can speak several phrases at once (Piper) gets them from a few
-        # threads; the clips are kept in the order asked for, so nothing depends on timing.
+        # threads, longest first so that no thread is left with a long one at the end. A
+        # phrase's samples depend only on its text, so the order changes nothing else.
+        longest_first = sorted(missing, key=len, reverse=True)
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            made = pool.map(self._speak, missing)
-            for done, (text, raw) in enumerate(zip(missing, made, strict=True), start=1):
+            made = pool.map(self._speak, longest_first)
+            for done, (text, raw) in enumerate(zip(longest_first, made, strict=True), start=1):
                 self._store(text, raw)
                 if progress is not None:
                     progress(done, total)
