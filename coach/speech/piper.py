@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -164,9 +165,18 @@ def file_digest(path: Path) -> str:
     return _digest(path.resolve(), stat.st_size, stat.st_mtime_ns)
 
 
-@functools.cache
+_LOADING = threading.Lock()
+"""Held while a model loads, so two threads asking at once load it once, not twice."""
+
+
 def _load_model(model: Path, config: Path, digest: str) -> Any:
     """The voice, loaded once per process for each model file (by content)."""
+    with _LOADING:
+        return _load_model_once(model, config, digest)
+
+
+@functools.cache
+def _load_model_once(model: Path, config: Path, digest: str) -> Any:
     del digest  # part of the memo key only: a changed file is loaded again
     import onnxruntime
     from piper.config import PiperConfig
