@@ -178,3 +178,15 @@ def test_a_broken_voice_file_is_a_clean_error_and_writes_nothing(tmp_path: Path)
         str(model),
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.onnx", "broken.onnx.json"]
+
+
+@pytest.mark.tts
+def test_a_wrong_voice_in_the_environment_is_named_as_such(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(VOICE_ENV, "en-uss")
+    assert_clean_error(run("show", str(EXAMPLE)), "'en-uss'", f"${VOICE_ENV}")
+
+
+@pytest.mark.tts
+@pytest.mark.parametrize("given", ["", "  "])
+def test_an_empty_voice_is_no_voice(given: str) -> None:
+    assert_clean_error(run("show", str(EXAMPLE), "--voice", given), "No voice is called")

@@ -125,13 +125,18 @@ def open_voice(voice: str | None = None) -> tuple[SpeechEngine, str]:
     file that is missing or broken, or an unknown name (with near matches).
     """
     chosen = default_voice() if voice is None else voice
-    if is_piper_voice(chosen):
-        from coach.speech.piper import PiperEngine
+    try:
+        if is_piper_voice(chosen):
+            from coach.speech.piper import PiperEngine
 
-        engine: SpeechEngine = PiperEngine(chosen)
-        return engine, engine.voices()[0].id
-    engine = open_engine("espeak")
-    return engine, resolve_voice(engine, chosen)
+            engine: SpeechEngine = PiperEngine(chosen)
+            return engine, engine.voices()[0].id
+        engine = open_engine("espeak")
+        return engine, resolve_voice(engine, chosen)
+    except CoachError as error:
+        if voice is None and os.environ.get(VOICE_ENV, "").strip():
+            raise CoachError(f"{error} (The voice came from ${VOICE_ENV}.)") from None
+        raise
 
 
 def _short_names(voice: Voice) -> set[str]:
@@ -148,6 +153,8 @@ def resolve_voice(engine: SpeechEngine, voice: str) -> str:
     for candidate in voices:
         if candidate.id == voice or candidate.id.lower() == wanted:
             return candidate.id
+    if not wanted:  # an empty name is no voice at all, not the first voice without a language
+        check_voice(engine, voice)
     matches = [candidate.id for candidate in voices if wanted in _short_names(candidate)]
     # An exact short name first ("en" is gmw/en's own name before it is a language).
     own = [candidate.id for candidate in voices if candidate.id.rsplit("/", 1)[-1] == wanted]
