@@ -34,8 +34,10 @@ __all__ = [
     "VOICE_ENV",
     "check_voice",
     "default_voice",
+    "is_piper_voice",
     "open_engine",
     "open_voice",
+    "resolve_voice",
 ]
 
 
