@@ -159,10 +159,49 @@ def _digest(path: Path, size: int, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
+DIGESTS_FILE = "file-digests.json"
+"""Beside the phrase cache: the SHA-256 of each voice file hashed before, with the size and
+modification time it had, so a warm render does not read 60 MB of model to find its key."""
+
+
 def file_digest(path: Path) -> str:
-    """The SHA-256 of `path`'s contents (the model in cache keys: a file, not a name)."""
+    """The SHA-256 of `path`'s contents (the model in cache keys: a file, not a name).
+
+    Remembered in DIGESTS_FILE for as long as the file keeps its size and modification time
+    (to the nanosecond); hashed again otherwise.
+    """
+    from coach.speech.cache import default_cache_dir
+
     stat = path.stat()
-    return _digest(path.resolve(), stat.st_size, stat.st_mtime_ns)
+    resolved = path.resolve()
+    stamp = [stat.st_size, stat.st_mtime_ns]
+    memo = default_cache_dir().parent / DIGESTS_FILE
+    try:
+        known = json.loads(memo.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        known = {}
+    if not isinstance(known, dict):
+        known = {}
+    entry = known.get(str(resolved))
+    if isinstance(entry, dict) and entry.get("stamp") == stamp:
+        digest = entry.get("sha256")
+        if isinstance(digest, str) and len(digest) == 64:
+            return digest
+    digest = _digest(resolved, stat.st_size, stat.st_mtime_ns)
+    known[str(resolved)] = {"stamp": stamp, "sha256": digest}
+    _remember(memo, known)
+    return digest
+
+
+def _remember(memo: Path, known: dict[str, Any]) -> None:
+    """Write the digests file; a folder that cannot be written only costs the hashing."""
+    from coach.files import replace_file
+
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        replace_file(memo, json.dumps(known, indent=1, sort_keys=True).encode("utf-8"))
+    except (OSError, CoachError):
+        pass
 
 
 _LOADING = threading.Lock()

@@ -235,3 +235,18 @@ def test_the_model_loads_once_per_process(engine: PiperEngine) -> None:
     engine.synthesize("Hold.", NEURAL_VOICE, 155)
     other = PiperEngine()
     assert other._model() is engine._model()
+
+
+def test_the_model_hash_is_remembered_until_the_file_changes(tmp_path: Path) -> None:
+    from coach.speech.cache import default_cache_dir
+    from coach.speech.piper import DIGESTS_FILE, file_digest
+
+    voice = tmp_path / "voice.onnx"
+    voice.write_bytes(b"first model")
+    assert file_digest(voice) == hashlib.sha256(b"first model").hexdigest()
+    memo = default_cache_dir().parent / DIGESTS_FILE
+    assert str(voice.resolve()) in json.loads(memo.read_text(encoding="utf-8"))
+    voice.write_bytes(b"other model")  # same size, new modification time: hashed again
+    assert file_digest(voice) == hashlib.sha256(b"other model").hexdigest()
+    memo.write_text("{not json", encoding="utf-8")  # a damaged memo is only a slower start
+    assert file_digest(voice) == hashlib.sha256(b"other model").hexdigest()
