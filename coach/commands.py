@@ -19,7 +19,7 @@ from coach.plan.session import Session, build_session
 from coach.plan.timeline import Timeline
 from coach.routines import builtin_names, load_routine
 from coach.sound.session_sounds import SessionSounds, open_sounds
-from coach.time import format_clock, seconds_text
+from coach.time import format_clock, format_length, seconds_text
 
 if TYPE_CHECKING:
     from coach.live.types import AudioOutput
@@ -84,8 +84,8 @@ def list_routines(progress: Progress | None = None) -> list[str]:
                 name,
                 routine.title,
                 f"{len(routine.exercises)} exercises",
-                f"full {format_clock(full.length_ms)}",
-                f"shortest {format_clock(shortest.length_ms, round_up=True)}",
+                f"full {format_length(full.length_ms)}",
+                f"shortest {format_length(shortest.length_ms)}",
             )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
@@ -134,7 +134,7 @@ def render_to_file(
     size_text = f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
     chapters = f", {rendered.chapters} chapters" if rendered.chapters else ""
     return (
-        f"Wrote {out}: {format_clock(rendered.length_ms)}, {size_text}{chapters} "
+        f"Wrote {out}: {format_length(rendered.length_ms)}, {size_text}{chapters} "
         f"({prepared.session.describe_fit()})."
     )
 
@@ -168,7 +168,7 @@ def play_live(
         prepared.sounds.prepare_audio(prepared.session.timeline, progress)
         timeline = prepared.session.timeline
         say(
-            f"{prepared.session.routine.title}: {format_clock(timeline.total_ms)} "
+            f"{prepared.session.routine.title}: {format_length(timeline.total_ms)} "
             f"({prepared.session.describe_fit()})."
         )
         if not confirmed and not confirm():
@@ -259,7 +259,7 @@ def format_timeline(timeline: Timeline, fit_line: str) -> str:
 
     chapter_starts = {chapter.start_ms: chapter for chapter in timeline.chapters}
     shown_chapters: set[str | None] = set()
-    lines = [f"{timeline.title}: {format_clock(timeline.total_ms)} ({fit_line})", ""]
+    lines = [f"{timeline.title}: {format_length(timeline.total_ms)} ({fit_line})", ""]
     hold_end = -1
     for clip in timeline.clips:
         chapter = chapter_starts.get(clip.start_ms)
@@ -272,11 +272,13 @@ def format_timeline(timeline: Timeline, fit_line: str) -> str:
             lines.append(f'{clock(clip.start_ms)}{indent}"{clip.text}"')
         elif clip.kind == "chime":
             lines.append(f"{clock(clip.start_ms)}{indent}(chime: {clip.cue})")
-        elif clip.kind == "hold":
-            what = "counted movement" if clip.counted else "hold"
-            step = f", {clip.step}" if clip.step else ""
+        elif clip.kind in ("hold", "relax"):
+            what = {"hold": "counted movement" if clip.counted else "hold", "relax": "relax"}
+            step = f", {clip.step}" if clip.step and clip.kind == "hold" else ""
+            places = 1 if clip.kind == "relax" else 3  # a relax grown to fit its words
             lines.append(
-                f"{clock(clip.start_ms)}{indent}[{what} {seconds_text(clip.length_ms)}{step}]"
+                f"{clock(clip.start_ms)}{indent}"
+                f"[{what[clip.kind]} {seconds_text(clip.length_ms, places)}{step}]"
             )
             hold_end = clip.end_ms
     lines.append(f"{clock(timeline.total_ms)}  end")

@@ -21,7 +21,7 @@ from coach.render.mp3 import write_mp3
 from coach.render.wav import write_wav
 from coach.sound.assembly import assemble_chunks, session_samples
 from coach.sound.session_sounds import SessionSounds
-from coach.time import format_clock
+from coach.time import format_length
 
 ARTIST = "coach"
 
@@ -75,7 +75,7 @@ def track_title(session: Session) -> str:
         parts.append(f"{session.minutes:g}-minute version")
     if session.fitted.options.brief:
         parts.append("brief")
-    return ", ".join(parts) + f" ({format_clock(session.timeline.total_ms)})"
+    return ", ".join(parts) + f" ({format_length(session.timeline.total_ms)})"
 
 
 def render_session(

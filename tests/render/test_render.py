@@ -312,6 +312,34 @@ def test_each_hold_spans_its_length_in_the_decoded_audio(render: Render) -> None
     assert max(errors) <= HOLD_TOLERANCE_MS
 
 
+def test_each_relax_runs_from_the_hold_end_to_the_next_hold_in_the_decoded_audio(
+    render: Render,
+) -> None:
+    """From the chime that ends a hold to the end of the lead-in that starts the next is the
+    relax's length, found in the sound; and no relax is shorter than the routine's."""
+    timeline = render.session.timeline
+    holds = render.holds()
+    relaxes = [clip for clip in timeline.clips if clip.kind == "relax"]
+    assert len(relaxes) == len(holds)
+    measured = {hold.start_ms: measure_hold(render, hold, render.decoded) for hold in holds}
+    plans = dict(render.session.fitted.options.plan or ())
+    checked = 0
+    for hold, relax in zip(holds, relaxes, strict=True):
+        assert relax.start_ms == hold.end_ms
+        assert relax.exercise_id is not None
+        exercise = render.session.routine.exercise(relax.exercise_id)
+        planned = plans[exercise.id].relax_ms if plans else exercise.relax_ms
+        assert relax.length_ms >= planned
+        following = next((h for h in holds if h.start_ms == relax.end_ms), None)
+        if following is None:
+            continue  # the last relax of an exercise: the next exercise's chime follows
+        heard = ms(measured[following.start_ms].start - measured[hold.start_ms].end)
+        # The lead-in's sound stops up to its 20 ms trailing margin before the hold starts.
+        assert -HOLD_TOLERANCE_MS <= heard - relax.length_ms <= 2.0, (relax, heard)
+        checked += 1
+    assert checked >= 5  # every later rep of the 3-minute version; 19 in the full session
+
+
 def test_hold_edges_in_the_mp3_are_where_they_are_in_the_exact_wav(render: Render) -> None:
     """MP3 coding moves where sound starts and stops by a few milliseconds at most."""
     for hold in render.holds():
@@ -448,9 +476,9 @@ def test_id3_tags_read_back(render: Render) -> None:
     assert str(tags["TRCK"]) == "1"
     if render.session.minutes is not None:
         assert f"{render.session.minutes:g}-minute version" in title
-    from coach.time import format_clock
+    from coach.time import format_length
 
-    assert title.endswith(f"({format_clock(render.session.timeline.total_ms)})")
+    assert title.endswith(f"({format_length(render.session.timeline.total_ms)})")
 
 
 # --- loudness ---------------------------------------------------------------------------------
