@@ -75,7 +75,7 @@ def test_the_summary_names_file_length_size_and_chapters(
     assert result.stderr == ""  # no progress bars when stderr is not a terminal
     shown = show_json()
     chapters = read_chapters(out)
-    assert len(chapters) == len(shown["chapters"]) == 6
+    assert len(chapters) == len(shown["chapters"]) == 7
     expected = (
         f"Wrote {out}: {format_length(shown['total_ms'])}, {size_text(out.stat().st_size)}, "
         f"{len(chapters)} chapters (full session).\n"

@@ -27,6 +27,7 @@ COUNTDOWN_FROM_MS = 5_000
 """Holds at least this long end with "three, two, one"."""
 
 OPENING_TITLE = "Before you start"
+CLOSING_TITLE = "Finish"
 LETS_BEGIN = "Let's begin."
 HOLD_WORD = "Hold."
 HALFWAY_WORD = "Halfway."
@@ -113,8 +114,8 @@ def opening_events(
 
 
 def closing_events(routine: Routine) -> list[Event]:
-    """The closing lines and the end-of-session chime."""
-    events: list[Event] = []
+    """The closing chapter: the closing lines and the end-of-session chime."""
+    events: list[Event] = [Chapter(CLOSING_TITLE, None)]
     _say_lines(events, routine.closing)
     events.append(Rest(AFTER_CHIME_MS))
     events.append(Cue("session-end"))

@@ -68,7 +68,12 @@ def test_opening_says_safety_first(rest_stop: Routine) -> None:
 
 def test_exercises_in_routine_order_with_chapters(rest_stop: Routine) -> None:
     chapters = [e for e in compile_routine(rest_stop).events if isinstance(e, Chapter)]
-    assert [c.exercise_id for c in chapters] == [None] + [e.id for e in rest_stop.exercises]
+    assert [c.exercise_id for c in chapters] == [None, *[e.id for e in rest_stop.exercises], None]
+    assert [c.title for c in chapters] == [
+        "Before you start",
+        *[e.title for e in rest_stop.exercises],
+        "Finish",
+    ]
 
 
 def _said(events: list[object]) -> list[str]:
@@ -192,10 +197,23 @@ def test_brief_mode_says_only_the_breath_cue_when_a_hold_ends(rest_stop: Routine
         assert not any(isinstance(inner, Say) for inner in relax.release)
 
 
+def _opening(script: Script) -> list[object]:
+    return _by_exercise(
+        Script(
+            script.title,
+            script.events[
+                : script.events.index(
+                    next(e for e in script.events if isinstance(e, Chapter) and e.exercise_id)
+                )
+            ],
+        )
+    )[None]
+
+
 def test_brief_opening_is_title_and_safety(rest_stop: Routine) -> None:
-    opening = _said(_by_exercise(compile_routine(rest_stop, CompileOptions(brief=True)))[None])
+    opening = _said(_opening(compile_routine(rest_stop, CompileOptions(brief=True))))
     assert opening == ["Rest-stop stretch.", *rest_stop.safety, "Let's begin."]
-    guided = _said(_by_exercise(compile_routine(rest_stop))[None])
+    guided = _said(_opening(compile_routine(rest_stop)))
     assert guided == [
         "Rest-stop stretch.",
         rest_stop.description,
@@ -311,7 +329,7 @@ def test_plan_drops_and_shortens(rest_stop: Routine) -> None:
     plan = (("neck-release", ExercisePlan(reps=2, hold_ms=3_000, relax_ms=0, terse=True)),)
     script = compile_routine(rest_stop, CompileOptions(plan=plan))
     chapters = [e.exercise_id for e in script.events if isinstance(e, Chapter)]
-    assert chapters == [None, "neck-release"]
+    assert chapters == [None, "neck-release", None]
     says = [e.text for e in script.all_events() if isinstance(e, Say)]
     assert "Exercise one of one: Neck release." in says
     release = rest_stop.exercise("neck-release").release[0]

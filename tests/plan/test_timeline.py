@@ -115,8 +115,9 @@ def test_chapters_cover_the_session(rest_stop: Routine) -> None:
     assert chapters[0].start_ms == 0 and chapters[-1].end_ms == timeline.total_ms
     for first, second in itertools.pairwise(chapters):
         assert first.end_ms == second.start_ms
-    assert [c.exercise_id for c in chapters[1:]] == [e.id for e in rest_stop.exercises]
-    for chapter in chapters[1:]:
+    assert [c.exercise_id for c in chapters[1:-1]] == [e.id for e in rest_stop.exercises]
+    assert (chapters[-1].title, chapters[-1].exercise_id) == ("Finish", None)
+    for chapter in chapters[1:-1]:
         first_clip = next(c for c in timeline.clips if c.start_ms == chapter.start_ms)
         assert (first_clip.kind, first_clip.cue) == ("chime", "exercise")
 

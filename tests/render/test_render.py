@@ -434,26 +434,34 @@ def test_encode_progress_runs_to_the_total(render: Render) -> None:
 # --- chapters and tags ----------------------------------------------------------------------
 
 
-def test_chapters_read_back_one_per_exercise_plus_the_opening(render: Render) -> None:
+def test_chapters_read_back_one_per_exercise_plus_the_opening_and_closing(
+    render: Render,
+) -> None:
     timeline = render.session.timeline
     chapters = read_chapters(render.mp3)
     exercises = list(dict.fromkeys(c.exercise_id for c in timeline.clips if c.exercise_id))
-    assert len(chapters) == len(exercises) + 1 == render.rendered.chapters
+    assert len(chapters) == len(exercises) + 2 == render.rendered.chapters
     assert chapters[0].start_ms == 0
     assert [c.title for c in chapters] == [c.title for c in timeline.chapters]
     assert [(c.start_ms, c.end_ms) for c in chapters] == [
         (c.start_ms, c.end_ms) for c in timeline.chapters
     ]
-    assert [c.exercise_id for c in timeline.chapters[1:]] == exercises
+    assert [c.exercise_id for c in timeline.chapters[1:-1]] == exercises
+    assert chapters[-1].title == "Finish"
     assert chapters[-1].end_ms == timeline.total_ms
     if render.session.minutes is None:
         routine = render.session.routine
-        assert [c.title for c in chapters[1:]] == [e.title for e in routine.exercises]
+        assert [c.title for c in chapters[1:-1]] == [e.title for e in routine.exercises]
+    # Players that list chapters in the order of their frames see them in time order too.
+    from support.id3bytes import chapter_frames
+
+    in_file = chapter_frames(render.mp3)
+    assert [(c.title, c.start_ms) for c in in_file] == [(c.title, c.start_ms) for c in chapters]
 
 
 def test_each_exercise_chapter_starts_with_the_chime_in_the_audio(render: Render) -> None:
     chime = render.sounds.chime("exercise")
-    for chapter in read_chapters(render.mp3)[1:]:
+    for chapter in read_chapters(render.mp3)[1:-1]:
         start = ms_to_samples(chapter.start_ms)
         heard = render.decoded[start : start + len(chime)]
         assert similarity(heard, chime) > 0.95, chapter
