@@ -11,7 +11,7 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -138,14 +138,42 @@ def _finite_minutes(ctx: click.Context, param: click.Parameter, value: float | N
     return value
 
 
+class MinutesList(click.ParamType):  # type: ignore[type-arg]  # generic in click >= 8.2
+    """One length in minutes, or several separated by commas ("3,5,10") for a pack."""
+
+    name = "minutes"
+    single = click.FloatRange(min=0, min_open=True, max=600)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        parts = [part.strip() for part in str(value).split(",")]
+        return tuple(self._one(part, param, ctx) for part in parts)
+
+    def _one(self, part: str, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        minutes = float(self.single.convert(cast(Any, part), param, ctx))
+        if math.isnan(minutes):  # FloatRange lets "nan" through
+            self.fail("give a number of minutes, like 5 or 7.5.", param, ctx)
+        return minutes
+
+
 def session_options(function: Any) -> Any:
     """Options shared by show, render and play."""
+    return _session_options(function, several=False)
+
+
+def render_session_options(function: Any) -> Any:
+    """The session options, with --minutes taking a list of lengths for --pack."""
+    return _session_options(function, several=True)
+
+
+def _session_options(function: Any, *, several: bool) -> Any:
     function = click.option(
         "--minutes",
         "-m",
-        type=click.FloatRange(min=0, min_open=True, max=600),
-        callback=_finite_minutes,
-        help=MINUTES_HELP,
+        type=MinutesList() if several else click.FloatRange(min=0, min_open=True, max=600),
+        callback=None if several else _finite_minutes,
+        help=MINUTES_HELP + (" With --pack, a list of lengths: 3,5,10." if several else ""),
     )(function)
     return click.option(
         "--brief",
@@ -230,13 +258,29 @@ def show_command(
     help="The file to write: .mp3 (with a chapter per exercise) or .wav. "
     "Default: ROUTINE.mp3 in this folder.",
 )
-@session_options
+@click.option(
+    "--split",
+    type=click.Path(path_type=Path),
+    metavar="FOLDER",
+    help="Write one MP3 per part instead (01 Before you start.mp3, 02 Neck release.mp3, ...) "
+    "and a playlist, so a car's next and previous buttons step through the exercises.",
+)
+@click.option(
+    "--pack",
+    type=click.Path(path_type=Path),
+    metavar="FOLDER",
+    help="Write several lengths instead, one MP3 each, named by length: 3, 5 and 7 minutes "
+    "and the full session, or the lengths given with --minutes (3,5,10).",
+)
+@render_session_options
 @voice_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 def render_command(
     routine: str | None,
     output: Path | None,
-    minutes: float | None,
+    split: Path | None,
+    pack: Path | None,
+    minutes: tuple[float, ...] | None,
     brief: bool,
     voice: str | None,
     rate: int | None,
@@ -248,19 +292,50 @@ def render_command(
     The file is written whole or not at all: an earlier file of the same name is only
     replaced once the new one is complete.
     """
-    from coach.commands import SessionRequest, render_to_file
+    from coach.commands import (
+        SessionRequest,
+        render_pack,
+        render_to_file,
+        render_tracks_to_folder,
+    )
     from coach.routines import DEFAULT_ROUTINE
 
-    if output is None:
-        output = Path(f"{Path(routine or DEFAULT_ROUTINE).stem}.mp3")
-    summary = render_to_file(
-        SessionRequest(routine, minutes, brief, voice, rate),
-        output,
-        progress=progress_bar(SPEECH_LABEL, quiet),
-        encode_progress=progress_bar("Encoding", quiet),
-    )
+    chosen = [
+        name for name, value in (("-o", output), ("--split", split), ("--pack", pack)) if value
+    ]
+    if len(chosen) > 1:
+        raise click.UsageError(
+            f"Give one of {' and '.join(chosen)}: each writes the session its own way."
+        )
+    if minutes is not None and len(minutes) > 1 and pack is None:
+        raise click.UsageError("Several lengths in --minutes make a pack: add --pack FOLDER.")
+    one = minutes[0] if minutes and len(minutes) == 1 else None
+    request = SessionRequest(routine, one, brief, voice, rate)
+    progress = progress_bar(SPEECH_LABEL, quiet)
+    encode_progress = progress_bar("Encoding", quiet)
+    if pack is not None:
+        lines = render_pack(
+            SessionRequest(routine, None, brief, voice, rate),
+            pack,
+            minutes,
+            progress=progress,
+            encode_progress=encode_progress,
+        )
+    elif split is not None:
+        lines = [
+            render_tracks_to_folder(
+                request, split, progress=progress, encode_progress=encode_progress
+            )
+        ]
+    else:
+        if output is None:
+            output = Path(f"{Path(routine or DEFAULT_ROUTINE).stem}.mp3")
+        lines = [
+            render_to_file(request, output, progress=progress, encode_progress=encode_progress)
+        ]
     if not quiet:
-        click.echo(summary)
+        for line in lines:
+            click.echo(line)
 
 
 @cli.command("play")

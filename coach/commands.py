@@ -139,6 +139,74 @@ def render_to_file(
     )
 
 
+def render_tracks_to_folder(
+    request: SessionRequest,
+    folder_path: Path,
+    *,
+    progress: Progress | None,
+    encode_progress: Progress | None,
+) -> str:
+    """Render the session as one MP3 per part, and a playlist, into a folder; the summary."""
+    from coach.files import check_folder
+    from coach.render import playlist_name, render_tracks
+
+    folder = check_folder(folder_path)
+    prepared = prepare_session(request, progress)
+    prepared.sounds.prepare_audio(prepared.session.timeline, progress)
+    tracks = render_tracks(prepared.session, prepared.sounds, folder, encode_progress)
+    return (
+        f"Wrote {len(tracks)} tracks and the playlist {playlist_name(prepared.session)} in "
+        f"{folder_path}: {format_length(prepared.session.timeline.total_ms)} "
+        f"({prepared.session.describe_fit()})."
+    )
+
+
+PACK_MINUTES = (3.0, 5.0, 7.0)
+"""The lengths of a pack when none are asked for; the full session is always in it too."""
+
+
+def render_pack(
+    request: SessionRequest,
+    folder_path: Path,
+    minutes: tuple[float, ...] | None,
+    *,
+    progress: Progress | None,
+    encode_progress: Progress | None,
+) -> list[str]:
+    """Render the session at several lengths (and in full) into a folder, one MP3 each,
+    named by length so they sort shortest first; one summary line per file.
+
+    Every length is fitted before anything is written, so a length that is too short fails
+    at once. The phrases are synthesized and mastered once for all of them. A length that
+    is not shorter than the full session is the full session, written once.
+    """
+    from coach.files import check_folder
+    from coach.render import render_session, safe_file_name
+
+    folder = check_folder(folder_path)
+    sounds = open_sounds(request.voice, request.rate)
+    routine = load_routine(request.routine)
+    sounds.prepare(full_session_phrases(routine, request.brief), progress)
+    full = build_session(routine, sounds, brief=request.brief)
+    sessions = []
+    for length in sorted(set(minutes or PACK_MINUTES)):
+        session = build_session(routine, sounds, minutes=length, brief=request.brief)
+        if session.fitted.changes:  # else it is the full session, written below
+            sessions.append(session)
+    sessions.append(full)
+    lines = []
+    for session in sessions:
+        sounds.prepare_audio(session.timeline, progress)
+        label = "full" if session.minutes is None else f"{session.minutes:02g} min"
+        name = f"{safe_file_name(routine.title)} {label}.mp3"
+        rendered = render_session(session, sounds, folder.file(name), encode_progress)
+        lines.append(
+            f"Wrote {folder_path / name}: {format_length(rendered.length_ms)} "
+            f"({session.describe_fit()})."
+        )
+    return lines
+
+
 KEY_HELP = "Keys: space pause/resume, n next exercise, p restart exercise, q quit."
 
 

@@ -108,7 +108,7 @@ def test_counts_and_sides(rest_stop: Routine, brief: bool) -> None:
 def test_a_counted_movement_counts_sets_not_reps(rest_stop: Routine) -> None:
     says = _said(_by_exercise(compile_routine(rest_stop))["shoulder-rolls"])
     assert "Set one of four." in says
-    assert "Set two of four. Roll your shoulders up, back and down." in says
+    assert "Set two of four. Roll up, back and down." in says
     assert not any(text.startswith(("Two.", "Three.", "Four.")) for text in says)
 
 
