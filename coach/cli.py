@@ -200,6 +200,58 @@ def voices_command() -> None:
         click.echo(line)
 
 
+@cli.command("new")
+@click.argument("file", type=click.Path(path_type=Path))
+def new_command(file: Path) -> None:
+    """Write a commented routine to FILE.toml, to make your own; never over an existing file.
+
+    Example: coach new my-stretch.toml
+    """
+    from coach.commands import new_routine
+
+    click.echo(new_routine(file))
+
+
+@cli.command("check")
+@click.argument("routine", metavar="ROUTINE")
+@voice_options
+def check_command(routine: str, voice: str | None, rate: int | None) -> None:
+    """Check a routine file and print its lengths and a line for each exercise.
+
+    ROUTINE is a path to a .toml file (or a built-in routine name). The lengths are measured
+    with the voice, as `coach show` would give them.
+
+    Example: coach check my-stretch.toml
+    """
+    from coach.commands import check_routine
+
+    for line in check_routine(routine, voice=voice, rate=rate, progress=progress_bar(SPEECH_LABEL)):
+        click.echo(line)
+
+
+@cli.group("cache", invoke_without_command=True)
+@click.pass_context
+def cache_command(ctx: click.Context) -> None:
+    """Show where the phrase cache is and how big; `coach cache clear` empties it.
+
+    Every phrase is synthesized once and kept, so later sessions start at once.
+    """
+    if ctx.invoked_subcommand is None:
+        from coach.commands import cache_lines
+
+        for line in cache_lines(clear=False):
+            click.echo(line)
+
+
+@cache_command.command("clear")
+def cache_clear_command() -> None:
+    """Delete every cached phrase; they are made again as sessions need them."""
+    from coach.commands import cache_lines
+
+    for line in cache_lines(clear=True):
+        click.echo(line)
+
+
 @cli.command("doctor")
 def doctor_command() -> None:
     """Check speech, the phrase cache, MP3 encoding and audio output on this machine."""

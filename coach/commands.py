@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.plan.compiler import CompileOptions, compile_routine
 from coach.plan.fit import full_session, shortest_session
-from coach.plan.routine import Routine
+from coach.plan.routine import Exercise, Routine
 from coach.plan.session import Session, build_session
 from coach.plan.timeline import Timeline
 from coach.routines import builtin_names, load_routine
@@ -97,6 +97,111 @@ def list_routines(progress: Progress | None = None) -> list[str]:
     ]
 
 
+def new_routine(path: Path) -> str:
+    """Write the commented template routine to `path`, never over an existing file."""
+    from coach.errors import CoachError
+    from coach.files import check_writable, replace_file
+    from coach.routines import template_text
+
+    if path.suffix.lower() != ".toml":
+        raise CoachError(
+            f"A routine file's name ends in .toml; {path.name!r} does not. "
+            f"Try {path.with_suffix('.toml').name!r}."
+        )
+    output = check_writable(path)
+    if output.path.exists():
+        raise CoachError(
+            f"{path} already exists, and coach new never writes over a file. Choose another "
+            "name, or edit that file."
+        )
+    replace_file(output.path, template_text())
+    return (
+        f"Wrote {path}: a commented routine of two exercises to make your own. Check it with "
+        f"`coach check {path}`, and hear it with `coach play {path}`."
+    )
+
+
+def check_routine(
+    name_or_path: str, *, voice: str | None, rate: int | None, progress: Progress | None
+) -> list[str]:
+    """Check a routine and describe it: its lengths (full, brief and shortest, measured with
+    the voice) and a line for each chapter of the full session."""
+    from coach.time import minutes_at_least
+
+    routine = load_routine(name_or_path)
+    sounds = open_sounds(voice, rate)
+    for brief_mode in (False, True):
+        sounds.prepare(full_session_phrases(routine, brief_mode), progress)
+    full = build_session(routine, sounds)
+    brief = build_session(routine, sounds, brief=True)
+    shortest = shortest_session(routine, False, sounds)
+    least = minutes_at_least(shortest.length_ms)
+    count = len(routine.exercises)
+    lines = [
+        (
+            f'{name_or_path}: a valid routine, "{routine.title}", with {count} '
+            f"exercise{'s' if count != 1 else ''}."
+        ),
+        (
+            f"Full session {format_length(full.timeline.total_ms)}, brief "
+            f"{format_length(brief.timeline.total_ms)}, shortest version "
+            f"{format_length(shortest.length_ms)} (--minutes {least:g} or more)."
+        ),
+        "",
+    ]
+    width = max(len(chapter.title) for chapter in full.timeline.chapters)
+    for chapter in full.timeline.chapters:
+        detail = ""
+        if chapter.exercise_id is not None:
+            detail = _exercise_summary(routine.exercise(chapter.exercise_id))
+        length = format_clock(chapter.end_ms - chapter.start_ms)  # as the time column
+        lines.append(
+            f"  {format_clock(chapter.start_ms, width=2)}  {chapter.title.ljust(width)}  "
+            f"{length:>5}  {detail}".rstrip()
+        )
+    return lines
+
+
+def _exercise_summary(exercise: Exercise) -> str:
+    """ "3 reps a side, hold 4 s, relax 1 s" or "4 sets of 3 counted over 12 s"."""
+    sides = " a side" if exercise.sides else ""
+    if exercise.count:
+        what = f"{exercise.reps} set{'s' if exercise.reps != 1 else ''}{sides} of "
+        what += f"{exercise.count} counted over {seconds_text(exercise.hold_ms)}"
+    else:
+        what = f"{exercise.reps} rep{'s' if exercise.reps != 1 else ''}{sides}"
+        if exercise.hold_ms:
+            what += f", hold {seconds_text(exercise.hold_ms)}"
+    if exercise.relax_ms:
+        what += f", relax {seconds_text(exercise.relax_ms)}"
+    return what
+
+
+def cache_lines(clear: bool) -> list[str]:
+    """What the phrase cache holds (and, with `clear`, that it was emptied)."""
+    from coach.speech.cache import CACHE_DIR_ENV, PhraseCache
+
+    cache = PhraseCache.default()
+    if clear:
+        count, size = cache.clear()
+        return [
+            (
+                f"Emptied the phrase cache in {cache.directory}: {count} phrases, {_size(size)} "
+                "freed. They are made again as sessions need them."
+            )
+        ]
+    count, size = cache.usage()
+    return [
+        f"Phrase cache: {cache.directory}",
+        f"{count} phrases, {_size(size)}.",
+        f"Empty it with `coach cache clear`; set {CACHE_DIR_ENV} to keep it elsewhere.",
+    ]
+
+
+def _size(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
+
+
 def voice_lines() -> list[str]:
     """The voices of the speech engine, English first: id, then name."""
     from coach.speech import DEFAULT_VOICE, open_engine
@@ -130,11 +235,9 @@ def render_to_file(
     prepared = prepare_session(request, progress)
     prepared.sounds.prepare_audio(prepared.session.timeline, progress)
     rendered = render_session(prepared.session, prepared.sounds, output, encode_progress)
-    size = rendered.size_bytes
-    size_text = f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
     chapters = f", {rendered.chapters} chapters" if rendered.chapters else ""
     return (
-        f"Wrote {out}: {format_length(rendered.length_ms)}, {size_text}{chapters} "
+        f"Wrote {out}: {format_length(rendered.length_ms)}, {_size(rendered.size_bytes)}{chapters} "
         f"({prepared.session.describe_fit()})."
     )
 
