@@ -176,9 +176,10 @@ def _session_options(function: Any, *, several: bool) -> Any:
         help=MINUTES_HELP + (" With --pack, a list of lengths: 3,5,10." if several else ""),
     )(function)
     return click.option(
-        "--brief",
-        is_flag=True,
-        help="Short reminders instead of full instructions, for people who know the routine.",
+        "--brief/--no-brief",
+        default=None,
+        help="Short reminders instead of full instructions, for people who know the routine "
+        "(--no-brief: full instructions, whatever the settings say).",
     )(function)
 
 
@@ -223,9 +224,13 @@ def check_command(routine: str, voice: str | None, rate: int | None) -> None:
 
     Example: coach check my-stretch.toml
     """
-    from coach.commands import check_routine
+    from coach.commands import check_routine, session_request
 
-    for line in check_routine(routine, voice=voice, rate=rate, progress=progress_bar(SPEECH_LABEL)):
+    request = session_request(routine, None, None, voice, rate)
+    lines = check_routine(
+        routine, voice=request.voice, rate=request.rate, progress=progress_bar(SPEECH_LABEL)
+    )
+    for line in lines:
         click.echo(line)
 
 
@@ -252,6 +257,25 @@ def cache_clear_command() -> None:
         click.echo(line)
 
 
+@cli.command("config")
+@click.option(
+    "--edit", is_flag=True, help="Open the settings file in your editor (made if missing)."
+)
+def config_command(edit: bool) -> None:
+    """Show the settings in effect (voice, rate, minutes, brief, output folder) and where each
+    comes from; --edit to change them.
+
+    Example: coach config --edit
+    """
+    from coach.config import config_path, describe, load_settings
+    from coach.config import edit as edit_settings
+
+    if edit:
+        click.echo(edit_settings(config_path()))
+    for line in describe(load_settings()):
+        click.echo(line)
+
+
 @cli.command("doctor")
 def doctor_command() -> None:
     """Check speech, the phrase cache, MP3 encoding and audio output on this machine."""
@@ -274,7 +298,7 @@ def doctor_command() -> None:
 def show_command(
     routine: str | None,
     minutes: float | None,
-    brief: bool,
+    brief: bool | None,
     voice: str | None,
     rate: int | None,
     as_json: bool,
@@ -285,10 +309,10 @@ def show_command(
     Times use the measured length of each spoken phrase, so they are exactly those of
     `coach render` and `coach play` with the same options.
     """
-    from coach.commands import SessionRequest, show_session
+    from coach.commands import session_request, show_session
 
     output = show_session(
-        SessionRequest(routine, minutes, brief, voice, rate),
+        session_request(routine, minutes, brief, voice, rate),
         as_json=as_json,
         progress=progress_bar(SPEECH_LABEL),
     )
@@ -333,7 +357,7 @@ def render_command(
     split: Path | None,
     pack: Path | None,
     minutes: tuple[float, ...] | None,
-    brief: bool,
+    brief: bool | None,
     voice: str | None,
     rate: int | None,
     quiet: bool,
@@ -345,12 +369,12 @@ def render_command(
     replaced once the new one is complete.
     """
     from coach.commands import (
-        SessionRequest,
+        default_output,
         render_pack,
         render_to_file,
         render_tracks_to_folder,
+        session_request,
     )
-    from coach.routines import DEFAULT_ROUTINE
 
     chosen = [
         name for name, value in (("-o", output), ("--split", split), ("--pack", pack)) if value
@@ -362,12 +386,12 @@ def render_command(
     if minutes is not None and len(minutes) > 1 and pack is None:
         raise click.UsageError("Several lengths in --minutes make a pack: add --pack FOLDER.")
     one = minutes[0] if minutes and len(minutes) == 1 else None
-    request = SessionRequest(routine, one, brief, voice, rate)
+    request = session_request(routine, one, brief, voice, rate)
     progress = progress_bar(SPEECH_LABEL, quiet)
     encode_progress = progress_bar("Encoding", quiet)
     if pack is not None:
         lines = render_pack(
-            SessionRequest(routine, None, brief, voice, rate),
+            session_request(routine, None, brief, voice, rate, pack=True),
             pack,
             minutes,
             progress=progress,
@@ -381,7 +405,7 @@ def render_command(
         ]
     else:
         if output is None:
-            output = Path(f"{Path(routine or DEFAULT_ROUTINE).stem}.mp3")
+            output = default_output(routine)
         lines = [
             render_to_file(request, output, progress=progress, encode_progress=encode_progress)
         ]
@@ -410,7 +434,7 @@ def render_command(
 def play_command(
     routine: str | None,
     minutes: float | None,
-    brief: bool,
+    brief: bool | None,
     voice: str | None,
     rate: int | None,
     backend: str | None,
@@ -423,7 +447,7 @@ def play_command(
     terminal: space pauses and resumes, n skips to the next exercise, p restarts the
     current one, q quits; Ctrl-C stops at once.
     """
-    from coach.commands import SessionRequest, play_live
+    from coach.commands import play_live, session_request
 
     def confirm() -> bool:
         from coach.live.terminal import read_line
@@ -434,7 +458,7 @@ def play_command(
         return answer.strip().lower() not in ("q", "quit", "n", "no")
 
     closing = play_live(
-        SessionRequest(routine, minutes, brief, voice, rate),
+        session_request(routine, minutes, brief, voice, rate),
         backend=backend,
         confirmed=yes,
         progress=progress_bar(SPEECH_LABEL),

@@ -43,6 +43,40 @@ class SessionRequest:
     rate: int | None = None
 
 
+def session_request(
+    routine: str | None,
+    minutes: float | None,
+    brief: bool | None,
+    voice: str | None,
+    rate: int | None,
+    *,
+    pack: bool = False,
+) -> SessionRequest:
+    """The request for these command-line values, with the settings (`coach.config`) filling
+    in what the command line leaves out. A pack takes no length from the settings."""
+    from coach.config import load_settings
+
+    settings = load_settings()
+    return SessionRequest(
+        routine=routine,
+        minutes=minutes if minutes is not None or pack else settings.get("minutes"),
+        brief=brief if brief is not None else bool(settings.get("brief")),
+        voice=voice if voice is not None else settings.get("voice"),
+        rate=rate if rate is not None else settings.get("rate"),
+    )
+
+
+def default_output(routine: str | None) -> Path:
+    """Where `coach render` writes without -o: ROUTINE.mp3 in the settings' output folder,
+    else in this folder."""
+    from coach.config import load_settings
+    from coach.routines import DEFAULT_ROUTINE
+
+    name = f"{Path(routine or DEFAULT_ROUTINE).stem}.mp3"
+    folder = load_settings().get("output")
+    return Path(folder).expanduser() / name if folder else Path(name)
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A session ready to be heard: its timeline and the sounds it was measured with."""
@@ -71,8 +105,10 @@ def full_session_phrases(routine: Routine, brief: bool) -> list[str]:
 
 
 def list_routines(progress: Progress | None = None) -> list[str]:
-    """One line per built-in routine: name, title, full and shortest length."""
-    lengths = open_sounds(None, None)
+    """One line per built-in routine: name, title, full and shortest length (with the voice
+    and rate of the settings)."""
+    request = session_request(None, None, None, None, None)
+    lengths = open_sounds(request.voice, request.rate)
     rows = []
     for name in builtin_names():
         routine = load_routine(name)
