@@ -11,7 +11,7 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -84,14 +84,14 @@ def routine_argument(function: Any) -> Any:
 
 def voice_options(function: Any) -> Any:
     """--voice and --rate, shared by the commands that speak or time speech."""
-    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, NEURAL_VOICE, RATE_RANGE, VOICE_ENV
+    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, NEURAL_VOICE, RATE_RANGE
 
     function = click.option(
         "--voice",
         metavar="VOICE",
         help=f"Speech voice: {NEURAL_VOICE} (the natural voice), an eSpeak voice such as "
-        f"en-us, or a Piper voice's .onnx file (see `coach voices`). Default: ${VOICE_ENV}, "
-        f"else {NEURAL_VOICE} where installed, else {DEFAULT_VOICE}.",
+        f"en-us, or a Piper voice's .onnx file (see `coach voices`). Default: the voice "
+        f"setting (`coach config`), else {NEURAL_VOICE} where installed, else {DEFAULT_VOICE}.",
     )(function)
     return click.option(
         "--rate",
@@ -135,13 +135,11 @@ SPEECH_LABEL = "Preparing speech"
 
 def note_robotic_default(voice: str | None, quiet: bool = False) -> None:
     """Say on stderr how to get the natural voice, when the default fell back to eSpeak
-    because it is not installed (no --voice and no $COACH_VOICE)."""
-    import os
-
-    from coach.speech import VOICE_ENV
+    because it is not installed: `voice` is the request's, after the settings, so None means
+    that neither --voice nor a setting chose one."""
     from coach.speech.piper import INSTALL_STEP, neural_installed
 
-    if quiet or voice is not None or os.environ.get(VOICE_ENV, "").strip() or neural_installed():
+    if quiet or voice is not None or neural_installed():
         return
     click.echo(
         "coach: note: speaking with the robotic eSpeak voice; the natural voice is not "
@@ -157,19 +155,48 @@ def _finite_minutes(ctx: click.Context, param: click.Parameter, value: float | N
     return value
 
 
+class MinutesList(click.ParamType):  # type: ignore[type-arg]  # generic in click >= 8.2
+    """One length in minutes, or several separated by commas ("3,5,10") for a pack."""
+
+    name = "minutes"
+    single = click.FloatRange(min=0, min_open=True, max=600)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        parts = [part.strip() for part in str(value).split(",")]
+        return tuple(self._one(part, param, ctx) for part in parts)
+
+    def _one(self, part: str, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        minutes = float(self.single.convert(cast(Any, part), param, ctx))
+        if math.isnan(minutes):  # FloatRange lets "nan" through
+            self.fail("give a number of minutes, like 5 or 7.5.", param, ctx)
+        return minutes
+
+
 def session_options(function: Any) -> Any:
     """Options shared by show, render and play."""
+    return _session_options(function, several=False)
+
+
+def render_session_options(function: Any) -> Any:
+    """The session options, with --minutes taking a list of lengths for --pack."""
+    return _session_options(function, several=True)
+
+
+def _session_options(function: Any, *, several: bool) -> Any:
     function = click.option(
         "--minutes",
         "-m",
-        type=click.FloatRange(min=0, min_open=True, max=600),
-        callback=_finite_minutes,
-        help=MINUTES_HELP,
+        type=MinutesList() if several else click.FloatRange(min=0, min_open=True, max=600),
+        callback=None if several else _finite_minutes,
+        help=MINUTES_HELP + (" With --pack, a list of lengths: 3,5,10." if several else ""),
     )(function)
     return click.option(
-        "--brief",
-        is_flag=True,
-        help="Short reminders instead of full instructions, for people who know the routine.",
+        "--brief/--no-brief",
+        default=None,
+        help="Short reminders instead of full instructions, for people who know the routine "
+        "(--no-brief: full instructions, whatever the settings say).",
     )(function)
 
 
@@ -188,6 +215,81 @@ def voices_command() -> None:
     from coach.commands import voice_lines
 
     for line in voice_lines():
+        click.echo(line)
+
+
+@cli.command("new")
+@click.argument("file", type=click.Path(path_type=Path))
+def new_command(file: Path) -> None:
+    """Write a commented routine to FILE.toml, to make your own; never over an existing file.
+
+    Example: coach new my-stretch.toml
+    """
+    from coach.commands import new_routine
+
+    click.echo(new_routine(file))
+
+
+@cli.command("check")
+@click.argument("routine", metavar="ROUTINE")
+@voice_options
+def check_command(routine: str, voice: str | None, rate: int | None) -> None:
+    """Check a routine file and print its lengths and a line for each exercise.
+
+    ROUTINE is a path to a .toml file (or a built-in routine name). The lengths are measured
+    with the voice, as `coach show` would give them.
+
+    Example: coach check my-stretch.toml
+    """
+    from coach.commands import check_routine, session_request
+
+    request = session_request(routine, None, None, voice, rate)
+    lines = check_routine(
+        routine, voice=request.voice, rate=request.rate, progress=progress_bar(SPEECH_LABEL)
+    )
+    for line in lines:
+        click.echo(line)
+
+
+@cli.group("cache", invoke_without_command=True)
+@click.pass_context
+def cache_command(ctx: click.Context) -> None:
+    """Show where the phrase cache is and how big; `coach cache clear` empties it.
+
+    Every phrase is synthesized once and kept, so later sessions start at once.
+    """
+    if ctx.invoked_subcommand is None:
+        from coach.commands import cache_lines
+
+        for line in cache_lines(clear=False):
+            click.echo(line)
+
+
+@cache_command.command("clear")
+def cache_clear_command() -> None:
+    """Delete every cached phrase; they are made again as sessions need them."""
+    from coach.commands import cache_lines
+
+    for line in cache_lines(clear=True):
+        click.echo(line)
+
+
+@cli.command("config")
+@click.option(
+    "--edit", is_flag=True, help="Open the settings file in your editor (made if missing)."
+)
+def config_command(edit: bool) -> None:
+    """Show the settings in effect (voice, rate, minutes, brief, output folder) and where each
+    comes from; --edit to change them.
+
+    Example: coach config --edit
+    """
+    from coach.config import config_path, describe, load_settings
+    from coach.config import edit as edit_settings
+
+    if edit:
+        click.echo(edit_settings(config_path()))
+    for line in describe(load_settings()):
         click.echo(line)
 
 
@@ -213,7 +315,7 @@ def doctor_command() -> None:
 def show_command(
     routine: str | None,
     minutes: float | None,
-    brief: bool,
+    brief: bool | None,
     voice: str | None,
     rate: int | None,
     as_json: bool,
@@ -224,11 +326,12 @@ def show_command(
     Times use the measured length of each spoken phrase, so they are exactly those of
     `coach render` and `coach play` with the same options.
     """
-    from coach.commands import SessionRequest, show_session
+    from coach.commands import session_request, show_session
 
-    note_robotic_default(voice)
+    request = session_request(routine, minutes, brief, voice, rate)
+    note_robotic_default(request.voice)
     output = show_session(
-        SessionRequest(routine, minutes, brief, voice, rate),
+        request,
         as_json=as_json,
         progress=progress_bar(SPEECH_LABEL),
     )
@@ -250,14 +353,30 @@ def show_command(
     help="The file to write: .mp3 (with a chapter per exercise) or .wav. "
     "Default: ROUTINE.mp3 in this folder.",
 )
-@session_options
+@click.option(
+    "--split",
+    type=click.Path(path_type=Path),
+    metavar="FOLDER",
+    help="Write one MP3 per part instead (01 Before you start.mp3, 02 Neck release.mp3, ...) "
+    "and a playlist, so a car's next and previous buttons step through the exercises.",
+)
+@click.option(
+    "--pack",
+    type=click.Path(path_type=Path),
+    metavar="FOLDER",
+    help="Write several lengths instead, one MP3 each, named by length: 3, 5 and 7 minutes "
+    "and the full session, or the lengths given with --minutes (3,5,10).",
+)
+@render_session_options
 @voice_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 def render_command(
     routine: str | None,
     output: Path | None,
-    minutes: float | None,
-    brief: bool,
+    split: Path | None,
+    pack: Path | None,
+    minutes: tuple[float, ...] | None,
+    brief: bool | None,
     voice: str | None,
     rate: int | None,
     quiet: bool,
@@ -268,20 +387,51 @@ def render_command(
     The file is written whole or not at all: an earlier file of the same name is only
     replaced once the new one is complete.
     """
-    from coach.commands import SessionRequest, render_to_file
-    from coach.routines import DEFAULT_ROUTINE
-
-    if output is None:
-        output = Path(f"{Path(routine or DEFAULT_ROUTINE).stem}.mp3")
-    note_robotic_default(voice, quiet)
-    summary = render_to_file(
-        SessionRequest(routine, minutes, brief, voice, rate),
-        output,
-        progress=progress_bar(SPEECH_LABEL, quiet),
-        encode_progress=progress_bar("Encoding", quiet),
+    from coach.commands import (
+        default_output,
+        render_pack,
+        render_to_file,
+        render_tracks_to_folder,
+        session_request,
     )
+
+    chosen = [
+        name for name, value in (("-o", output), ("--split", split), ("--pack", pack)) if value
+    ]
+    if len(chosen) > 1:
+        raise click.UsageError(
+            f"Give one of {' and '.join(chosen)}: each writes the session its own way."
+        )
+    if minutes is not None and len(minutes) > 1 and pack is None:
+        raise click.UsageError("Several lengths in --minutes make a pack: add --pack FOLDER.")
+    one = minutes[0] if minutes and len(minutes) == 1 else None
+    request = session_request(routine, one, brief, voice, rate)
+    note_robotic_default(request.voice, quiet)
+    progress = progress_bar(SPEECH_LABEL, quiet)
+    encode_progress = progress_bar("Encoding", quiet)
+    if pack is not None:
+        lines = render_pack(
+            session_request(routine, None, brief, voice, rate, pack=True),
+            pack,
+            minutes,
+            progress=progress,
+            encode_progress=encode_progress,
+        )
+    elif split is not None:
+        lines = [
+            render_tracks_to_folder(
+                request, split, progress=progress, encode_progress=encode_progress
+            )
+        ]
+    else:
+        if output is None:
+            output = default_output(routine)
+        lines = [
+            render_to_file(request, output, progress=progress, encode_progress=encode_progress)
+        ]
     if not quiet:
-        click.echo(summary)
+        for line in lines:
+            click.echo(line)
 
 
 @cli.command("play")
@@ -304,7 +454,7 @@ def render_command(
 def play_command(
     routine: str | None,
     minutes: float | None,
-    brief: bool,
+    brief: bool | None,
     voice: str | None,
     rate: int | None,
     backend: str | None,
@@ -317,7 +467,7 @@ def play_command(
     terminal: space pauses and resumes, n skips to the next exercise, p restarts the
     current one, q quits; Ctrl-C stops at once.
     """
-    from coach.commands import SessionRequest, play_live
+    from coach.commands import play_live, session_request
 
     def confirm() -> bool:
         from coach.live.terminal import read_line
@@ -327,9 +477,10 @@ def play_command(
         answer = read_line()
         return answer.strip().lower() not in ("q", "quit", "n", "no")
 
-    note_robotic_default(voice)
+    request = session_request(routine, minutes, brief, voice, rate)
+    note_robotic_default(request.voice)
     closing = play_live(
-        SessionRequest(routine, minutes, brief, voice, rate),
+        request,
         backend=backend,
         confirmed=yes,
         progress=progress_bar(SPEECH_LABEL),

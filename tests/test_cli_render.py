@@ -21,7 +21,7 @@ from coach.cli import cli
 from coach.errors import CoachError
 from coach.render import output_format
 from coach.speech.cache import CACHE_DIR_ENV
-from coach.time import format_clock, ms_to_samples
+from coach.time import format_length, ms_to_samples
 from support.chapters import read_chapters
 from support.full_disk import fill_disk_after
 
@@ -75,9 +75,9 @@ def test_the_summary_names_file_length_size_and_chapters(
     assert result.stderr == ""  # no progress bars when stderr is not a terminal
     shown = show_json()
     chapters = read_chapters(out)
-    assert len(chapters) == len(shown["chapters"]) == 6
+    assert len(chapters) == len(shown["chapters"]) == 7
     expected = (
-        f"Wrote {out}: {format_clock(shown['total_ms'])}, {size_text(out.stat().st_size)}, "
+        f"Wrote {out}: {format_length(shown['total_ms'])}, {size_text(out.stat().st_size)}, "
         f"{len(chapters)} chapters (full session).\n"
     )
     assert result.stdout == expected
@@ -95,7 +95,7 @@ def test_show_json_agrees_with_the_render(default_render: tuple[Path, Result]) -
         (c.title, c.start_ms, c.end_ms) for c in read_chapters(out)
     ]
     tags: Any = importlib.import_module("mutagen.id3").ID3(out)
-    assert str(tags["TIT2"]).endswith(f"({format_clock(shown['total_ms'])})")
+    assert str(tags["TIT2"]).endswith(f"({format_length(shown['total_ms'])})")
 
 
 @pytest.mark.tts
@@ -116,7 +116,7 @@ def test_a_five_minute_render_is_small_and_says_what_changed(
         (c.start_ms, c.end_ms) for c in chapters
     ]
     assert result.stdout == (
-        f"Wrote {out}: {format_clock(shown['total_ms'])}, {size_text(size)}, "
+        f"Wrote {out}: {format_length(shown['total_ms'])}, {size_text(size)}, "
         f"{len(chapters)} chapters (fitted to 5 minutes: {'; '.join(shown['changes'])}).\n"
     )
 
@@ -140,7 +140,7 @@ def test_a_wav_render_has_no_chapters_in_its_summary(tmp_path: Path) -> None:
     size = out.stat().st_size
     assert size == 44 + 2 * ms_to_samples(shown["total_ms"])  # header + 16-bit mono
     assert result.stdout == (
-        f"Wrote {out}: {format_clock(shown['total_ms'])}, {size_text(size)} "
+        f"Wrote {out}: {format_length(shown['total_ms'])}, {size_text(size)} "
         f"(fitted to 3 minutes: {'; '.join(shown['changes'])}).\n"
     )
 

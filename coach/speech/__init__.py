@@ -32,6 +32,7 @@ __all__ = [
     "NEURAL_VOICE",
     "RATE_RANGE",
     "VOICE_ENV",
+    "best_voice",
     "check_voice",
     "default_voice",
     "is_piper_voice",
@@ -65,7 +66,8 @@ NEURAL_VOICE = "joe"
 """The natural voice, Piper's US English "joe", used by default wherever it is installed."""
 
 VOICE_ENV = "COACH_VOICE"
-"""Environment variable naming the voice to use when `--voice` is not given."""
+"""Environment variable naming the voice to use when `--voice` is not given (the voice
+setting's variable in `coach.config`)."""
 
 DEFAULT_VOICE = "gmw/en-us"
 """eSpeak NG's General American voice: the default where the natural voice is not installed.
@@ -102,15 +104,22 @@ _VOICES_SHOWN = 10
 """How many non-English voices an unknown-voice error names before summarising the rest."""
 
 
-def default_voice() -> str:
-    """The voice used when none is asked for: `$COACH_VOICE` if set, else the natural
-    voice where it is installed, else eSpeak's General American voice."""
-    chosen = os.environ.get(VOICE_ENV, "").strip()
-    if chosen:
-        return chosen
+def best_voice() -> str:
+    """The best voice installed: the natural voice, else eSpeak's General American voice."""
     from coach.speech.piper import neural_installed
 
     return NEURAL_VOICE if neural_installed() else DEFAULT_VOICE
+
+
+def default_voice() -> str:
+    """The voice used when none is asked for: `$COACH_VOICE` if set, else `best_voice()`.
+
+    The command line reads the voice setting (`coach.config`: the environment, then the
+    settings file) before it gets here; this reads the environment variable itself too, so
+    code that opens speech without the settings (the benchmarks, the tests) follows it.
+    """
+    chosen = os.environ.get(VOICE_ENV, "").strip()
+    return chosen or best_voice()
 
 
 def is_piper_voice(voice: str) -> bool:
