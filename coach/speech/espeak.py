@@ -38,6 +38,7 @@ import functools
 import os
 import struct
 import threading
+from collections.abc import Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -217,7 +218,6 @@ class EspeakEngine:
     """
 
     name = "espeak"
-    parallel = 1
 
     def __init__(
         self,
@@ -284,6 +284,13 @@ class EspeakEngine:
             f"eSpeak produced no audio for {text!r} in {SYNTH_ATTEMPTS} tries. Try again; "
             "if it keeps failing, run `coach doctor`."
         )
+
+    def synthesize_many(
+        self, texts: Sequence[str], voice: str, rate: int
+    ) -> Iterator[tuple[int, tuple[Samples, int]]]:
+        """`synthesize` for each text in turn (eSpeak is not reentrant, and fast)."""
+        for index, text in enumerate(texts):
+            yield index, self.synthesize(text, voice, rate)
 
     def _run_guarded(self, library: EspeakLibrary, text: str, voice: str, rate: int) -> bytes:
         """Run one synthesis in a worker thread, within the time limit."""

@@ -156,23 +156,21 @@ class PhraseBook:
         total = len(missing)
         if progress is not None:
             progress(0, total)
-        workers = max(1, int(getattr(self.engine, "parallel", 1)))
-        if workers == 1 or total == 1:
+        # One batch, so an engine that can work on several phrases at once (Piper) does;
+        # an engine without the batch call (a test's fake) is asked phrase by phrase. A
+        # phrase's samples depend only on its text, so the order changes nothing else.
+        batch = getattr(self.engine, "synthesize_many", None)
+        if batch is None:
             for done, text in enumerate(missing, start=1):
                 self._synthesize(text)
                 if progress is not None:
                     progress(done, total)
             return
-        # An engine that can speak several phrases at once (Piper) gets them from a few
-        # threads, longest first so that no thread is left with a long one at the end. A
-        # phrase's samples depend only on its text, so the order changes nothing else.
-        longest_first = sorted(missing, key=len, reverse=True)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            made = pool.map(self._speak, longest_first)
-            for done, (text, raw) in enumerate(zip(longest_first, made, strict=True), start=1):
-                self._store(text, raw)
-                if progress is not None:
-                    progress(done, total)
+        spoken = batch([spoken_text(text) for text in missing], self.voice, self.rate)
+        for done, (index, (raw, rate)) in enumerate(spoken, start=1):
+            self._store(missing[index], self._checked(raw, rate))
+            if progress is not None:
+                progress(done, total)
 
     def mastered(self, text: str) -> Samples:
         """`text`'s clip after `master` (the plain clip when there is none): what is heard."""
@@ -254,6 +252,9 @@ class PhraseBook:
     def _speak(self, text: str) -> Samples:
         """The engine's untrimmed samples for `text`, checked to be at SAMPLE_RATE."""
         raw, rate = self.engine.synthesize(spoken_text(text), self.voice, self.rate)
+        return self._checked(raw, rate)
+
+    def _checked(self, raw: Samples, rate: int) -> Samples:
         if rate != SAMPLE_RATE:
             raise ValueError(
                 f"the {self.engine.name} engine gave {rate} Hz audio; engines deliver "

