@@ -52,14 +52,18 @@ class Prepared:
 
 
 def prepare_session(
-    request: SessionRequest, progress: Progress | None, sounds: SessionSounds | None = None
+    request: SessionRequest,
+    progress: Progress | None,
+    sounds: SessionSounds | None = None,
+    routine: Routine | None = None,
 ) -> Prepared:
     """Load the routine, synthesize its full script's phrases (with progress), then fit.
 
-    `sounds` are the request's voice and rate opened afresh, unless given.
+    `sounds` are the request's voice and rate opened afresh, and `routine` the request's
+    routine loaded, unless given.
     """
     sounds = sounds or open_sounds(request.voice, request.rate)
-    routine = load_routine(request.routine)
+    routine = routine or load_routine(request.routine)
     sounds.prepare(full_session_phrases(routine, request.brief), progress)
     session = build_session(routine, sounds, minutes=request.minutes, brief=request.brief)
     return Prepared(session, sounds)
@@ -121,13 +125,18 @@ def render_to_file(
 ) -> str:
     """Render the session to `out`; return the one-line summary."""
     from coach.files import check_writable
-    from coach.render import output_format, render_session
+    from coach.render import check_length, output_format, render_session
 
     # Both before any synthesis, so a bad path fails at once; the place first, so a
     # folder given as the output is named as a folder rather than as a bad file name.
     output = check_writable(out)
     output_format(out)
-    prepared = prepare_session(request, progress)
+    routine = load_routine(request.routine)
+    if request.minutes is None:  # a session too long for the file fails before any speech
+        silent = compile_routine(routine, CompileOptions(brief=request.brief)).silent_ms()
+        check_length(out, silent, at_least=True)
+    prepared = prepare_session(request, progress, routine=routine)
+    check_length(out, prepared.session.timeline.total_ms)  # before mastering and writing
     prepared.sounds.prepare_audio(prepared.session.timeline, progress)
     rendered = render_session(prepared.session, prepared.sounds, output, encode_progress)
     size = rendered.size_bytes
@@ -254,8 +263,10 @@ def show_session(
 def format_timeline(timeline: Timeline, fit_line: str) -> str:
     """A readable listing: chapters, then each clip with its start time."""
 
+    long_session = timeline.total_ms >= 3_600_000  # every line in h:mm:ss, so they line up
+
     def clock(ms: int) -> str:
-        return format_clock(ms, width=2)
+        return format_clock(ms, hours=True) if long_session else format_clock(ms, width=2)
 
     chapter_starts = {chapter.start_ms: chapter for chapter in timeline.chapters}
     shown_chapters: set[str | None] = set()

@@ -74,6 +74,11 @@ class Script:
     title: str
     events: tuple[Event, ...]
 
+    def silent_ms(self) -> int:
+        """The holds and rests alone: a length the session is sure to exceed, known before
+        any phrase is spoken."""
+        return sum(event.ms for event in self.events if isinstance(event, Hold | Rest))
+
     def phrases(self) -> list[str]:
         """Every distinct text the session speaks, in order of first use."""
         seen: dict[str, None] = {}

@@ -17,11 +17,10 @@ from coach.errors import CoachError
 from coach.files import OutputPath, atomic_path
 from coach.pcm import Samples
 from coach.plan.session import Session
-from coach.render.mp3 import write_mp3
-from coach.render.wav import write_wav
+from coach.render import mp3, wav
 from coach.sound.assembly import assemble_chunks, session_samples
 from coach.sound.session_sounds import SessionSounds
-from coach.time import format_clock
+from coach.time import format_clock, ms_to_samples, samples_to_ms
 
 ARTIST = "coach"
 
@@ -37,11 +36,13 @@ class Writer:
     """(path, chunks, total samples, progress): write the samples to the file at path."""
     tagged: bool
     """True when the file gets ID3 tags and one chapter per exercise."""
+    max_samples: int
+    """The longest audio the format can hold (its size fields are 32 bits)."""
 
 
 WRITERS: dict[str, Writer] = {
-    ".mp3": Writer(write_mp3, tagged=True),
-    ".wav": Writer(write_wav, tagged=False),
+    ".mp3": Writer(mp3.write_mp3, tagged=True, max_samples=mp3.MAX_SAMPLES),
+    ".wav": Writer(wav.write_wav, tagged=False, max_samples=wav.MAX_SAMPLES),
 }
 """File name ending (lower case) -> its writer."""
 
@@ -67,6 +68,32 @@ def output_format(path: Path) -> str:
     return suffix
 
 
+def check_length(path: Path, length_ms: int, *, at_least: bool = False) -> None:
+    """CoachError if a session of `length_ms` is too long for the kind of file `path`
+    names; `at_least` when the length is only a lower bound (known before any speech)."""
+    suffix = output_format(path)
+    most = WRITERS[suffix].max_samples
+    if ms_to_samples(length_ms) <= most:
+        return
+    length = f"more than {format_clock(length_ms)}" if at_least else format_clock(length_ms)
+    roomier = [
+        f"{other} (up to {_longest(writer)})"
+        for other, writer in WRITERS.items()
+        if writer.max_samples > most
+    ]
+    instead = f"give a file name ending in {' or '.join(roomier)}, " if roomier else ""
+    raise CoachError(
+        f"This session is {length} long, but {suffix[1:].upper()} files hold at most "
+        f"{_longest(WRITERS[suffix])}. To render it, {instead}ask for a shorter version "
+        "with --minutes, or shorten the routine."
+    )
+
+
+def _longest(writer: Writer) -> str:
+    """The longest session `writer`'s files can hold, as a clock time."""
+    return format_clock(samples_to_ms(writer.max_samples) - 1)
+
+
 def track_title(session: Session) -> str:
     """The title tag: routine, version and length, e.g. "Rest-stop stretch, 5-minute
     version (4:59)"."""
@@ -88,9 +115,10 @@ def render_session(
 
     The speech must already be prepared in `sounds` (it gave the timeline its lengths), and
     `output` checked with `coach.files.check_writable`. Raises CoachError for a name without
-    .mp3/.wav or a full disk.
+    .mp3/.wav, a session longer than the format holds (`check_length`) or a full disk.
     """
     writer = WRITERS[output_format(output.path)]
+    check_length(output.path, session.timeline.total_ms)
     total = session_samples(session.timeline)
     chunks = assemble_chunks(session.timeline, sounds.audio)
     with atomic_path(output) as temporary:
