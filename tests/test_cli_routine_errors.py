@@ -170,6 +170,91 @@ def test_nan_minutes_is_a_usage_error() -> None:
     assert_usage_error(run("show", "--minutes", "nan"), "'--minutes'")
 
 
+# --- files that are not routine files -------------------------------------------------------
+
+
+def test_a_symlink_loop_is_named_as_one(tmp_path: Path) -> None:
+    """Not "no built-in routine called 'loop1' and no file by that name"."""
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    result = run("show", str(tmp_path / "loop1"))
+    assert_user_error(result, str(tmp_path / "loop1"), "symbolic link that leads back to itself")
+
+
+def test_a_link_to_nothing_names_where_it_points(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").symlink_to(tmp_path / "gone.toml")
+    result = run("show", str(tmp_path / "mine.toml"))
+    assert_user_error(result, f"is a link to {tmp_path / 'gone.toml'}, which does not exist")
+
+
+def test_a_path_through_a_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / "notes").write_text("a file")
+    result = run("show", str(tmp_path / "notes" / "mine.toml"))
+    assert_user_error(result, "part of that path is a file, not a folder")
+
+
+def test_a_file_too_large_to_be_a_routine(tmp_path: Path) -> None:
+    from coach.routines import MAX_FILE_BYTES
+
+    path = tmp_path / "huge.toml"
+    path.write_bytes(b"# " + b"x" * MAX_FILE_BYTES + b"\n")
+    result = run("show", str(path))
+    assert_user_error(result, str(path), "is larger than 1 MB", "a routine is a few kB")
+
+
+def test_a_routine_of_the_largest_size_is_read(tmp_path: Path) -> None:
+    from coach.routines import MAX_FILE_BYTES, load_routine
+
+    path = tmp_path / "padded.toml"
+    text = GOOD_ROUTINE.encode()
+    path.write_bytes(text + b"#" * (MAX_FILE_BYTES - len(text) - 1) + b"\n")
+    assert path.stat().st_size == MAX_FILE_BYTES
+    assert load_routine(str(path)).title == "Test routine"
+
+
+def _show_in_a_child(path: str) -> subprocess.CompletedProcess[str]:
+    """`coach show PATH` as its own process, stopped after 20 s and at 3 GB of memory, so
+    a command that hangs or reads without end fails the test instead of the machine."""
+    import resource
+
+    def limits() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+    return subprocess.run(
+        [sys.executable, "-m", "coach", "show", path],
+        env={**os.environ, CACHE_DIR_ENV: "/nonexistent", "OPENBLAS_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=20,
+        preexec_fn=limits,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero", "/dev/null", "socket"])
+def test_a_pipe_or_device_is_refused_at_once(tmp_path: Path, kind: str) -> None:
+    """/dev/zero once grew memory at 200 MB/s, and a FIFO with no writer hung silently."""
+    import socket
+
+    if kind == "fifo":
+        path = str(tmp_path / "pipe.toml")
+        os.mkfifo(path)
+    elif kind == "socket":
+        path = str(tmp_path / "sock.toml")
+        with socket.socket(socket.AF_UNIX) as listener:
+            listener.bind(path)
+    else:
+        path = kind
+    what = {"fifo": "a pipe", "socket": "a socket"}.get(kind, "a device")
+    completed = _show_in_a_child(path)
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stdout == ""
+    assert completed.stderr == (
+        f"coach: {path} is {what}, not a routine file: the coach reads only ordinary files. "
+        "Give the path to a .toml file.\n"
+    )
+
+
 SHORTEST = re.compile(
     r"coach: The shortest version of 'Rest-stop stretch' is (\d+):(\d\d); "
     r"1 minute is too short\. Ask for at least (\d+(?:\.\d)?) minutes\.\n"
