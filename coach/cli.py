@@ -1,46 +1,171 @@
 """The command line: thin commands that parse options, call one function, and print.
 
-User errors (CoachError) become a one-paragraph message and exit status 2.
+Everything about how a command ends lives in `CoachGroup.main`: user errors (CoachError)
+become a one-paragraph "coach: " message and exit status 2, option mistakes the same (in
+the product's words, saying what to type: the option callbacks below), Ctrl-C, SIGTERM and
+SIGHUP "Stopped." with 128 + the signal's number, and an output that cannot be written
+(a full disk, a closed pipe) a clean message instead of a traceback. `CoachContext` gives
+every command's --help the same formatter, which never breaks a word at its hyphen.
 Heavy modules are imported inside the commands so `coach --help` stays instant.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
+import os
+import re
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
 
-from coach.errors import CoachError
+from coach.errors import CoachError, visible
 
 MINUTES_HELP = (
     "Fit the session to at most this many minutes (decimals allowed), by cutting words, "
-    "reps, hold time and then whole exercises, and say what changed. The full session is "
-    "the longest version: a larger number gives the full session."
+    "reps, hold time and then whole exercises, and say what changed. Any number above the "
+    "full session's length gives the full session."
 )
 
 
-class UserError(click.ClickException):
-    """A CoachError, shown as a clean message with exit status 2."""
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, or SIGHUP (the terminal was closed), raised where Ctrl-C raises
+    KeyboardInterrupt, so everything that Ctrl-C cleans up (a temporary output file, the
+    terminal's mode, the audio device) is cleaned up the same way."""
 
-    exit_code = 2
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
-    def show(self, file: Any = None) -> None:
-        click.echo(f"coach: {self.format_message()}", file=file, err=file is None)
+
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+@contextlib.contextmanager
+def _signals_stop() -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGHUP raise `Stopped` (the previous handlers are
+    put back after). Once one has arrived, more of them are ignored, so a second signal
+    cannot cut short the clean-up that the first started."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        for number in STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        raise Stopped(signum)
+
+    try:
+        previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
+    except ValueError:  # not the main thread: signals cannot be handled here
+        yield
+        return
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
+"""What writing to standard output can fail with: a full disk, a terminal that went away,
+a file too large (a closed pipe click ends by itself, quietly, with status 1). Every file
+the coach writes itself goes through coach.files, which names the file
+(OSError.filename); these come without a name."""
+
+
+def _is_output_error(error: OSError) -> bool:
+    return error.filename is None and error.errno in _OUTPUT_ERRNOS
+
+
+def _say_error(message: str) -> None:
+    """Print "coach: message" on stderr; if stderr itself is gone, there is no one to tell."""
+    with contextlib.suppress(OSError):
+        click.echo(f"coach: {visible(message)}", err=True)
+
+
+def _stop_printing() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush of what could
+    not be written does not fail again with a traceback on the way out."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+
+
+def _stopped_status(error: BaseException) -> int:
+    """128 + the signal's number for SIGTERM and SIGHUP, 130 for Ctrl-C (SIGINT)."""
+    while error is not None and not isinstance(error, Stopped):
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+    return 128 + error.signum if isinstance(error, Stopped) else 130
+
+
+def _usage_message(error: click.UsageError, path: str) -> str:
+    """A usage mistake (an unknown option or command, a missing value) in the product's
+    words, pointing at the --help of the command it was made in (`path`, for when click
+    does not say)."""
+    path = error.ctx.command_path if error.ctx else path
+    see = f"See '{path} --help'."
+    if isinstance(error, click.NoSuchOption):
+        close = sorted(error.possibilities or ())
+        hint = f"; did you mean {' or '.join(close)}?" if close else "."
+        return f"There is no option {error.option_name} for {path}{hint} {see}"
+    if isinstance(error, click.BadOptionUsage) and "requires an argument" in error.message:
+        return f"{error.option_name} needs a value after it. {see}"
+    message = error.format_message().strip()
+    if message and message[-1] not in ".?!":
+        message += "."
+    return f"{message} {see}"
+
+
+NON_BREAKING_HYPHEN = "\u2011"
+
+
+class CoachHelpFormatter(click.HelpFormatter):
+    """Click's help layout, except that a word is never broken at its hyphen ("rest-" at
+    the end of one line, "stop" on the next): hyphens are held as non-breaking ones while
+    the text is wrapped, and turned back before it is shown."""
+
+    def write_text(self, text: str) -> None:
+        super().write_text(text.replace("-", NON_BREAKING_HYPHEN))
+
+    def write_dl(
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+    ) -> None:
+        held = [(first, second.replace("-", NON_BREAKING_HYPHEN)) for first, second in rows]
+        super().write_dl(held, col_max, col_spacing)
+
+    def getvalue(self) -> str:
+        return super().getvalue().replace(NON_BREAKING_HYPHEN, "-")
+
+
+class CoachContext(click.Context):
+    formatter_class = CoachHelpFormatter
+
+
+class CoachCommand(click.Command):
+    context_class = CoachContext
 
 
 class CoachGroup(click.Group):
     """The one place where a command's ending becomes an exit status and a message.
 
-    A CoachError becomes "coach: <message>" with status 2, a usage error click's message
-    with its status, and Ctrl-C (anywhere: in a command, at a prompt, while parsing)
-    "Stopped." with status 130. Click is run with standalone_mode off so that it leaves all
-    of these to this method, for `coach` and for tests that invoke the group alike.
+    A CoachError becomes "coach: <message>" with status 2, and so does a usage error (in
+    the product's words); Ctrl-C (anywhere: in a command, at a prompt, while parsing)
+    "Stopped." with status 130, and SIGTERM and SIGHUP the same with 143 and 129; an
+    output that cannot be written (a full disk) "coach: ..." with status 2. Click is run with
+    standalone_mode off so that it leaves all of these to this method, for `coach` and
+    for tests that invoke the group alike.
     """
+
+    context_class = CoachContext
+    command_class = CoachCommand
 
     def main(  # exits, as click standalone mode does
         self,
@@ -51,20 +176,43 @@ class CoachGroup(click.Group):
         **extra: Any,
     ) -> Any:
         try:
-            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            with _signals_stop():
+                result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except CoachError as error:
-            UserError(str(error)).show()
-            sys.exit(UserError.exit_code)
+            _say_error(str(error))
+            sys.exit(error.exit_code)
+        except click.UsageError as error:
+            _say_error(_usage_message(error, self._command_path(args, prog_name)))
+            sys.exit(error.exit_code)
         except click.ClickException as error:
             error.show()
             sys.exit(error.exit_code)
-        except (click.Abort, KeyboardInterrupt):
+        except (click.Abort, KeyboardInterrupt) as error:
             # Click turns Ctrl-C into Abort, after starting a new line on stderr.
-            click.echo("Stopped.", err=True)
-            sys.exit(130)
+            with contextlib.suppress(OSError):  # after SIGHUP the terminal is gone
+                click.echo("Stopped.", err=True)
+            sys.exit(_stopped_status(error))
+        except OSError as error:
+            if isinstance(error.__context__, KeyboardInterrupt):  # stderr gone, as above
+                sys.exit(_stopped_status(error))
+            if not _is_output_error(error):
+                raise
+            _stop_printing()
+            _say_error(
+                f"Could not print the output: {(error.strerror or str(error)).lower()}. "
+                "If it goes to a file, free some space on that disk or choose another."
+            )
+            sys.exit(2)
         if not standalone_mode:  # the caller asked for the command's result
             return result
         sys.exit(result if isinstance(result, int) else 0)
+
+    def _command_path(self, args: Sequence[str] | None, prog_name: str | None) -> str:
+        """ "coach show" for `coach show -m`: the command a usage error was made in."""
+        words = list(sys.argv[1:] if args is None else args)
+        name = prog_name or "coach"
+        command = next((word for word in words if not word.startswith("-")), None)
+        return f"{name} {command}" if command in self.commands else name
 
 
 @click.group(cls=CoachGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,11 +241,76 @@ def voice_options(function: Any) -> Any:
     )(function)
     return click.option(
         "--rate",
-        type=click.IntRange(*RATE_RANGE),
+        callback=_rate_option,
         metavar="WPM",
         help=f"Speaking rate in words per minute, {RATE_RANGE[0]} to {RATE_RANGE[1]} "
         f"(default {DEFAULT_RATE}).",
     )(function)
+
+
+# --- option callbacks: a value checked here, or a CoachError saying what to type instead ---
+
+
+def _rate_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
+    """--rate: a whole number of words per minute within the engine's range."""
+    from coach.speech import DEFAULT_RATE, RATE_RANGE
+
+    if value is None:
+        return None
+    low, high = RATE_RANGE
+    with contextlib.suppress(ValueError):
+        rate = int(value)
+        if low <= rate <= high:
+            return rate
+    raise CoachError(
+        f"--rate takes a whole number of words per minute from {low} to {high}, like "
+        f"--rate {DEFAULT_RATE}, not {value!r}."
+    )
+
+
+_WITH_UNIT = re.compile(r"\s*(.+?)\s*(?:m|mins?|minutes?)\.?\s*", re.IGNORECASE)
+_CLOCK = re.compile(r"(\d+):([0-5]\d)")
+
+
+def _minutes_option(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> float | None:
+    """--minutes: any number of minutes above 0, decimals allowed (one above the full
+    length gives the full session). A near miss ("5min", "5:30", "7,5") is answered with
+    the number to type."""
+    if value is None:
+        return None
+    minutes = _positive_number(value)
+    if minutes is not None:
+        return minutes
+    meant = _meant_minutes(value)
+    if meant is not None:
+        raise CoachError(
+            f"--minutes takes just the number of minutes, like 5 or 7.5: for {value!r}, "
+            f"type --minutes {meant:g}."
+        )
+    raise CoachError(f"--minutes takes a number of minutes above 0, like 5 or 7.5, not {value!r}.")
+
+
+def _positive_number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number > 0 else None
+
+
+def _meant_minutes(value: str) -> float | None:
+    """The number of minutes a near miss means: "5min" 5, "5:30" 5.5, "7,5" 7.5."""
+    with_unit = _WITH_UNIT.fullmatch(value)
+    if with_unit:
+        return _positive_number(with_unit[1])
+    clock = _CLOCK.fullmatch(value.strip())
+    if clock:
+        return int(clock[1]) + int(clock[2]) / 60 or None
+    if value.count(",") == 1:
+        return _positive_number(value.replace(",", "."))
+    return None
 
 
 def progress_bar(label: str, quiet: bool = False) -> Callable[[int, int], None] | None:
@@ -128,14 +341,9 @@ def progress_bar(label: str, quiet: bool = False) -> Callable[[int, int], None] 
     return report
 
 
-SPEECH_LABEL = "Preparing speech"
-
-
-def _finite_minutes(ctx: click.Context, param: click.Parameter, value: float | None) -> Any:
-    # FloatRange lets "nan" through: it compares false with both limits.
-    if value is not None and math.isnan(value):
-        raise click.BadParameter("give a number of minutes, like 5 or 7.5.", ctx, param)
-    return value
+SPEECH_LABEL = "Synthesizing speech"
+MASTER_LABEL = "Mastering speech"
+ENCODE_LABEL = "Encoding"
 
 
 def session_options(function: Any) -> Any:
@@ -143,8 +351,8 @@ def session_options(function: Any) -> Any:
     function = click.option(
         "--minutes",
         "-m",
-        type=click.FloatRange(min=0, min_open=True, max=600),
-        callback=_finite_minutes,
+        metavar="MINUTES",
+        callback=_minutes_option,
         help=MINUTES_HELP,
     )(function)
     return click.option(
@@ -165,7 +373,10 @@ def list_command() -> None:
 
 @cli.command("voices")
 def voices_command() -> None:
-    """The speech voices this machine has (English first); use one with --voice."""
+    """The speech voices on this machine; use one with --voice.
+
+    English voices come first: the id to give to --voice, then the voice's name.
+    """
     from coach.commands import voice_lines
 
     for line in voice_lines():
@@ -174,7 +385,10 @@ def voices_command() -> None:
 
 @cli.command("doctor")
 def doctor_command() -> None:
-    """Check speech, the phrase cache, MP3 encoding and audio output on this machine."""
+    """Check speech, the phrase cache, MP3 encoding and audio output.
+
+    Each line says ok, or NO with what is wrong and what to do about it.
+    """
     from coach.doctor import run_checks
 
     checks = run_checks()
@@ -199,7 +413,9 @@ def show_command(
     rate: int | None,
     as_json: bool,
 ) -> None:
-    """Print the session as a timeline: time, exercise, what is said, and the holds.
+    """Print the session as a timeline of what is said and when.
+
+    Each line is a time, then what is said, a chime or a hold, under each exercise.
 
     ROUTINE is a built-in routine name or a path to a .toml file (default: rest-stop).
     Times use the measured length of each spoken phrase, so they are exactly those of
@@ -242,7 +458,7 @@ def render_command(
     rate: int | None,
     quiet: bool,
 ) -> None:
-    """Render the session to an MP3 to copy to a phone and play eyes-free.
+    """Render the session to an MP3 to play from a phone, eyes-free.
 
     ROUTINE is a built-in routine name or a path to a .toml file (default: rest-stop).
     The file is written whole or not at all: an earlier file of the same name is only
@@ -257,7 +473,8 @@ def render_command(
         SessionRequest(routine, minutes, brief, voice, rate),
         output,
         progress=progress_bar(SPEECH_LABEL, quiet),
-        encode_progress=progress_bar("Encoding", quiet),
+        master_progress=progress_bar(MASTER_LABEL, quiet),
+        encode_progress=progress_bar(ENCODE_LABEL, quiet),
     )
     if not quiet:
         click.echo(summary)
@@ -313,6 +530,7 @@ def play_command(
         progress=progress_bar(SPEECH_LABEL),
         confirm=confirm,
         say=click.echo,
+        master_progress=progress_bar(MASTER_LABEL),
     )
     click.echo(closing)
 

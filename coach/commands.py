@@ -122,8 +122,13 @@ def render_to_file(
     *,
     progress: Progress | None,
     encode_progress: Progress | None,
+    master_progress: Progress | None = None,
 ) -> str:
-    """Render the session to `out`; return the one-line summary."""
+    """Render the session to `out`; return the one-line summary.
+
+    Each phase reports to its own callback: `progress` the synthesis, `master_progress`
+    the mastering (if None, it goes to `progress` too), `encode_progress` the writing.
+    """
     from coach.files import check_writable
     from coach.render import check_length, output_format, render_session
 
@@ -137,7 +142,7 @@ def render_to_file(
         check_length(out, silent, at_least=True)
     prepared = prepare_session(request, progress, routine=routine)
     check_length(out, prepared.session.timeline.total_ms)  # before mastering and writing
-    prepared.sounds.prepare_audio(prepared.session.timeline, progress)
+    prepared.sounds.prepare_audio(prepared.session.timeline, master_progress or progress)
     rendered = render_session(prepared.session, prepared.sounds, output, encode_progress)
     size = rendered.size_bytes
     size_text = f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
@@ -159,11 +164,13 @@ def play_live(
     progress: Progress | None,
     confirm: Callable[[], bool],
     say: Callable[[str], None],
+    master_progress: Progress | None = None,
 ) -> str:
     """Play the session live; return the closing line.
 
     The audio device is opened first (no device fails at once, suggesting a render), then
-    the speech is prepared, then the user confirms they are parked (unless `confirmed`).
+    the speech is prepared (synthesis reported to `progress`, mastering to
+    `master_progress`), then the user confirms they are parked (unless `confirmed`).
     """
     import sys
 
@@ -174,7 +181,7 @@ def play_live(
     output = open_output(backend)
     try:
         prepared = prepare_session(request, progress)
-        prepared.sounds.prepare_audio(prepared.session.timeline, progress)
+        prepared.sounds.prepare_audio(prepared.session.timeline, master_progress or progress)
         timeline = prepared.session.timeline
         say(
             f"{prepared.session.routine.title}: {format_clock(timeline.total_ms)} "
