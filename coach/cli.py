@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -97,6 +97,22 @@ def _stop_printing() -> None:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())
         os.close(null)
+
+
+def _while_stopping(error: BaseException) -> bool:
+    """True if `error` was raised while Ctrl-C, SIGTERM or SIGHUP was being handled."""
+    cause = error.__context__
+    while cause is not None and not isinstance(cause, KeyboardInterrupt):
+        cause = cause.__context__
+    return cause is not None
+
+
+def _say_stopped(error: BaseException) -> NoReturn:
+    """Say "Stopped." (if there is still a terminal to say it on) and exit with the
+    signal's status."""
+    with contextlib.suppress(OSError):
+        click.echo("Stopped.", err=True)
+    sys.exit(_stopped_status(error))
 
 
 def _stopped_status(error: BaseException) -> int:
@@ -189,13 +205,13 @@ class CoachGroup(click.Group):
             sys.exit(error.exit_code)
         except (click.Abort, KeyboardInterrupt) as error:
             # Click turns Ctrl-C into Abort, after starting a new line on stderr.
-            with contextlib.suppress(OSError):  # after SIGHUP the terminal is gone
-                click.echo("Stopped.", err=True)
-            sys.exit(_stopped_status(error))
-        except OSError as error:
-            if isinstance(error.__context__, KeyboardInterrupt):  # stderr gone, as above
-                sys.exit(_stopped_status(error))
-            if not _is_output_error(error):
+            _say_stopped(error)
+        except Exception as error:
+            if _while_stopping(error):
+                # The clean-up after a stop failed: after SIGHUP the terminal is gone, so
+                # writing to it or restoring its mode fails. The command was stopped.
+                _say_stopped(error)
+            if not isinstance(error, OSError) or not _is_output_error(error):
                 raise
             _stop_printing()
             _say_error(

@@ -329,6 +329,47 @@ def test_closing_the_terminal_while_encoding(
     assert sorted(path.name for path in output.parent.iterdir()) == [output.name]
 
 
+def test_closing_the_terminal_during_live_play(warm_cache: Path, tmp_path: Path) -> None:
+    """SIGHUP while playing, where the status line and the terminal's keys mode need the
+    terminal that has just gone: the command still ends as stopped, with no traceback
+    (stderr goes to a file here, to see what would otherwise be lost)."""
+    master, slave = os.openpty()
+
+    def take_terminal() -> None:
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    errors = tmp_path / "stderr.txt"
+    with errors.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "coach", "play", "--audio-backend", "null", str(EXAMPLE)],
+            env={**environment(warm_cache), "TERM": "xterm"},
+            stdin=slave,
+            stdout=slave,
+            stderr=stderr,
+            start_new_session=True,
+            preexec_fn=take_terminal,
+        )
+    os.close(slave)
+    shown = b""
+    confirmed = False
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while b" left" not in shown and time.monotonic() < deadline:  # the status line
+            if select.select([master], [], [], 0.1)[0]:
+                shown += os.read(master, 65536)
+                if b"Press Enter" in shown and not confirmed:
+                    os.write(master, b"\n")
+                    confirmed = True
+        assert b" left" in shown, shown
+        os.close(master)
+        process.wait(timeout=TIMEOUT_S)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 129
+    assert "Traceback" not in errors.read_text()
+
+
 # --- the loader, fuzzed ---------------------------------------------------------------------------
 
 
