@@ -16,7 +16,8 @@ from click.testing import CliRunner
 
 from coach.cli import cli
 from coach.speech.cache import CACHE_DIR_ENV
-from support.paths import EXAMPLE, ROOT
+from support.paths import EXAMPLE
+from support.terminal import start_at_a_terminal
 
 COMMANDS = ["doctor", "list", "play", "render", "show", "voices"]
 
@@ -115,16 +116,7 @@ def test_a_reader_that_went_away_ends_the_command_quietly(tmp_path: Path) -> Non
 def run_at_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     """Run `coach ARGS` with a pseudo-terminal as stdout and stderr; its status and what it
     showed."""
-    master, slave = os.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "coach", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        cwd=ROOT,
-    )
-    os.close(slave)
+    process, master = start_at_a_terminal([sys.executable, "-m", "coach", *args], env)
     shown = b""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

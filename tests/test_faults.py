@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -24,7 +23,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +36,7 @@ from coach.plan.routine import MAX_EXERCISES, Routine
 from coach.routines import MAX_FILE_BYTES, load_routine
 from coach.speech.cache import CACHE_DIR_ENV
 from support.paths import EXAMPLE, ROOT
+from support.terminal import start_at_a_terminal
 from support.toml_text import toml_document
 
 pytestmark = pytest.mark.tts
@@ -69,33 +68,29 @@ def render_args(out: Path) -> list[str]:
     return ["render", str(EXAMPLE), "-o", str(out)]
 
 
+def run_to_the_end(command: list[str], cache: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        env=environment(cache),
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
+
+
 def faulty_render(
     moment: str, signal_name: str, out: Path, cache: Path
 ) -> subprocess.CompletedProcess[str]:
     """`coach render` of the example routine to `out`, sent SIGNAL at MOMENT."""
-    return subprocess.run(
-        [sys.executable, "-m", "support.faults", moment, signal_name, *render_args(out)],
-        env=environment(cache),
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
+    faults = [sys.executable, "-m", "support.faults", moment, signal_name]
+    return run_to_the_end([*faults, *render_args(out)], cache)
 
 
-def plain_render(out: Path, cache: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "coach", *render_args(out)],
-        env=environment(cache),
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
+def plain_render(out: Path, cache: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    return run_to_the_end([sys.executable, "-m", "coach", *render_args(out), *options], cache)
 
 
 @pytest.fixture(scope="module")
@@ -111,14 +106,7 @@ def warm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def earlier_render(tmp_path_factory: pytest.TempPathFactory, warm_cache: Path) -> bytes:
     """The bytes of an earlier render, unlike what a new render of the example writes."""
     out = tmp_path_factory.mktemp("earlier") / "earlier.mp3"
-    done = subprocess.run(
-        [sys.executable, "-m", "coach", *render_args(out), "--brief", "-q"],
-        env=environment(warm_cache),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
+    done = plain_render(out, warm_cache, "--brief", "-q")
     assert done.returncode == 0, done.stderr
     return out.read_bytes()
 
@@ -302,21 +290,10 @@ def test_closing_the_terminal_while_encoding(
 ) -> None:
     """The render runs at a pseudo-terminal (so it draws progress bars); closing the
     terminal sends it SIGHUP, and it can no longer write to the terminal at all."""
-    master, slave = os.openpty()
-
-    def take_terminal() -> None:  # in the child, after setsid: a controlling terminal
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-    process = subprocess.Popen(
+    process, master = start_at_a_terminal(
         [sys.executable, "-m", "coach", "render", "-o", str(output)],
-        env={**environment(warm_cache), "TERM": "xterm"},
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-        preexec_fn=take_terminal,
+        {**environment(warm_cache), "TERM": "xterm"},
     )
-    os.close(slave)
     try:
         _wait_for_encoding(output.parent, process, master)
         os.close(master)  # the terminal window closes
@@ -333,23 +310,13 @@ def test_closing_the_terminal_during_live_play(warm_cache: Path, tmp_path: Path)
     """SIGHUP while playing, where the status line and the terminal's keys mode need the
     terminal that has just gone: the command still ends as stopped, with no traceback
     (stderr goes to a file here, to see what would otherwise be lost)."""
-    master, slave = os.openpty()
-
-    def take_terminal() -> None:
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
     errors = tmp_path / "stderr.txt"
     with errors.open("w") as stderr:
-        process = subprocess.Popen(
+        process, master = start_at_a_terminal(
             [sys.executable, "-m", "coach", "play", "--audio-backend", "null", str(EXAMPLE)],
-            env={**environment(warm_cache), "TERM": "xterm"},
-            stdin=slave,
-            stdout=slave,
+            {**environment(warm_cache), "TERM": "xterm"},
             stderr=stderr,
-            start_new_session=True,
-            preexec_fn=take_terminal,
         )
-    os.close(slave)
     shown = b""
     confirmed = False
     try:
