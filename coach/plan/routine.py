@@ -206,10 +206,12 @@ class _Fields:
         value = self.table[field]
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(field, f"should be a number of seconds, not {_kind(value)}.")
-        if math.isnan(value) or not low <= value <= high:
+        # An int is compared as it is: one too large for a float is simply out of range.
+        if (isinstance(value, float) and math.isnan(value)) or not low <= value <= high:
+            shown = _number(value)
+            unit = "" if shown.startswith("a number") else " seconds"
             raise self.error(
-                field,
-                f"is {_number(value)} seconds; it must be between {low:g} and {high:g} seconds.",
+                field, f"is {shown}{unit}; it must be between {low:g} and {high:g} seconds."
             )
         return seconds_to_ms(value)
 

@@ -484,6 +484,13 @@ def test_huge_reps(tmp_path: Path) -> None:
     assert_names(message, "field 'reps'", "must be between 1 and 20")
 
 
+@pytest.mark.parametrize("field", ["hold", "relax", "min_hold"])
+def test_a_number_too_large_for_a_float_is_out_of_range(tmp_path: Path, field: str) -> None:
+    """Once an OverflowError (comparing it with NaN made it a float), found by fuzzing."""
+    message = load_error(tmp_path, with_exercise(**{"hold": "20", field: "9" * 400}))
+    assert_names(message, f"field '{field}'", "is a number of 400 digits; it must be between")
+
+
 # ---------------------------------------------------------------------------------------------
 # Text: empty, blank, too long, too many lines.
 
