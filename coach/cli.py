@@ -1,172 +1,45 @@
 """The command line: thin commands that parse options, call one function, and print.
 
-Everything about how a command ends lives in `CoachGroup.main`: user errors (CoachError)
-become a one-paragraph "coach: " message and exit status 2, option mistakes the same (in
-the product's words, saying what to type: the option callbacks below), Ctrl-C, SIGTERM and
-SIGHUP "Stopped." with 128 + the signal's number, and an output that cannot be written
-(a full disk, a closed pipe) a clean message instead of a traceback. `CoachContext` gives
-every command's --help the same formatter, which never breaks a word at its hyphen.
+Everything about how a command ends lives in `CoachGroup.main` (with its helpers in
+`coach.console`): user errors (CoachError) become a one-paragraph "coach: " message and
+exit status 2, option mistakes the same (in the product's words, saying what to type: the
+option callbacks below), Ctrl-C, SIGTERM and SIGHUP "Stopped." with 128 + the signal's
+number, and an output that cannot be written (a full disk) a clean message instead of a
+traceback. Every command's --help never breaks a word at its hyphen.
 Heavy modules are imported inside the commands so `coach --help` stays instant.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import math
-import os
 import re
-import signal
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import FrameType
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from coach.errors import CoachError, visible
+from coach.console import (
+    CoachCommand,
+    CoachContext,
+    is_output_error,
+    say_error,
+    say_stopped,
+    stop_printing,
+    stop_signals,
+    usage_message,
+    while_stopping,
+)
+from coach.errors import CoachError
 
 MINUTES_HELP = (
     "Fit the session to at most this many minutes (decimals allowed), by cutting words, "
     "reps, hold time and then whole exercises, and say what changed. Any number above the "
     "full session's length gives the full session."
 )
-
-
-class Stopped(KeyboardInterrupt):
-    """SIGTERM, or SIGHUP (the terminal was closed), raised where Ctrl-C raises
-    KeyboardInterrupt, so everything that Ctrl-C cleans up (a temporary output file, the
-    terminal's mode, the audio device) is cleaned up the same way."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-
-
-@contextlib.contextmanager
-def _signals_stop() -> Iterator[None]:
-    """While the block runs, SIGTERM and SIGHUP raise `Stopped` (the previous handlers are
-    put back after). Once one has arrived, more of them are ignored, so a second signal
-    cannot cut short the clean-up that the first started."""
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        for number in STOP_SIGNALS:
-            signal.signal(number, signal.SIG_IGN)
-        raise Stopped(signum)
-
-    try:
-        previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
-    except ValueError:  # not the main thread: signals cannot be handled here
-        yield
-        return
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
-"""What writing to standard output can fail with: a full disk, a terminal that went away,
-a file too large (a closed pipe click ends by itself, quietly, with status 1). Every file
-the coach writes itself goes through coach.files, which names the file
-(OSError.filename); these come without a name."""
-
-
-def _is_output_error(error: OSError) -> bool:
-    return error.filename is None and error.errno in _OUTPUT_ERRNOS
-
-
-def _say_error(message: str) -> None:
-    """Print "coach: message" on stderr; if stderr itself is gone, there is no one to tell."""
-    with contextlib.suppress(OSError):
-        click.echo(f"coach: {visible(message)}", err=True)
-
-
-def _stop_printing() -> None:
-    """Point standard output at /dev/null, so the interpreter's last flush of what could
-    not be written does not fail again with a traceback on the way out."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stdout.fileno())
-        os.close(null)
-
-
-def _while_stopping(error: BaseException) -> bool:
-    """True if `error` was raised while Ctrl-C, SIGTERM or SIGHUP was being handled."""
-    cause = error.__context__
-    while cause is not None and not isinstance(cause, KeyboardInterrupt):
-        cause = cause.__context__
-    return cause is not None
-
-
-def _say_stopped(error: BaseException) -> NoReturn:
-    """Say "Stopped." (if there is still a terminal to say it on) and exit with the
-    signal's status."""
-    with contextlib.suppress(OSError):
-        click.echo("Stopped.", err=True)
-    sys.exit(_stopped_status(error))
-
-
-def _stopped_status(error: BaseException) -> int:
-    """128 + the signal's number for SIGTERM and SIGHUP, 130 for Ctrl-C (SIGINT)."""
-    while error is not None and not isinstance(error, Stopped):
-        error = error.__cause__ or error.__context__  # type: ignore[assignment]
-    return 128 + error.signum if isinstance(error, Stopped) else 130
-
-
-def _usage_message(error: click.UsageError, path: str) -> str:
-    """A usage mistake (an unknown option or command, a missing value) in the product's
-    words, pointing at the --help of the command it was made in (`path`, for when click
-    does not say)."""
-    path = error.ctx.command_path if error.ctx else path
-    see = f"See '{path} --help'."
-    if isinstance(error, click.NoSuchOption):
-        close = sorted(error.possibilities or ())
-        hint = f"; did you mean {' or '.join(close)}?" if close else "."
-        return f"There is no option {error.option_name} for {path}{hint} {see}"
-    if isinstance(error, click.BadOptionUsage) and "requires an argument" in error.message:
-        return f"{error.option_name} needs a value after it. {see}"
-    message = error.format_message().strip()
-    if message and message[-1] not in ".?!":
-        message += "."
-    return f"{message} {see}"
-
-
-NON_BREAKING_HYPHEN = "\u2011"
-
-
-class CoachHelpFormatter(click.HelpFormatter):
-    """Click's help layout, except that a word is never broken at its hyphen ("rest-" at
-    the end of one line, "stop" on the next): hyphens are held as non-breaking ones while
-    the text is wrapped, and turned back before it is shown."""
-
-    def write_text(self, text: str) -> None:
-        super().write_text(text.replace("-", NON_BREAKING_HYPHEN))
-
-    def write_dl(
-        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
-    ) -> None:
-        held = [(first, second.replace("-", NON_BREAKING_HYPHEN)) for first, second in rows]
-        super().write_dl(held, col_max, col_spacing)
-
-    def getvalue(self) -> str:
-        return super().getvalue().replace(NON_BREAKING_HYPHEN, "-")
-
-
-class CoachContext(click.Context):
-    formatter_class = CoachHelpFormatter
-
-
-class CoachCommand(click.Command):
-    context_class = CoachContext
 
 
 class CoachGroup(click.Group):
@@ -192,29 +65,29 @@ class CoachGroup(click.Group):
         **extra: Any,
     ) -> Any:
         try:
-            with _signals_stop():
+            with stop_signals():
                 result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except CoachError as error:
-            _say_error(str(error))
+            say_error(str(error))
             sys.exit(error.exit_code)
         except click.UsageError as error:
-            _say_error(_usage_message(error, self._command_path(args, prog_name)))
+            say_error(usage_message(error, self._command_path(args, prog_name)))
             sys.exit(error.exit_code)
         except click.ClickException as error:
             error.show()
             sys.exit(error.exit_code)
         except (click.Abort, KeyboardInterrupt) as error:
             # Click turns Ctrl-C into Abort, after starting a new line on stderr.
-            _say_stopped(error)
+            say_stopped(error)
         except Exception as error:
-            if _while_stopping(error):
+            if while_stopping(error):
                 # The clean-up after a stop failed: after SIGHUP the terminal is gone, so
                 # writing to it or restoring its mode fails. The command was stopped.
-                _say_stopped(error)
-            if not isinstance(error, OSError) or not _is_output_error(error):
+                say_stopped(error)
+            if not isinstance(error, OSError) or not is_output_error(error):
                 raise
-            _stop_printing()
-            _say_error(
+            stop_printing()
+            say_error(
                 f"Could not print the output: {(error.strerror or str(error)).lower()}. "
                 "If it goes to a file, free some space on that disk or choose another."
             )
