@@ -55,6 +55,7 @@ class CoachGroup(click.Group):
 
     context_class = CoachContext
     command_class = CoachCommand
+    group_class = type  # a group inside (coach cache) is one of these too, with the same help
 
     def main(  # exits, as click standalone mode does
         self,
@@ -167,12 +168,25 @@ def _minutes_option(
     """--minutes: any number of minutes above 0, decimals allowed (one above the full
     length gives the full session). A near miss ("5min", "5:30", "7,5") is answered with
     the number to type."""
+    return None if value is None else _minutes(value, decimal_comma=True)
+
+
+def _minutes_list_option(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[float, ...] | None:
+    """--minutes of `coach render`: one length, or several separated by commas ("3,5,10")
+    for a pack, each as `_minutes_option` takes it."""
     if value is None:
         return None
+    return tuple(_minutes(part.strip(), decimal_comma=False) for part in value.split(","))
+
+
+def _minutes(value: str, *, decimal_comma: bool) -> float:
+    """One number of minutes from the command line, or a CoachError saying what to type."""
     minutes = _positive_number(value)
     if minutes is not None:
         return minutes
-    meant = _meant_minutes(value)
+    meant = _meant_minutes(value, decimal_comma=decimal_comma)
     if meant is not None:
         raise CoachError(
             f"--minutes takes just the number of minutes, like 5 or 7.5: for {value!r}, "
@@ -189,15 +203,16 @@ def _positive_number(text: str) -> float | None:
     return number if math.isfinite(number) and number > 0 else None
 
 
-def _meant_minutes(value: str) -> float | None:
-    """The number of minutes a near miss means: "5min" 5, "5:30" 5.5, "7,5" 7.5."""
+def _meant_minutes(value: str, *, decimal_comma: bool) -> float | None:
+    """The number of minutes a near miss means: "5min" 5, "5:30" 5.5, and "7,5" 7.5 where
+    a comma cannot be a list's."""
     with_unit = _WITH_UNIT.fullmatch(value)
     if with_unit:
         return _positive_number(with_unit[1])
     clock = _CLOCK.fullmatch(value.strip())
     if clock:
         return int(clock[1]) + int(clock[2]) / 60 or None
-    if value.count(",") == 1:
+    if decimal_comma and value.count(",") == 1:
         return _positive_number(value.replace(",", "."))
     return None
 
@@ -237,17 +252,27 @@ ENCODE_LABEL = "Encoding"
 
 def session_options(function: Any) -> Any:
     """Options shared by show, render and play."""
+    return _session_options(function, several=False)
+
+
+def render_session_options(function: Any) -> Any:
+    """The session options, with --minutes taking a list of lengths for --pack."""
+    return _session_options(function, several=True)
+
+
+def _session_options(function: Any, *, several: bool) -> Any:
     function = click.option(
         "--minutes",
         "-m",
         metavar="MINUTES",
-        callback=_minutes_option,
-        help=MINUTES_HELP,
+        callback=_minutes_list_option if several else _minutes_option,
+        help=MINUTES_HELP + (" With --pack, a list of lengths: 3,5,10." if several else ""),
     )(function)
     return click.option(
-        "--brief",
-        is_flag=True,
-        help="Short reminders instead of full instructions, for people who know the routine.",
+        "--brief/--no-brief",
+        default=None,
+        help="Short reminders instead of full instructions, for people who know the routine "
+        "(--no-brief: full instructions, whatever the settings say).",
     )(function)
 
 
@@ -269,6 +294,86 @@ def voices_command() -> None:
     from coach.commands import voice_lines
 
     for line in voice_lines():
+        click.echo(line)
+
+
+@cli.command("new")
+@click.argument("file", type=click.Path(path_type=Path))
+def new_command(file: Path) -> None:
+    """Write a commented routine to FILE, to make your own.
+
+    It never writes over an existing file.
+
+    Example: coach new my-stretch.toml
+    """
+    from coach.commands import new_routine
+
+    click.echo(new_routine(file))
+
+
+@cli.command("check")
+@click.argument("routine", metavar="ROUTINE")
+@voice_options
+def check_command(routine: str, voice: str | None, rate: int | None) -> None:
+    """Check a routine file: its lengths, and a line for each exercise.
+
+    ROUTINE is a path to a .toml file (or a built-in routine name). The lengths are measured
+    with the voice, as `coach show` would give them.
+
+    Example: coach check my-stretch.toml
+    """
+    from coach.commands import check_routine, session_request
+
+    request = session_request(routine, None, None, voice, rate)
+    lines = check_routine(
+        routine, voice=request.voice, rate=request.rate, progress=progress_bar(SPEECH_LABEL)
+    )
+    for line in lines:
+        click.echo(line)
+
+
+@cli.group("cache", invoke_without_command=True)
+@click.pass_context
+def cache_command(ctx: click.Context) -> None:
+    """Show where the phrase cache is and how big it is.
+
+    Every phrase is synthesized once and kept, so later sessions start at once.
+    `coach cache clear` empties it.
+    """
+    if ctx.invoked_subcommand is None:
+        from coach.commands import cache_lines
+
+        for line in cache_lines(clear=False):
+            click.echo(line)
+
+
+@cache_command.command("clear")
+def cache_clear_command() -> None:
+    """Delete every cached phrase; each is made again when needed."""
+    from coach.commands import cache_lines
+
+    for line in cache_lines(clear=True):
+        click.echo(line)
+
+
+@cli.command("config")
+@click.option(
+    "--edit", is_flag=True, help="Open the settings file in your editor (made if missing)."
+)
+def config_command(edit: bool) -> None:
+    """Show the settings in effect and where each comes from.
+
+    The settings are the voice, rate, minutes, brief and output folder; --edit to change
+    them.
+
+    Example: coach config --edit
+    """
+    from coach.config import config_path, describe, load_settings
+    from coach.config import edit as edit_settings
+
+    if edit:
+        click.echo(edit_settings(config_path()))
+    for line in describe(load_settings()):
         click.echo(line)
 
 
@@ -297,7 +402,7 @@ def doctor_command() -> None:
 def show_command(
     routine: str | None,
     minutes: float | None,
-    brief: bool,
+    brief: bool | None,
     voice: str | None,
     rate: int | None,
     as_json: bool,
@@ -310,10 +415,10 @@ def show_command(
     Times use the measured length of each spoken phrase, so they are exactly those of
     `coach render` and `coach play` with the same options.
     """
-    from coach.commands import SessionRequest, show_session
+    from coach.commands import session_request, show_session
 
     output = show_session(
-        SessionRequest(routine, minutes, brief, voice, rate),
+        session_request(routine, minutes, brief, voice, rate),
         as_json=as_json,
         progress=progress_bar(SPEECH_LABEL),
     )
@@ -335,14 +440,30 @@ def show_command(
     help="The file to write: .mp3 (with a chapter per exercise) or .wav. "
     "Default: ROUTINE.mp3 in this folder.",
 )
-@session_options
+@click.option(
+    "--split",
+    type=click.Path(path_type=Path),
+    metavar="FOLDER",
+    help="Write one MP3 per part instead (01 Before you start.mp3, 02 Neck release.mp3, ...) "
+    "and a playlist, so a car's next and previous buttons step through the exercises.",
+)
+@click.option(
+    "--pack",
+    type=click.Path(path_type=Path),
+    metavar="FOLDER",
+    help="Write several lengths instead, one MP3 each, named by length: 3, 5 and 7 minutes "
+    "and the full session, or the lengths given with --minutes (3,5,10).",
+)
+@render_session_options
 @voice_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 def render_command(
     routine: str | None,
     output: Path | None,
-    minutes: float | None,
-    brief: bool,
+    split: Path | None,
+    pack: Path | None,
+    minutes: tuple[float, ...] | None,
+    brief: bool | None,
     voice: str | None,
     rate: int | None,
     quiet: bool,
@@ -353,20 +474,43 @@ def render_command(
     The file is written whole or not at all: an earlier file of the same name is only
     replaced once the new one is complete.
     """
-    from coach.commands import SessionRequest, render_to_file
-    from coach.routines import DEFAULT_ROUTINE
-
-    if output is None:
-        output = Path(f"{Path(routine or DEFAULT_ROUTINE).stem}.mp3")
-    summary = render_to_file(
-        SessionRequest(routine, minutes, brief, voice, rate),
-        output,
-        progress=progress_bar(SPEECH_LABEL, quiet),
-        master_progress=progress_bar(MASTER_LABEL, quiet),
-        encode_progress=progress_bar(ENCODE_LABEL, quiet),
+    from coach.commands import (
+        default_output,
+        render_pack,
+        render_to_file,
+        render_tracks_to_folder,
+        session_request,
     )
+
+    chosen = [
+        name for name, value in (("-o", output), ("--split", split), ("--pack", pack)) if value
+    ]
+    if len(chosen) > 1:
+        raise click.UsageError(
+            f"Give one of {' and '.join(chosen)}: each writes the session its own way."
+        )
+    if minutes is not None and len(minutes) > 1 and pack is None:
+        raise click.UsageError("Several lengths in --minutes make a pack: add --pack FOLDER.")
+    one = minutes[0] if minutes and len(minutes) == 1 else None
+    request = session_request(routine, one, brief, voice, rate)
+    bars = {
+        "progress": progress_bar(SPEECH_LABEL, quiet),
+        "master_progress": progress_bar(MASTER_LABEL, quiet),
+        "encode_progress": progress_bar(ENCODE_LABEL, quiet),
+    }
+    if pack is not None:
+        lines = render_pack(
+            session_request(routine, None, brief, voice, rate, pack=True), pack, minutes, **bars
+        )
+    elif split is not None:
+        lines = [render_tracks_to_folder(request, split, **bars)]
+    else:
+        if output is None:
+            output = default_output(routine)
+        lines = [render_to_file(request, output, **bars)]
     if not quiet:
-        click.echo(summary)
+        for line in lines:
+            click.echo(line)
 
 
 @cli.command("play")
@@ -389,7 +533,7 @@ def render_command(
 def play_command(
     routine: str | None,
     minutes: float | None,
-    brief: bool,
+    brief: bool | None,
     voice: str | None,
     rate: int | None,
     backend: str | None,
@@ -402,7 +546,7 @@ def play_command(
     terminal: space pauses and resumes, n skips to the next exercise, p restarts the
     current one, q quits; Ctrl-C stops at once.
     """
-    from coach.commands import SessionRequest, play_live
+    from coach.commands import play_live, session_request
 
     def confirm() -> bool:
         from coach.live.terminal import read_line
@@ -413,7 +557,7 @@ def play_command(
         return answer.strip().lower() not in ("q", "quit", "n", "no")
 
     closing = play_live(
-        SessionRequest(routine, minutes, brief, voice, rate),
+        session_request(routine, minutes, brief, voice, rate),
         backend=backend,
         confirmed=yes,
         progress=progress_bar(SPEECH_LABEL),

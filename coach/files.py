@@ -133,6 +133,42 @@ def check_writable(path: Path | str) -> OutputPath:
     return OutputPath(target)
 
 
+@dataclass(frozen=True)
+class OutputFolder:
+    """A folder that `check_folder` has made sure exists and takes new files."""
+
+    path: Path
+
+    def file(self, name: str) -> OutputPath:
+        """The output file `name` inside this folder (a plain name: no folders in it), with
+        what a killed coach left behind for that name swept away, as `check_writable` does."""
+        if Path(name).name != name or name in ("", ".", ".."):
+            raise ValueError(f"{name!r} is not a plain file name")
+        remove_abandoned(self.path, name)
+        return OutputPath(self.path / name)
+
+
+def check_folder(path: Path | str) -> OutputFolder:
+    """The folder to write several outputs in, created (with its parents) if it is missing,
+    after checking that files can be created there. CoachError, naming the folder, when it
+    is a file or cannot be made or written.
+    """
+    folder = Path(path).expanduser()
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise CoachError(
+                f"Cannot write into {folder}: it is a file, not a folder. Give the name of a "
+                "folder (it is made if it does not exist)."
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CoachError(
+            f"Cannot make the folder {folder}: {_reason(exc)}. {_hint(exc, folder.parent)}"
+        ) from exc
+    check_writable(folder / "coach-probe.mp3")
+    return OutputFolder(folder)
+
+
 def _create_temp(target: Path) -> tuple[int, Path]:
     """A new, empty, hidden file next to `target`, opened for writing and locked against
     `remove_abandoned`: (descriptor, path). The lock lasts while the descriptor is open.

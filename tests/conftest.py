@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from coach.config import CONFIG_ENV, ENVIRONMENT
 from coach.plan.routine import Routine
 from coach.routines import load_routine
 from coach.speech.cache import CACHE_DIR_ENV
@@ -16,10 +17,15 @@ from support.lengths import EstimatedLengths
 @pytest.fixture(scope="module", autouse=True)
 def phrase_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Each test module gets a phrase cache of its own, empty at first: no test reads or
-    writes the user's cache, and a module can check cold and warm behaviour."""
+    writes the user's cache, and a module can check cold and warm behaviour. No settings
+    file applies either."""
     folder = tmp_path_factory.mktemp("phrase-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(CACHE_DIR_ENV, str(folder))
+        # No user's settings file or COACH_* variables reach a test unless it sets them.
+        patch.setenv(CONFIG_ENV, str(folder / "no-settings.toml"))
+        for variable in ENVIRONMENT.values():
+            patch.delenv(variable, raising=False)
         yield folder
 
 

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -19,7 +20,9 @@ from coach.speech.cache import CACHE_DIR_ENV
 from support.paths import EXAMPLE
 from support.terminal import start_at_a_terminal
 
-COMMANDS = ["doctor", "list", "play", "render", "show", "voices"]
+COMMANDS = sorted(cli.commands)
+"""Every command, and (below) every command of a group inside, such as `coach cache clear`."""
+GROUPS = {name: group for name, group in cli.commands.items() if isinstance(group, click.Group)}
 
 
 def help_text(*args: str, width: int = 80) -> str:
@@ -28,9 +31,12 @@ def help_text(*args: str, width: int = 80) -> str:
     return result.output
 
 
-@pytest.mark.parametrize("command", [None, *COMMANDS])
-def test_help_fits_80_columns_and_breaks_no_word_at_a_hyphen(command: str | None) -> None:
-    text = help_text(*([command] if command else []))
+INNER = [[name, inner] for name, group in GROUPS.items() for inner in sorted(group.commands)]
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in COMMANDS), *INNER])
+def test_help_fits_80_columns_and_breaks_no_word_at_a_hyphen(command: list[str]) -> None:
+    text = help_text(*command)
     for line in text.splitlines():
         assert len(line) <= 80, line
         # A break after a hyphen leaves a line ending in a letter and "-" ("rest-", "en-").
@@ -46,11 +52,13 @@ def test_hyphenated_words_stay_whole() -> None:
         assert "rest-stop" in text and "gmw/en-us" in text
 
 
-def test_every_command_summary_is_whole() -> None:
+@pytest.mark.parametrize("group", [[], *([name] for name in GROUPS)])
+def test_every_command_summary_is_whole(group: list[str]) -> None:
     """The render summary was cut: "...to copy to a phone and play..."."""
-    text = help_text()
+    text = help_text(*group)
     summaries = text.split("Commands:\n", 1)[1].splitlines()
-    assert [line.split()[0] for line in summaries] == COMMANDS
+    named = sorted(GROUPS[group[0]].commands) if group else COMMANDS
+    assert [line.split()[0] for line in summaries] == named
     for line in summaries:
         assert not line.endswith("..."), line
         assert line.endswith("."), line
@@ -136,9 +144,10 @@ def run_at_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
 
 
 def finished_bars(shown: str) -> list[str]:
-    """The label of each progress bar that ran to 100%, in order."""
+    """The label of each progress bar that ran to 100%, in order. (A bar's last line is
+    padded with spaces over the longer one before it, which showed the time left.)"""
     parts = re.split(r"[\r\n]", re.sub(r"\x1b\[\?25[lh]", "", shown))
-    return [part.split("  [")[0].strip() for part in parts if part.endswith("100%")]
+    return [part.split("  [")[0].strip() for part in parts if part.rstrip().endswith("100%")]
 
 
 @pytest.mark.tts

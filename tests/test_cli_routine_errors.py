@@ -334,7 +334,7 @@ def test_a_pipe_or_device_is_refused_at_once(tmp_path: Path, kind: str) -> None:
 
 SHORTEST = re.compile(
     r"coach: The shortest version of 'Rest-stop stretch' is (\d+):(\d\d); "
-    r"1 minute is too short\. Ask for at least (\d+(?:\.\d)?) minutes\.\n"
+    r"1 minute is too short\. Ask for at least (\d+(?:\.\d\d?)?) minutes\.\n"
 )
 
 
@@ -346,13 +346,23 @@ def test_minutes_below_the_shortest_version_names_it() -> None:
     seconds = int(match[1]) * 60 + int(match[2])
     least = float(match[3])
     assert seconds > 60
-    assert seconds / 60 <= least < seconds / 60 + 0.1
-    # The numbers named really are enough: asking for either of them works.
+    assert seconds / 60 <= least < seconds / 60 + 0.01
+    shown = f"{match[1]}:{match[2]}"
+    # One rounding rule: `list`, the error and the version asked for all read the same.
+    listed = run("list")
+    assert listed.exit_code == 0, listed.output
+    assert f"shortest {shown}" in listed.stdout
+    # The numbers named really are enough: asking for either of them works, and gives
+    # the shortest version, shown with the same length.
     for minutes in (f"{least:g}", f"{seconds / 60:.6f}"):
         result = run("show", "rest-stop", "--minutes", minutes)
         assert result.exit_code == 0, result.output
-        assert "fitted to" in result.stdout.splitlines()[0]
-        assert "left out" in result.stdout.splitlines()[0]
+        header = result.stdout.splitlines()[0]
+        assert header.startswith(f"Rest-stop stretch: {shown} (fitted to "), header
+        assert "left out" in header
+    # ... and a hundredth of a minute less than the shortest version is too little.
+    below = run("show", "rest-stop", "--minutes", f"{(seconds - 1) / 60:.4f}")
+    assert below.exit_code == 2
 
 
 @pytest.mark.parametrize(

@@ -107,20 +107,38 @@ def seconds(clock: str) -> int:
     return int(minutes) * 60 + int(secs)
 
 
+RELAX = re.compile(r"\[relax ([\d.]+) s\]")
+"""A relax that grew to fit its words: its length comes from the speech, like a time."""
+
+
 def assert_a_stretch_of(shown: str, printed: str) -> None:
     """`shown` is a run of consecutive lines of the listing `printed`: every word alike,
-    every time within a second (a phrase synthesized afresh can differ from the page's by
-    a few milliseconds, which may cross a second; the holds never differ)."""
-    split = [line.split(" ", 1) for line in shown.splitlines()]  # the time, then the rest
-    listing = [line.split(" ", 1) for line in printed.splitlines() if line[:1].isdigit()]
-    words = [rest for _, rest in split]
+    every time within a second and every grown relax within 0.2 s (a phrase synthesized
+    afresh can differ from the page's by a few milliseconds, which may cross a second; the
+    holds never differ)."""
+
+    def parts(text: str) -> list[tuple[int, str, list[float]]]:
+        """Each line's time, its words, and the lengths of any relax in it."""
+        found = []
+        for line in text.splitlines():
+            if line[:1].isdigit():
+                clock, rest = line.split(" ", 1)
+                relax = [float(length) for length in RELAX.findall(rest)]
+                found.append((seconds(clock), RELAX.sub("[relax]", rest), relax))
+        return found
+
+    page, listing = parts(shown), parts(printed)
+    words = [rest for _, rest, _ in page]
     starts = [
         at
-        for at in range(len(listing) - len(split) + 1)
-        if [rest for _, rest in listing[at : at + len(split)]] == words
+        for at in range(len(listing) - len(page) + 1)
+        if [rest for _, rest, _ in listing[at : at + len(page)]] == words
     ]
     assert starts, f"not a stretch of what `coach` prints:\n{printed}"
-    times = [seconds(clock) for clock, _ in listing[starts[0] : starts[0] + len(split)]]
-    assert all(
-        abs(seconds(clock) - time) <= 1 for (clock, _), time in zip(split, times, strict=True)
-    ), f"the times differ by more than a second from what `coach` prints:\n{printed}"
+    for (time, _, relax), (printed_time, _, printed_relax) in zip(
+        page, listing[starts[0] :], strict=False
+    ):
+        assert abs(time - printed_time) <= 1, f"a time is not as `coach` prints it:\n{printed}"
+        assert all(abs(a - b) <= 0.2 for a, b in zip(relax, printed_relax, strict=True)), (
+            f"a relax is not as `coach` prints it:\n{printed}"
+        )

@@ -45,7 +45,8 @@ class Exercise:
     instructions: tuple[str, ...]
     """Said the first time, in full. May contain `{side}`."""
     reminder: tuple[str, ...]
-    """Said on later reps, and on every rep in brief mode. May contain `{side}`."""
+    """A few words that name the movement, said with the count and the breath cue to start
+    every later rep, and every rep in brief mode. May contain `{side}`."""
     release: tuple[str, ...]
     """Said when the hold ends (after any breath cue)."""
     reps: int
@@ -72,6 +73,8 @@ class Routine:
     title: str
     description: str
     safety: tuple[str, ...]
+    setup: tuple[str, ...]
+    """How to sit or stand, said after the safety lines; empty when the file gives none."""
     closing: tuple[str, ...]
     exercises: tuple[Exercise, ...]
 
@@ -250,7 +253,7 @@ def _number(value: float) -> str:
     return text if len(text) <= 20 else f"a number of {len(text.lstrip('-'))} digits"
 
 
-_ROUTINE_FIELDS = ("title", "description", "safety", "closing", "exercise")
+_ROUTINE_FIELDS = ("title", "description", "safety", "setup", "closing", "exercise")
 _EXERCISE_FIELDS = (
     "id",
     "title",
@@ -270,6 +273,7 @@ _EXERCISE_FIELDS = (
 )
 _BREATH_FIELDS = ("move", "release")
 _TEXT_FIELDS_WITH_SIDE = ("instructions", "reminder", "release")
+_OPTIONAL_TEXT_FIELDS = ("release",)
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,7 @@ class _RoutineReader:
         title = fields.text("title", limit=MAX_TITLE_CHARS)
         description = fields.text("description", default="")
         safety = fields.lines("safety")
+        setup = fields.lines("setup", required=False)
         closing = fields.lines("closing")
         raw_exercises = document.get("exercise")
         if raw_exercises is None:
@@ -321,6 +326,7 @@ class _RoutineReader:
             title=title,
             description=description,
             safety=safety,
+            setup=setup,
             closing=closing,
             exercises=tuple(exercises),
         )
@@ -377,7 +383,8 @@ class _RoutineReader:
     def _texts(self, fields: _Fields, sides: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
         """The wording fields, each a tuple of lines, with their {side} placeholders checked."""
         texts = {
-            name: fields.lines(name, required=name != "release") for name in _TEXT_FIELDS_WITH_SIDE
+            name: fields.lines(name, required=name not in _OPTIONAL_TEXT_FIELDS)
+            for name in _TEXT_FIELDS_WITH_SIDE
         }
         for name, lines in texts.items():
             self._check_placeholders(fields, name, lines, sides)

@@ -21,13 +21,22 @@ DEFAULT_ROUTINE = "rest-stop"
 """The routine used when none is named: the five exercises of the source article."""
 
 
+TEMPLATE = "_template.toml"
+"""The commented routine `coach new` writes; not a built-in routine (its name starts with _)."""
+
+
 def builtin_names() -> list[str]:
     """Names of the routines shipped with the coach, sorted."""
     return sorted(
         entry.name.removesuffix(".toml")
         for entry in resources.files(__name__).iterdir()
-        if entry.name.endswith(".toml")
+        if entry.name.endswith(".toml") and not entry.name.startswith("_")
     )
+
+
+def template_text() -> bytes:
+    """The commented template routine, as `coach new` writes it."""
+    return (resources.files(__name__) / TEMPLATE).read_bytes()
 
 
 MAX_FILE_BYTES = 1_000_000

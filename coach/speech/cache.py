@@ -116,6 +116,35 @@ class PhraseCache:
         except (OSError, CoachError) as exc:
             self._warn(exc)
 
+    def usage(self) -> tuple[int, int]:
+        """How many phrases the cache holds, and how many bytes they take."""
+        count = size = 0
+        for entry in self._entries():
+            with contextlib.suppress(OSError):
+                size += entry.stat().st_size
+                count += 1
+        return count, size
+
+    def clear(self) -> tuple[int, int]:
+        """Delete every phrase (and any temporary file left by an interrupted write); returns
+        how many phrases were deleted and the bytes freed. The folder itself stays."""
+        count = size = 0
+        for entry in [*self._entries(), *self.directory.glob(".*.tmp")]:
+            try:
+                freed = entry.stat().st_size
+                entry.unlink()
+            except OSError:
+                continue
+            size += freed
+            count += entry.suffix == ".wav"
+        return count, size
+
+    def _entries(self) -> list[Path]:
+        try:
+            return sorted(self.directory.glob("*.wav"))
+        except OSError:
+            return []
+
     def _warn(self, exc: OSError | CoachError) -> None:
         if self._warned:
             return

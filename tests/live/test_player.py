@@ -363,7 +363,7 @@ def test_next_goes_to_the_next_exercise_chime(timeline: Timeline) -> None:
 
 
 def test_next_twice_skips_two_exercises(timeline: Timeline) -> None:
-    _, neck, rolls = timeline.chapters
+    _, neck, rolls, _ = timeline.chapters
     run = Run(timeline, [(2.0, NEXT), (3.0, NEXT)])
     run.play()
     chimes = [
@@ -375,13 +375,18 @@ def test_next_twice_skips_two_exercises(timeline: Timeline) -> None:
     assert [at for _, at in chimes] == pytest.approx([run.at(2.0), run.at(3.0)], abs=EXACT)
 
 
-def test_next_in_the_last_exercise_ends_the_session(timeline: Timeline) -> None:
-    rolls = timeline.chapters[-1]
+def test_next_in_the_last_exercise_goes_to_the_closing(timeline: Timeline) -> None:
+    rolls, closing = timeline.chapters[-2:]
     press = s(rolls.start_ms) + 5.0
     run = Run(timeline, [(press, NEXT)])
     run.play()
-    assert all(played.at <= run.at(press) for played in run.plays)
-    assert run.elapsed() == pytest.approx(press, abs=EXACT)
+    played = list(zip(run.clips, run.plays, strict=True))
+    before = [c for c, play in played if play.at < run.at(press) - EXACT]
+    after = [(c, play) for c, play in played if play.at >= run.at(press) - EXACT]
+    assert before and all(c.start_ms < closing.start_ms for c in before)
+    assert after and after[0][0].start_ms == closing.start_ms  # the closing words, at once
+    assert after[0][1].at == pytest.approx(run.at(press), abs=EXACT)
+    assert after[-1][0].cue == "session-end"
 
 
 def test_previous_restarts_the_current_exercise(timeline: Timeline) -> None:

@@ -312,6 +312,34 @@ def test_each_hold_spans_its_length_in_the_decoded_audio(render: Render) -> None
     assert max(errors) <= HOLD_TOLERANCE_MS
 
 
+def test_each_relax_runs_from_the_hold_end_to_the_next_hold_in_the_decoded_audio(
+    render: Render,
+) -> None:
+    """From the chime that ends a hold to the end of the lead-in that starts the next is the
+    relax's length, found in the sound; and no relax is shorter than the routine's."""
+    timeline = render.session.timeline
+    holds = render.holds()
+    relaxes = [clip for clip in timeline.clips if clip.kind == "relax"]
+    assert len(relaxes) == len(holds)
+    measured = {hold.start_ms: measure_hold(render, hold, render.decoded) for hold in holds}
+    plans = dict(render.session.fitted.options.plan or ())
+    checked = 0
+    for hold, relax in zip(holds, relaxes, strict=True):
+        assert relax.start_ms == hold.end_ms
+        assert relax.exercise_id is not None
+        exercise = render.session.routine.exercise(relax.exercise_id)
+        planned = plans[exercise.id].relax_ms if plans else exercise.relax_ms
+        assert relax.length_ms >= planned
+        following = next((h for h in holds if h.start_ms == relax.end_ms), None)
+        if following is None:
+            continue  # the last relax of an exercise: the next exercise's chime follows
+        heard = ms(measured[following.start_ms].start - measured[hold.start_ms].end)
+        # The lead-in's sound stops up to its 20 ms trailing margin before the hold starts.
+        assert -HOLD_TOLERANCE_MS <= heard - relax.length_ms <= 2.0, (relax, heard)
+        checked += 1
+    assert checked >= 5  # every later rep of the 3-minute version; 19 in the full session
+
+
 def test_hold_edges_in_the_mp3_are_where_they_are_in_the_exact_wav(render: Render) -> None:
     """MP3 coding moves where sound starts and stops by a few milliseconds at most."""
     for hold in render.holds():
@@ -406,26 +434,34 @@ def test_encode_progress_runs_to_the_total(render: Render) -> None:
 # --- chapters and tags ----------------------------------------------------------------------
 
 
-def test_chapters_read_back_one_per_exercise_plus_the_opening(render: Render) -> None:
+def test_chapters_read_back_one_per_exercise_plus_the_opening_and_closing(
+    render: Render,
+) -> None:
     timeline = render.session.timeline
     chapters = read_chapters(render.mp3)
     exercises = list(dict.fromkeys(c.exercise_id for c in timeline.clips if c.exercise_id))
-    assert len(chapters) == len(exercises) + 1 == render.rendered.chapters
+    assert len(chapters) == len(exercises) + 2 == render.rendered.chapters
     assert chapters[0].start_ms == 0
     assert [c.title for c in chapters] == [c.title for c in timeline.chapters]
     assert [(c.start_ms, c.end_ms) for c in chapters] == [
         (c.start_ms, c.end_ms) for c in timeline.chapters
     ]
-    assert [c.exercise_id for c in timeline.chapters[1:]] == exercises
+    assert [c.exercise_id for c in timeline.chapters[1:-1]] == exercises
+    assert chapters[-1].title == "Finish"
     assert chapters[-1].end_ms == timeline.total_ms
     if render.session.minutes is None:
         routine = render.session.routine
-        assert [c.title for c in chapters[1:]] == [e.title for e in routine.exercises]
+        assert [c.title for c in chapters[1:-1]] == [e.title for e in routine.exercises]
+    # Players that list chapters in the order of their frames see them in time order too.
+    from support.id3bytes import chapter_frames
+
+    in_file = chapter_frames(render.mp3)
+    assert [(c.title, c.start_ms) for c in in_file] == [(c.title, c.start_ms) for c in chapters]
 
 
 def test_each_exercise_chapter_starts_with_the_chime_in_the_audio(render: Render) -> None:
     chime = render.sounds.chime("exercise")
-    for chapter in read_chapters(render.mp3)[1:]:
+    for chapter in read_chapters(render.mp3)[1:-1]:
         start = ms_to_samples(chapter.start_ms)
         heard = render.decoded[start : start + len(chime)]
         assert similarity(heard, chime) > 0.95, chapter
@@ -448,9 +484,9 @@ def test_id3_tags_read_back(render: Render) -> None:
     assert str(tags["TRCK"]) == "1"
     if render.session.minutes is not None:
         assert f"{render.session.minutes:g}-minute version" in title
-    from coach.time import format_clock
+    from coach.time import format_length
 
-    assert title.endswith(f"({format_clock(render.session.timeline.total_ms)})")
+    assert title.endswith(f"({format_length(render.session.timeline.total_ms)})")
 
 
 # --- loudness ---------------------------------------------------------------------------------
