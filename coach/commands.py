@@ -93,14 +93,18 @@ class Prepared:
 
 
 def prepare_session(
-    request: SessionRequest, progress: Progress | None, sounds: SessionSounds | None = None
+    request: SessionRequest,
+    progress: Progress | None,
+    sounds: SessionSounds | None = None,
+    routine: Routine | None = None,
 ) -> Prepared:
     """Load the routine, synthesize its full script's phrases (with progress), then fit.
 
-    `sounds` are the request's voice and rate opened afresh, unless given.
+    `sounds` are the request's voice and rate opened afresh, and `routine` the request's
+    routine loaded, unless given.
     """
     sounds = sounds or open_request_sounds(request)
-    routine = load_routine(request.routine)
+    routine = routine or load_routine(request.routine)
     sounds.prepare(session_phrases(routine, request), progress)
     session = build_session(routine, sounds, minutes=request.minutes, brief=request.brief)
     return Prepared(session, sounds)
@@ -339,17 +343,27 @@ def render_to_file(
     *,
     progress: Progress | None,
     encode_progress: Progress | None,
+    master_progress: Progress | None = None,
 ) -> str:
-    """Render the session to `out`; return the one-line summary."""
+    """Render the session to `out`; return the one-line summary.
+
+    Each phase reports to its own callback: `progress` the synthesis, `master_progress`
+    the mastering (if None, it goes to `progress` too), `encode_progress` the writing.
+    """
     from coach.files import check_writable
-    from coach.render import output_format, render_session
+    from coach.render import check_length, output_format, render_session
 
     # Both before any synthesis, so a bad path fails at once; the place first, so a
     # folder given as the output is named as a folder rather than as a bad file name.
     output = check_writable(out)
     output_format(out)
-    prepared = prepare_session(request, progress)
-    prepared.sounds.prepare_audio(prepared.session.timeline, progress)
+    routine = load_routine(request.routine)
+    if request.minutes is None:  # a session too long for the file fails before any speech
+        silent = compile_routine(routine, CompileOptions(brief=request.brief)).silent_ms()
+        check_length(out, silent, at_least=True)
+    prepared = prepare_session(request, progress, routine=routine)
+    check_length(out, prepared.session.timeline.total_ms)  # before mastering and writing
+    prepared.sounds.prepare_audio(prepared.session.timeline, master_progress or progress)
     rendered = render_session(prepared.session, prepared.sounds, output, encode_progress)
     chapters = f", {rendered.chapters} chapters" if rendered.chapters else ""
     return (
@@ -364,14 +378,16 @@ def render_tracks_to_folder(
     *,
     progress: Progress | None,
     encode_progress: Progress | None,
+    master_progress: Progress | None = None,
 ) -> str:
-    """Render the session as one MP3 per part, and a playlist, into a folder; the summary."""
+    """Render the session as one MP3 per part, and a playlist, into a folder; the summary.
+    The phases report as for `render_to_file`."""
     from coach.files import check_folder
     from coach.render import playlist_name, render_tracks
 
     folder = check_folder(folder_path)
     prepared = prepare_session(request, progress)
-    prepared.sounds.prepare_audio(prepared.session.timeline, progress)
+    prepared.sounds.prepare_audio(prepared.session.timeline, master_progress or progress)
     tracks = render_tracks(prepared.session, prepared.sounds, folder, encode_progress)
     return (
         f"Wrote {len(tracks)} tracks and the playlist {playlist_name(prepared.session)} in "
@@ -391,16 +407,18 @@ def render_pack(
     *,
     progress: Progress | None,
     encode_progress: Progress | None,
+    master_progress: Progress | None = None,
 ) -> list[str]:
     """Render the session at several lengths (and in full) into a folder, one MP3 each,
     named by length so they sort shortest first; one summary line per file.
 
-    Every length is fitted before anything is written, so a length that is too short fails
-    at once. The phrases are synthesized and mastered once for all of them. A length that
-    is not shorter than the full session is the full session, written once.
+    Every length is fitted (and checked against what an MP3 holds) before anything is
+    written, so a length that is too short fails at once. The phrases are synthesized and
+    mastered once for all of them. A length that is not shorter than the full session is
+    the full session, written once. The phases report as for `render_to_file`.
     """
     from coach.files import check_folder
-    from coach.render import render_session, safe_file_name
+    from coach.render import check_length, render_session, safe_file_name
 
     folder = check_folder(folder_path)
     sounds = open_sounds(request.voice, request.rate)
@@ -413,11 +431,14 @@ def render_pack(
         if session.fitted.changes:  # else it is the full session, written below
             sessions.append(session)
     sessions.append(full)
-    lines = []
+    names = []
     for session in sessions:
-        sounds.prepare_audio(session.timeline, progress)
         label = "full" if session.minutes is None else f"{session.minutes:02g} min"
-        name = f"{safe_file_name(routine.title)} {label}.mp3"
+        names.append(f"{safe_file_name(routine.title)} {label}.mp3")
+        check_length(folder.path / names[-1], session.timeline.total_ms)
+    lines = []
+    for session, name in zip(sessions, names, strict=True):
+        sounds.prepare_audio(session.timeline, master_progress or progress)
         rendered = render_session(session, sounds, folder.file(name), encode_progress)
         lines.append(
             f"Wrote {folder_path / name}: {format_length(rendered.length_ms)} "
@@ -437,11 +458,13 @@ def play_live(
     progress: Progress | None,
     confirm: Callable[[], bool],
     say: Callable[[str], None],
+    master_progress: Progress | None = None,
 ) -> str:
     """Play the session live; return the closing line.
 
     The audio device is opened first (no device fails at once, suggesting a render), then
-    the speech is prepared, then the user confirms they are parked (unless `confirmed`).
+    the speech is prepared (synthesis reported to `progress`, mastering to
+    `master_progress`), then the user confirms they are parked (unless `confirmed`).
     """
     import sys
 
@@ -452,7 +475,7 @@ def play_live(
     output = open_output(backend)
     try:
         prepared = prepare_session(request, progress)
-        prepared.sounds.prepare_audio(prepared.session.timeline, progress)
+        prepared.sounds.prepare_audio(prepared.session.timeline, master_progress or progress)
         timeline = prepared.session.timeline
         say(
             f"{prepared.session.routine.title}: {format_length(timeline.total_ms)} "
@@ -544,8 +567,10 @@ def show_session(
 def format_timeline(timeline: Timeline, fit_line: str) -> str:
     """A readable listing: chapters, then each clip with its start time."""
 
+    long_session = timeline.total_ms >= 3_600_000  # every line in h:mm:ss, so they line up
+
     def clock(ms: int) -> str:
-        return format_clock(ms, width=2)
+        return format_clock(ms, hours=True) if long_session else format_clock(ms, width=2)
 
     chapter_starts = {chapter.start_ms: chapter for chapter in timeline.chapters}
     shown_chapters: set[str | None] = set()

@@ -164,18 +164,20 @@ def _checked(key: str, value: Any, where: str) -> Any:
                 f"{high}, like 155."
             )
         return value
-    # minutes
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or math.isnan(value)
-        or not 0 < value <= 600
-    ):
+    # minutes: any number above 0, as for --minutes (one above the full length is the full
+    # session)
+    minutes = math.nan
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            minutes = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            minutes = math.inf
+    if not math.isfinite(minutes) or minutes <= 0:
         raise CoachError(
-            f"{where}: 'minutes' should be a number of minutes from 0 to 600, like 5 or 7.5; "
+            f"{where}: 'minutes' should be a number of minutes above 0, like 5 or 7.5; "
             "leave it out for the full session."
         )
-    return float(value)
+    return minutes
 
 
 _EXAMPLES = {"voice": '"joe"', "output": '"~/Music/coach"'}

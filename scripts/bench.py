@@ -62,6 +62,9 @@ RSS_GROWTH_GOAL_MB = 10.0
 """'Memory that does not grow with session length': the 60-minute peak RSS may exceed the
 5-minute one by at most this much."""
 STARTUP_RATIO_GOAL = 2.0
+WRAPPER = ROOT / "scripts" / "coach"
+WRAPPER_OVERHEAD_GOAL_S = 0.1
+"""What scripts/coach's set-up check may add to every command, in seconds."""
 README_KB_PER_MINUTE = 360.0
 """48 kbit/s is 360 kB a minute (README); a reference for the size rows, not a goal."""
 
@@ -408,16 +411,33 @@ class Bench:
         runs = 7 if self.quick else 25
         help_command = [COACH, "--help"]
         click_command = [PYTHON, "-c", "import click"]
-        run(help_command)
-        run(click_command)
+        wrapper_command = [str(WRAPPER), "--help"]
+        for command in (help_command, click_command, wrapper_command):
+            run(command)  # the first run of each fills the OS file cache (and the stamp)
         helps: list[float] = []
         clicks: list[float] = []
+        wrapped: list[float] = []
         for _ in range(runs):
             clicks.append(run(click_command).seconds)
             helps.append(run(help_command).seconds)
+            wrapped.append(run(wrapper_command).seconds)
         click = self.add(measured('start-up: python -c "import click"', "s", clicks))
         coach = self.add(measured("start-up: coach --help", "s", helps))
         self.add(ratio("start-up: coach --help / import click", coach, click, STARTUP_RATIO_GOAL))
+        wrapper = self.add(measured("start-up: scripts/coach --help", "s", wrapped))
+        # The set-up check scripts/coach runs before every command: its time over the
+        # entry point's, run by run (the runs alternate, so load hits both alike).
+        overhead = [w - h for w, h in zip(wrapped, helps, strict=True)]
+        self.add(
+            measured(
+                "start-up: scripts/coach overhead",
+                "s",
+                overhead,
+                at_most=WRAPPER_OVERHEAD_GOAL_S,
+                note=f"scripts/coach minus .venv/bin/coach; median {wrapper.median:.3f} s "
+                f"against {coach.median:.3f} s",
+            )
+        )
 
 
 # --- live timing -----------------------------------------------------------------------------

@@ -161,3 +161,23 @@ def test_edit_makes_the_commented_file_and_opens_the_editor(
 def test_the_template_is_valid_and_sets_nothing(settings_file: Path) -> None:
     settings_file.write_text(TEMPLATE, encoding="utf-8")
     assert dict(load_settings({}).values) == {}
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "inf", "nan", "9" * 400])
+def test_minutes_in_the_settings_are_checked_as_on_the_command_line(
+    settings_file: Path, value: str
+) -> None:
+    settings_file.write_text(f"minutes = {value}\n", encoding="utf-8")
+    result = run("config")
+    assert result.exit_code == 2
+    assert "'minutes' should be a number of minutes above 0, like 5 or 7.5" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["601", "10000", "1e300"])
+def test_minutes_above_the_full_length_in_the_settings_are_the_full_session(
+    settings_file: Path, value: str
+) -> None:
+    """As for --minutes: 601 was refused by a limit of 600 that --help does not have."""
+    settings_file.write_text(f"minutes = {value}\n", encoding="utf-8")
+    result = run("config")
+    assert result.exit_code == 0, result.stderr

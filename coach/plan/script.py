@@ -99,6 +99,11 @@ class Script:
                 yield from event.release
                 yield from event.lead_in
 
+    def silent_ms(self) -> int:
+        """The holds, rests and relax times alone: a length the session is sure to reach,
+        known before any phrase is spoken (what is said inside a relax is within it)."""
+        return sum(event.ms for event in self.events if isinstance(event, Hold | Rest | Relax))
+
     def phrases(self) -> list[str]:
         """Every distinct text the session speaks, in order of first use."""
         seen: dict[str, None] = {}

@@ -20,11 +20,10 @@ from coach.errors import CoachError
 from coach.files import OutputFolder, OutputPath, atomic_path, replace_file
 from coach.pcm import Samples
 from coach.plan.session import Session
-from coach.render.mp3 import write_mp3
-from coach.render.wav import write_wav
+from coach.render import mp3, wav
 from coach.sound.assembly import assemble_chunks, session_samples
 from coach.sound.session_sounds import SessionSounds
-from coach.time import format_length, ms_to_samples
+from coach.time import format_clock, format_length, ms_to_samples, samples_to_ms
 
 if TYPE_CHECKING:
     from coach.render.tags import Chapter
@@ -43,11 +42,13 @@ class Writer:
     """(path, chunks, total samples, progress): write the samples to the file at path."""
     tagged: bool
     """True when the file gets ID3 tags and one chapter per exercise."""
+    max_samples: int
+    """The longest audio the format can hold (its size fields are 32 bits)."""
 
 
 WRITERS: dict[str, Writer] = {
-    ".mp3": Writer(write_mp3, tagged=True),
-    ".wav": Writer(write_wav, tagged=False),
+    ".mp3": Writer(mp3.write_mp3, tagged=True, max_samples=mp3.MAX_SAMPLES),
+    ".wav": Writer(wav.write_wav, tagged=False, max_samples=wav.MAX_SAMPLES),
 }
 """File name ending (lower case) -> its writer."""
 
@@ -73,6 +74,32 @@ def output_format(path: Path) -> str:
     return suffix
 
 
+def check_length(path: Path, length_ms: int, *, at_least: bool = False) -> None:
+    """CoachError if a session of `length_ms` is too long for the kind of file `path`
+    names; `at_least` when the length is only a lower bound (known before any speech)."""
+    suffix = output_format(path)
+    most = WRITERS[suffix].max_samples
+    if ms_to_samples(length_ms) <= most:
+        return
+    length = f"more than {format_length(length_ms)}" if at_least else format_length(length_ms)
+    roomier = [
+        f"{other} (up to {_longest(writer)})"
+        for other, writer in WRITERS.items()
+        if writer.max_samples > most
+    ]
+    instead = f"give a file name ending in {' or '.join(roomier)}, " if roomier else ""
+    raise CoachError(
+        f"This session is {length} long, but {suffix[1:].upper()} files hold at most "
+        f"{_longest(WRITERS[suffix])}. To render it, {instead}ask for a shorter version "
+        "with --minutes, or shorten the routine."
+    )
+
+
+def _longest(writer: Writer) -> str:
+    """The longest session `writer`'s files can hold, as a clock time."""
+    return format_clock(samples_to_ms(writer.max_samples) - 1)
+
+
 def track_title(session: Session) -> str:
     """The title tag: routine, version and length, e.g. "Rest-stop stretch, 5-minute
     version (4:59)"."""
@@ -89,9 +116,10 @@ def render_session(
 
     The speech must already be prepared in `sounds` (it gave the timeline its lengths), and
     `output` checked with `coach.files.check_writable`. Raises CoachError for a name without
-    .mp3/.wav or a full disk.
+    .mp3/.wav, a session longer than the format holds (`check_length`) or a full disk.
     """
     writer = WRITERS[output_format(output.path)]
+    check_length(output.path, session.timeline.total_ms)
     total = session_samples(session.timeline)
     chunks = assemble_chunks(session.timeline, sounds.audio)
     with atomic_path(output) as temporary:
@@ -146,7 +174,7 @@ def render_tracks(
 
         with atomic_path(output) as temporary:
             chunks = assemble_chunks(timeline, sounds.audio, start=start, end=end)
-            write_mp3(temporary, chunks, end - start, report)
+            mp3.write_mp3(temporary, chunks, end - start, report)
             _write_tags(
                 temporary,
                 title=chapter.title,

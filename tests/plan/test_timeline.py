@@ -131,7 +131,7 @@ def test_json_has_the_documented_fields(rest_stop: Routine) -> None:
 
 
 @pytest.mark.parametrize(
-    ("ms", "text"), [(0, "0:00"), (59_999, "0:59"), (125_400, "2:05"), (3_600_000, "60:00")]
+    ("ms", "text"), [(0, "0:00"), (59_999, "0:59"), (125_400, "2:05"), (3_600_000, "1:00:00")]
 )
 def test_format_clock(ms: int, text: str) -> None:
     assert format_clock(ms) == text

@@ -211,7 +211,7 @@ def test_a_pack_length_under_the_shortest_writes_nothing(tmp_path: Path) -> None
         (["-o", "x.mp3", "--split", "car"], "Give one of -o and --split"),
         (["--split", "car", "--pack", "pack"], "Give one of --split and --pack"),
         (["--minutes", "3,5"], "add --pack FOLDER"),
-        (["--pack", "p", "--minutes", "3,abc"], "'--minutes'"),
+        (["--pack", "p", "--minutes", "3,abc"], "--minutes takes a number of minutes above 0"),
     ],
 )
 def test_conflicting_outputs_are_usage_errors(
