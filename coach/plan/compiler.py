@@ -17,7 +17,7 @@ AFTER_CHIME_MS = 300
 BEFORE_RELEASE_MS = 150
 BETWEEN_REPS_MS = 1_000
 """Quiet between the reps of an exercise that has no hold."""
-BETWEEN_EXERCISES_MS = 1_000
+BETWEEN_EXERCISES_MS = 700
 
 HALFWAY_FROM_MS = 10_000
 """Holds at least this long get a halfway mark ("Ten seconds left." or "Halfway.")."""

@@ -26,7 +26,7 @@ class SpeechLengths(Protocol):
         ...
 
 
-RELAX_QUIET_MS = 400
+RELAX_QUIET_MS = 300
 """The least quiet inside a relax between the release and the next rep's lead-in: a moment
 to let go before the next words."""
 

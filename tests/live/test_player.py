@@ -246,7 +246,7 @@ def test_player_with_no_keys_plays_on_schedule(timeline: Timeline) -> None:
 
 
 def test_pause_in_silence_freezes_the_timeline(timeline: Timeline) -> None:
-    gap = first_clip(timeline, lambda c: c.kind == "rest" and c.length_ms >= 1000)
+    gap = first_clip(timeline, lambda c: c.kind == "rest" and c.length_ms >= 700)
     pause_at = s(gap.start_ms) + 0.4
     paused_for = 5.0
     run = Run(timeline, [(pause_at, PAUSE), (pause_at + paused_for, PAUSE)])

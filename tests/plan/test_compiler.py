@@ -275,8 +275,8 @@ def test_hold_words_halfway_and_countdown(rest_stop: Routine) -> None:
     rolls = holds["shoulder-rolls"][0]
     assert rolls.counted and [(w.at_ms, w.text) for w in rolls.words] == [
         (0, "One."),
-        (4_000, "Two."),
-        (8_000, "Three."),
+        (3_500, "Two."),
+        (7_000, "Three."),
     ]
 
 
