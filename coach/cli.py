@@ -1,46 +1,61 @@
 """The command line: thin commands that parse options, call one function, and print.
 
-User errors (CoachError) become a one-paragraph message and exit status 2.
+Everything about how a command ends lives in `CoachGroup.main` (with its helpers in
+`coach.console`): user errors (CoachError) become a one-paragraph "coach: " message and
+exit status 2, option mistakes the same (in the product's words, saying what to type: the
+option callbacks below), Ctrl-C, SIGTERM and SIGHUP "Stopped." with 128 + the signal's
+number, and an output that cannot be written (a full disk) a clean message instead of a
+traceback. Every command's --help never breaks a word at its hyphen.
 Heavy modules are imported inside the commands so `coach --help` stays instant.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
+from coach.console import (
+    CoachCommand,
+    CoachContext,
+    is_output_error,
+    say_error,
+    say_stopped,
+    stop_printing,
+    stop_signals,
+    usage_message,
+    while_stopping,
+)
 from coach.errors import CoachError
 
 MINUTES_HELP = (
     "Fit the session to at most this many minutes (decimals allowed), by cutting words, "
-    "reps, hold time and then whole exercises, and say what changed. The full session is "
-    "the longest version: a larger number gives the full session."
+    "reps, hold time and then whole exercises, and say what changed. Any number above the "
+    "full session's length gives the full session."
 )
-
-
-class UserError(click.ClickException):
-    """A CoachError, shown as a clean message with exit status 2."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"coach: {self.format_message()}", file=file, err=file is None)
 
 
 class CoachGroup(click.Group):
     """The one place where a command's ending becomes an exit status and a message.
 
-    A CoachError becomes "coach: <message>" with status 2, a usage error click's message
-    with its status, and Ctrl-C (anywhere: in a command, at a prompt, while parsing)
-    "Stopped." with status 130. Click is run with standalone_mode off so that it leaves all
-    of these to this method, for `coach` and for tests that invoke the group alike.
+    A CoachError becomes "coach: <message>" with status 2, and so does a usage error (in
+    the product's words); Ctrl-C (anywhere: in a command, at a prompt, while parsing)
+    "Stopped." with status 130, and SIGTERM and SIGHUP the same with 143 and 129; an
+    output that cannot be written (a full disk) "coach: ..." with status 2. Click is run with
+    standalone_mode off so that it leaves all of these to this method, for `coach` and
+    for tests that invoke the group alike.
     """
+
+    context_class = CoachContext
+    command_class = CoachCommand
+    group_class = type  # a group inside (coach cache) is one of these too, with the same help
 
     def main(  # exits, as click standalone mode does
         self,
@@ -51,20 +66,43 @@ class CoachGroup(click.Group):
         **extra: Any,
     ) -> Any:
         try:
-            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            with stop_signals():
+                result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except CoachError as error:
-            UserError(str(error)).show()
-            sys.exit(UserError.exit_code)
+            say_error(str(error))
+            sys.exit(error.exit_code)
+        except click.UsageError as error:
+            say_error(usage_message(error, self._command_path(args, prog_name)))
+            sys.exit(error.exit_code)
         except click.ClickException as error:
             error.show()
             sys.exit(error.exit_code)
-        except (click.Abort, KeyboardInterrupt):
+        except (click.Abort, KeyboardInterrupt) as error:
             # Click turns Ctrl-C into Abort, after starting a new line on stderr.
-            click.echo("Stopped.", err=True)
-            sys.exit(130)
+            say_stopped(error)
+        except Exception as error:
+            if while_stopping(error):
+                # The clean-up after a stop failed: after SIGHUP the terminal is gone, so
+                # writing to it or restoring its mode fails. The command was stopped.
+                say_stopped(error)
+            if not isinstance(error, OSError) or not is_output_error(error):
+                raise
+            stop_printing()
+            say_error(
+                f"Could not print the output: {(error.strerror or str(error)).lower()}. "
+                "If it goes to a file, free some space on that disk or choose another."
+            )
+            sys.exit(2)
         if not standalone_mode:  # the caller asked for the command's result
             return result
         sys.exit(result if isinstance(result, int) else 0)
+
+    def _command_path(self, args: Sequence[str] | None, prog_name: str | None) -> str:
+        """ "coach show" for `coach show -m`: the command a usage error was made in."""
+        words = list(sys.argv[1:] if args is None else args)
+        name = prog_name or "coach"
+        command = next((word for word in words if not word.startswith("-")), None)
+        return f"{name} {command}" if command in self.commands else name
 
 
 @click.group(cls=CoachGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -84,20 +122,101 @@ def routine_argument(function: Any) -> Any:
 
 def voice_options(function: Any) -> Any:
     """--voice and --rate, shared by the commands that speak or time speech."""
-    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, RATE_RANGE
+    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, NEURAL_VOICE, RATE_RANGE
 
     function = click.option(
         "--voice",
         metavar="VOICE",
-        help=f"Speech voice (see `coach voices`; default {DEFAULT_VOICE}).",
+        help=f"Speech voice: {NEURAL_VOICE} (the natural voice), an eSpeak voice such as "
+        f"en-us, or a Piper voice's .onnx file (see `coach voices`). Default: the voice "
+        f"setting (`coach config`), else {NEURAL_VOICE} where installed, else {DEFAULT_VOICE}.",
     )(function)
     return click.option(
         "--rate",
-        type=click.IntRange(*RATE_RANGE),
+        callback=_rate_option,
         metavar="WPM",
         help=f"Speaking rate in words per minute, {RATE_RANGE[0]} to {RATE_RANGE[1]} "
-        f"(default {DEFAULT_RATE}).",
+        f"(default {DEFAULT_RATE}, the natural voice's own pace).",
     )(function)
+
+
+# --- option callbacks: a value checked here, or a CoachError saying what to type instead ---
+
+
+def _rate_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
+    """--rate: a whole number of words per minute within the engine's range."""
+    from coach.speech import DEFAULT_RATE, RATE_RANGE
+
+    if value is None:
+        return None
+    low, high = RATE_RANGE
+    with contextlib.suppress(ValueError):
+        rate = int(value)
+        if low <= rate <= high:
+            return rate
+    raise CoachError(
+        f"--rate takes a whole number of words per minute from {low} to {high}, like "
+        f"--rate {DEFAULT_RATE}, not {value!r}."
+    )
+
+
+_WITH_UNIT = re.compile(r"\s*(.+?)\s*(?:m|mins?|minutes?)\.?\s*", re.IGNORECASE)
+_CLOCK = re.compile(r"(\d+):([0-5]\d)")
+
+
+def _minutes_option(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> float | None:
+    """--minutes: any number of minutes above 0, decimals allowed (one above the full
+    length gives the full session). A near miss ("5min", "5:30", "7,5") is answered with
+    the number to type."""
+    return None if value is None else _minutes(value, decimal_comma=True)
+
+
+def _minutes_list_option(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[float, ...] | None:
+    """--minutes of `coach render`: one length, or several separated by commas ("3,5,10")
+    for a pack, each as `_minutes_option` takes it."""
+    if value is None:
+        return None
+    return tuple(_minutes(part.strip(), decimal_comma=False) for part in value.split(","))
+
+
+def _minutes(value: str, *, decimal_comma: bool) -> float:
+    """One number of minutes from the command line, or a CoachError saying what to type."""
+    minutes = _positive_number(value)
+    if minutes is not None:
+        return minutes
+    meant = _meant_minutes(value, decimal_comma=decimal_comma)
+    if meant is not None:
+        raise CoachError(
+            f"--minutes takes just the number of minutes, like 5 or 7.5: for {value!r}, "
+            f"type --minutes {meant:g}."
+        )
+    raise CoachError(f"--minutes takes a number of minutes above 0, like 5 or 7.5, not {value!r}.")
+
+
+def _positive_number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number > 0 else None
+
+
+def _meant_minutes(value: str, *, decimal_comma: bool) -> float | None:
+    """The number of minutes a near miss means: "5min" 5, "5:30" 5.5, and "7,5" 7.5 where
+    a comma cannot be a list's."""
+    with_unit = _WITH_UNIT.fullmatch(value)
+    if with_unit:
+        return _positive_number(with_unit[1])
+    clock = _CLOCK.fullmatch(value.strip())
+    if clock:
+        return int(clock[1]) + int(clock[2]) / 60 or None
+    if decimal_comma and value.count(",") == 1:
+        return _positive_number(value.replace(",", "."))
+    return None
 
 
 def progress_bar(label: str, quiet: bool = False) -> Callable[[int, int], None] | None:
@@ -128,29 +247,49 @@ def progress_bar(label: str, quiet: bool = False) -> Callable[[int, int], None] 
     return report
 
 
-SPEECH_LABEL = "Preparing speech"
+SPEECH_LABEL = "Synthesizing speech"
+MASTER_LABEL = "Mastering speech"
+ENCODE_LABEL = "Encoding"
 
 
-def _finite_minutes(ctx: click.Context, param: click.Parameter, value: float | None) -> Any:
-    # FloatRange lets "nan" through: it compares false with both limits.
-    if value is not None and math.isnan(value):
-        raise click.BadParameter("give a number of minutes, like 5 or 7.5.", ctx, param)
-    return value
+def note_robotic_default(voice: str | None, quiet: bool = False) -> None:
+    """Say on stderr how to get the natural voice, when the default fell back to eSpeak
+    because it is not installed: `voice` is the request's, after the settings, so None means
+    that neither --voice nor a setting chose one."""
+    from coach.speech.piper import INSTALL_STEP, neural_installed
+
+    if quiet or voice is not None or neural_installed():
+        return
+    click.echo(
+        "coach: note: speaking with the robotic eSpeak voice; the natural voice is not "
+        f"installed. {INSTALL_STEP}.",
+        err=True,
+    )
 
 
 def session_options(function: Any) -> Any:
     """Options shared by show, render and play."""
+    return _session_options(function, several=False)
+
+
+def render_session_options(function: Any) -> Any:
+    """The session options, with --minutes taking a list of lengths for --pack."""
+    return _session_options(function, several=True)
+
+
+def _session_options(function: Any, *, several: bool) -> Any:
     function = click.option(
         "--minutes",
         "-m",
-        type=click.FloatRange(min=0, min_open=True, max=600),
-        callback=_finite_minutes,
-        help=MINUTES_HELP,
+        metavar="MINUTES",
+        callback=_minutes_list_option if several else _minutes_option,
+        help=MINUTES_HELP + (" With --pack, a list of lengths: 3,5,10." if several else ""),
     )(function)
     return click.option(
-        "--brief",
-        is_flag=True,
-        help="Short reminders instead of full instructions, for people who know the routine.",
+        "--brief/--no-brief",
+        default=None,
+        help="Short reminders instead of full instructions, for people who know the routine "
+        "(--no-brief: full instructions, whatever the settings say).",
     )(function)
 
 
@@ -165,16 +304,103 @@ def list_command() -> None:
 
 @cli.command("voices")
 def voices_command() -> None:
-    """The speech voices this machine has (English first); use one with --voice."""
+    """The speech voices on this machine; use one with --voice.
+
+    The natural voice first, then eSpeak's (English first): what to give to --voice, the
+    voice's name, the licences, and which voice is the default.
+    """
     from coach.commands import voice_lines
 
     for line in voice_lines():
         click.echo(line)
 
 
+@cli.command("new")
+@click.argument("file", type=click.Path(path_type=Path))
+def new_command(file: Path) -> None:
+    """Write a commented routine to FILE, to make your own.
+
+    It never writes over an existing file.
+
+    Example: coach new my-stretch.toml
+    """
+    from coach.commands import new_routine
+
+    click.echo(new_routine(file))
+
+
+@cli.command("check")
+@click.argument("routine", metavar="ROUTINE")
+@voice_options
+def check_command(routine: str, voice: str | None, rate: int | None) -> None:
+    """Check a routine file: its lengths, and a line for each exercise.
+
+    ROUTINE is a path to a .toml file (or a built-in routine name). The lengths are measured
+    with the voice, as `coach show` would give them.
+
+    Example: coach check my-stretch.toml
+    """
+    from coach.commands import check_routine, session_request
+
+    request = session_request(routine, None, None, voice, rate)
+    lines = check_routine(
+        routine, voice=request.voice, rate=request.rate, progress=progress_bar(SPEECH_LABEL)
+    )
+    for line in lines:
+        click.echo(line)
+
+
+@cli.group("cache", invoke_without_command=True)
+@click.pass_context
+def cache_command(ctx: click.Context) -> None:
+    """Show where the phrase cache is and how big it is.
+
+    Every phrase is synthesized once and kept, so later sessions start at once.
+    `coach cache clear` empties it.
+    """
+    if ctx.invoked_subcommand is None:
+        from coach.commands import cache_lines
+
+        for line in cache_lines(clear=False):
+            click.echo(line)
+
+
+@cache_command.command("clear")
+def cache_clear_command() -> None:
+    """Delete every cached phrase; each is made again when needed."""
+    from coach.commands import cache_lines
+
+    for line in cache_lines(clear=True):
+        click.echo(line)
+
+
+@cli.command("config")
+@click.option(
+    "--edit", is_flag=True, help="Open the settings file in your editor (made if missing)."
+)
+def config_command(edit: bool) -> None:
+    """Show the settings in effect and where each comes from.
+
+    The settings are the voice, rate, minutes, brief and output folder; --edit to change
+    them.
+
+    Example: coach config --edit
+    """
+    from coach.config import config_path, describe, load_settings
+    from coach.config import edit as edit_settings
+
+    if edit:
+        click.echo(edit_settings(config_path()))
+    for line in describe(load_settings()):
+        click.echo(line)
+
+
 @cli.command("doctor")
 def doctor_command() -> None:
-    """Check speech, the phrase cache, MP3 encoding and audio output on this machine."""
+    """Check speech, the phrase cache, MP3 encoding and audio output.
+
+    Each line says ok, or NO with what is wrong and what to do about it.
+    """
     from coach.doctor import run_checks
 
     checks = run_checks()
@@ -194,21 +420,25 @@ def doctor_command() -> None:
 def show_command(
     routine: str | None,
     minutes: float | None,
-    brief: bool,
+    brief: bool | None,
     voice: str | None,
     rate: int | None,
     as_json: bool,
 ) -> None:
-    """Print the session as a timeline: time, exercise, what is said, and the holds.
+    """Print the session as a timeline of what is said and when.
+
+    Each line is a time, then what is said, a chime or a hold, under each exercise.
 
     ROUTINE is a built-in routine name or a path to a .toml file (default: rest-stop).
     Times use the measured length of each spoken phrase, so they are exactly those of
     `coach render` and `coach play` with the same options.
     """
-    from coach.commands import SessionRequest, show_session
+    from coach.commands import session_request, show_session
 
+    request = session_request(routine, minutes, brief, voice, rate)
+    note_robotic_default(request.voice)
     output = show_session(
-        SessionRequest(routine, minutes, brief, voice, rate),
+        request,
         as_json=as_json,
         progress=progress_bar(SPEECH_LABEL),
     )
@@ -230,37 +460,78 @@ def show_command(
     help="The file to write: .mp3 (with a chapter per exercise) or .wav. "
     "Default: ROUTINE.mp3 in this folder.",
 )
-@session_options
+@click.option(
+    "--split",
+    type=click.Path(path_type=Path),
+    metavar="FOLDER",
+    help="Write one MP3 per part instead (01 Before you start.mp3, 02 Neck release.mp3, ...) "
+    "and a playlist, so a car's next and previous buttons step through the exercises.",
+)
+@click.option(
+    "--pack",
+    type=click.Path(path_type=Path),
+    metavar="FOLDER",
+    help="Write several lengths instead, one MP3 each, named by length: 3, 5 and 7 minutes "
+    "and the full session, or the lengths given with --minutes (3,5,10).",
+)
+@render_session_options
 @voice_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 def render_command(
     routine: str | None,
     output: Path | None,
-    minutes: float | None,
-    brief: bool,
+    split: Path | None,
+    pack: Path | None,
+    minutes: tuple[float, ...] | None,
+    brief: bool | None,
     voice: str | None,
     rate: int | None,
     quiet: bool,
 ) -> None:
-    """Render the session to an MP3 to copy to a phone and play eyes-free.
+    """Render the session to an MP3 to play from a phone, eyes-free.
 
     ROUTINE is a built-in routine name or a path to a .toml file (default: rest-stop).
     The file is written whole or not at all: an earlier file of the same name is only
     replaced once the new one is complete.
     """
-    from coach.commands import SessionRequest, render_to_file
-    from coach.routines import DEFAULT_ROUTINE
-
-    if output is None:
-        output = Path(f"{Path(routine or DEFAULT_ROUTINE).stem}.mp3")
-    summary = render_to_file(
-        SessionRequest(routine, minutes, brief, voice, rate),
-        output,
-        progress=progress_bar(SPEECH_LABEL, quiet),
-        encode_progress=progress_bar("Encoding", quiet),
+    from coach.commands import (
+        default_output,
+        render_pack,
+        render_to_file,
+        render_tracks_to_folder,
+        session_request,
     )
+
+    chosen = [
+        name for name, value in (("-o", output), ("--split", split), ("--pack", pack)) if value
+    ]
+    if len(chosen) > 1:
+        raise click.UsageError(
+            f"Give one of {' and '.join(chosen)}: each writes the session its own way."
+        )
+    if minutes is not None and len(minutes) > 1 and pack is None:
+        raise click.UsageError("Several lengths in --minutes make a pack: add --pack FOLDER.")
+    one = minutes[0] if minutes and len(minutes) == 1 else None
+    request = session_request(routine, one, brief, voice, rate)
+    note_robotic_default(request.voice, quiet)
+    bars = {
+        "progress": progress_bar(SPEECH_LABEL, quiet),
+        "master_progress": progress_bar(MASTER_LABEL, quiet),
+        "encode_progress": progress_bar(ENCODE_LABEL, quiet),
+    }
+    if pack is not None:
+        lines = render_pack(
+            session_request(routine, None, brief, voice, rate, pack=True), pack, minutes, **bars
+        )
+    elif split is not None:
+        lines = [render_tracks_to_folder(request, split, **bars)]
+    else:
+        if output is None:
+            output = default_output(routine)
+        lines = [render_to_file(request, output, **bars)]
     if not quiet:
-        click.echo(summary)
+        for line in lines:
+            click.echo(line)
 
 
 @cli.command("play")
@@ -282,7 +553,7 @@ def render_command(
 def play_command(
     routine: str | None,
     minutes: float | None,
-    brief: bool,
+    brief: bool | None,
     voice: str | None,
     rate: int | None,
     backend: str | None,
@@ -297,7 +568,7 @@ def play_command(
     and, pressed again soon after, to the one before; q quits, Ctrl-C stops at once, and
     Ctrl-Z pauses until you bring coach back with fg.
     """
-    from coach.commands import SessionRequest, play_live
+    from coach.commands import play_live, session_request
 
     def confirm() -> str:
         from coach.live.terminal import read_line
@@ -309,13 +580,16 @@ def play_command(
             click.echo()
         return answer
 
+    request = session_request(routine, minutes, brief, voice, rate)
+    note_robotic_default(request.voice)
     closing = play_live(
-        SessionRequest(routine, minutes, brief, voice, rate),
+        request,
         backend=backend,
         confirmed=yes,
         progress=progress_bar(SPEECH_LABEL),
         confirm=confirm,
         say=click.echo,
+        master_progress=progress_bar(MASTER_LABEL),
     )
     click.echo(closing)
 

@@ -7,6 +7,7 @@ place it on the timeline. What follows is the command's own: print it, render it
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +15,12 @@ from typing import Any
 
 from coach.plan.compiler import CompileOptions, compile_routine
 from coach.plan.fit import full_session, shortest_session
-from coach.plan.routine import Routine
+from coach.plan.routine import Exercise, Routine
 from coach.plan.session import Session, build_session
 from coach.plan.timeline import Timeline
 from coach.routines import builtin_names, load_routine
 from coach.sound.session_sounds import SessionSounds, open_sounds
-from coach.time import format_clock, seconds_text
+from coach.time import format_clock, format_length, seconds_text
 
 Progress = Callable[[int, int], None]
 
@@ -37,6 +38,46 @@ class SessionRequest:
     brief: bool = False
     voice: str | None = None
     rate: int | None = None
+    voice_from: str | None = None
+    """Where the voice came from when a setting chose it ("$COACH_VOICE", "the settings
+    file, PATH"), so that an error about the voice can say so."""
+
+
+def session_request(
+    routine: str | None,
+    minutes: float | None,
+    brief: bool | None,
+    voice: str | None,
+    rate: int | None,
+    *,
+    pack: bool = False,
+) -> SessionRequest:
+    """The request for these command-line values, with the settings (`coach.config`) filling
+    in what the command line leaves out. A pack takes no length from the settings."""
+    from coach.config import load_settings
+
+    settings = load_settings()
+    return SessionRequest(
+        routine=routine,
+        minutes=minutes if minutes is not None or pack else settings.get("minutes"),
+        brief=brief if brief is not None else bool(settings.get("brief")),
+        voice=voice if voice is not None else settings.get("voice"),
+        rate=rate if rate is not None else settings.get("rate"),
+        voice_from=None
+        if voice is not None or "voice" not in settings.values
+        else (settings.values["voice"].source),
+    )
+
+
+def default_output(routine: str | None) -> Path:
+    """Where `coach render` writes without -o: ROUTINE.mp3 in the settings' output folder,
+    else in this folder."""
+    from coach.config import load_settings
+    from coach.routines import DEFAULT_ROUTINE
+
+    name = f"{Path(routine or DEFAULT_ROUTINE).stem}.mp3"
+    folder = load_settings().get("output")
+    return Path(folder).expanduser() / name if folder else Path(name)
 
 
 @dataclass(frozen=True)
@@ -48,17 +89,34 @@ class Prepared:
 
 
 def prepare_session(
-    request: SessionRequest, progress: Progress | None, sounds: SessionSounds | None = None
+    request: SessionRequest,
+    progress: Progress | None,
+    sounds: SessionSounds | None = None,
+    routine: Routine | None = None,
 ) -> Prepared:
     """Load the routine, synthesize its full script's phrases (with progress), then fit.
 
-    `sounds` are the request's voice and rate opened afresh, unless given.
+    `sounds` are the request's voice and rate opened afresh, and `routine` the request's
+    routine loaded, unless given.
     """
-    sounds = sounds or open_sounds(request.voice, request.rate)
-    routine = load_routine(request.routine)
-    sounds.prepare(full_session_phrases(routine, request.brief), progress)
+    sounds = sounds or open_request_sounds(request)
+    routine = routine or load_routine(request.routine)
+    sounds.prepare(session_phrases(routine, request), progress)
     session = build_session(routine, sounds, minutes=request.minutes, brief=request.brief)
     return Prepared(session, sounds)
+
+
+def open_request_sounds(request: SessionRequest) -> SessionSounds:
+    """The request's voice and rate, opened; an error about a voice that a setting chose
+    says where it was set."""
+    from coach.errors import CoachError
+
+    try:
+        return open_sounds(request.voice, request.rate)
+    except CoachError as error:
+        if request.voice_from is None:
+            raise
+        raise CoachError(f"{error} (The voice was set by {request.voice_from}.)") from None
 
 
 def full_session_phrases(routine: Routine, brief: bool) -> list[str]:
@@ -66,9 +124,48 @@ def full_session_phrases(routine: Routine, brief: bool) -> list[str]:
     return compile_routine(routine, CompileOptions(brief=brief)).phrases()
 
 
+def session_phrases(routine: Routine, request: SessionRequest) -> list[str]:
+    """The phrases to synthesize before the fit: the full session's, and for a shorter
+    version those the fit will most likely measure too ("One of two.", the shorter
+    version's note), found by fitting once with lengths guessed from the words.
+
+    Synthesized together, they are made several at a time by an engine that can (Piper);
+    the fit then measures from memory, and makes any phrase the guess missed itself.
+    """
+    texts = full_session_phrases(routine, request.brief)
+    if request.minutes is None:
+        return texts
+    from coach.errors import CoachError
+    from coach.plan.fit import fit_session
+    from coach.time import minutes_to_ms
+
+    guess = _GuessedLengths()
+    with contextlib.suppress(CoachError):  # the real fit says what is wrong
+        fit_session(routine, request.brief, minutes_to_ms(request.minutes), guess)
+    return list(dict.fromkeys([*texts, *guess.asked]))
+
+
+class _GuessedLengths:
+    """`SpeechLengths` from word counts (165 words a minute): close enough to tell which
+    phrases a fit will ask about. Notes the phrases asked for."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def speech_ms(self, text: str) -> int:
+        self.asked.append(text)
+        return len(text.split()) * 60_000 // 165 + 150
+
+    def cue_ms(self, name: str) -> int:
+        del name  # every chime is guessed alike
+        return 800
+
+
 def list_routines(progress: Progress | None = None) -> list[str]:
-    """One line per built-in routine: name, title, full and shortest length."""
-    lengths = open_sounds(None, None)
+    """One line per built-in routine: name, title, full and shortest length (with the voice
+    and rate of the settings)."""
+    request = session_request(None, None, None, None, None)
+    lengths = open_sounds(request.voice, request.rate)
     rows = []
     for name in builtin_names():
         routine = load_routine(name)
@@ -80,8 +177,8 @@ def list_routines(progress: Progress | None = None) -> list[str]:
                 name,
                 routine.title,
                 f"{len(routine.exercises)} exercises",
-                f"full {format_clock(full.length_ms)}",
-                f"shortest {format_clock(shortest.length_ms, round_up=True)}",
+                f"full {format_length(full.length_ms)}",
+                f"shortest {format_length(shortest.length_ms)}",
             )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
@@ -93,18 +190,146 @@ def list_routines(progress: Progress | None = None) -> list[str]:
     ]
 
 
-def voice_lines() -> list[str]:
-    """The voices of the speech engine, English first: id, then name."""
-    from coach.speech import DEFAULT_VOICE, open_engine
+def new_routine(path: Path) -> str:
+    """Write the commented template routine to `path`, never over an existing file."""
+    from coach.errors import CoachError
+    from coach.files import check_writable, replace_file
+    from coach.routines import template_text
 
-    voices = open_engine().voices()
+    if path.suffix.lower() != ".toml":
+        raise CoachError(
+            f"A routine file's name ends in .toml; {path.name!r} does not. "
+            f"Try {path.with_suffix('.toml').name!r}."
+        )
+    output = check_writable(path)
+    if output.path.exists():
+        raise CoachError(
+            f"{path} already exists, and coach new never writes over a file. Choose another "
+            "name, or edit that file."
+        )
+    replace_file(output.path, template_text())
+    return (
+        f"Wrote {path}: a commented routine of two exercises to make your own. Check it with "
+        f"`coach check {path}`, and hear it with `coach play {path}`."
+    )
+
+
+def check_routine(
+    name_or_path: str, *, voice: str | None, rate: int | None, progress: Progress | None
+) -> list[str]:
+    """Check a routine and describe it: its lengths (full, brief and shortest, measured with
+    the voice) and a line for each chapter of the full session."""
+    from coach.time import minutes_at_least
+
+    routine = load_routine(name_or_path)
+    sounds = open_sounds(voice, rate)
+    for brief_mode in (False, True):
+        sounds.prepare(full_session_phrases(routine, brief_mode), progress)
+    full = build_session(routine, sounds)
+    brief = build_session(routine, sounds, brief=True)
+    shortest = shortest_session(routine, False, sounds)
+    least = minutes_at_least(shortest.length_ms)
+    count = len(routine.exercises)
+    lines = [
+        (
+            f'{name_or_path}: a valid routine, "{routine.title}", with {count} '
+            f"exercise{'s' if count != 1 else ''}."
+        ),
+        (
+            f"Full session {format_length(full.timeline.total_ms)}, brief "
+            f"{format_length(brief.timeline.total_ms)}, shortest version "
+            f"{format_length(shortest.length_ms)} (--minutes {least:g} or more)."
+        ),
+        "",
+    ]
+    width = max(len(chapter.title) for chapter in full.timeline.chapters)
+    for chapter in full.timeline.chapters:
+        detail = ""
+        if chapter.exercise_id is not None:
+            detail = _exercise_summary(routine.exercise(chapter.exercise_id))
+        length = format_clock(chapter.end_ms - chapter.start_ms)  # as the time column
+        lines.append(
+            f"  {format_clock(chapter.start_ms, width=2)}  {chapter.title.ljust(width)}  "
+            f"{length:>5}  {detail}".rstrip()
+        )
+    return lines
+
+
+def _exercise_summary(exercise: Exercise) -> str:
+    """ "3 reps a side, hold 4 s, relax 1 s" or "4 sets of 3 counted over 12 s"."""
+    sides = " a side" if exercise.sides else ""
+    if exercise.count:
+        what = f"{exercise.reps} set{'s' if exercise.reps != 1 else ''}{sides} of "
+        what += f"{exercise.count} counted over {seconds_text(exercise.hold_ms)}"
+    else:
+        what = f"{exercise.reps} rep{'s' if exercise.reps != 1 else ''}{sides}"
+        if exercise.hold_ms:
+            what += f", hold {seconds_text(exercise.hold_ms)}"
+    if exercise.relax_ms:
+        what += f", relax {seconds_text(exercise.relax_ms)}"
+    return what
+
+
+def cache_lines(clear: bool) -> list[str]:
+    """What the phrase cache holds (and, with `clear`, that it was emptied)."""
+    from coach.speech.cache import CACHE_DIR_ENV, PhraseCache
+
+    cache = PhraseCache.default()
+    if clear:
+        count, size = cache.clear()
+        return [
+            (
+                f"Emptied the phrase cache in {cache.directory}: {count} phrases, {_size(size)} "
+                "freed. They are made again as sessions need them."
+            )
+        ]
+    count, size = cache.usage()
+    return [
+        f"Phrase cache: {cache.directory}",
+        f"{count} phrases, {_size(size)}.",
+        f"Empty it with `coach cache clear`; set {CACHE_DIR_ENV} to keep it elsewhere.",
+    ]
+
+
+def _size(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
+
+
+ESPEAK_LICENCE = "GPL-3.0-or-later"
+"""eSpeak NG's licence (the library espeakng-loader ships)."""
+
+PIPER_LICENCE = "GPL-3.0-or-later"
+"""piper-tts's licence (the runtime of the natural voice)."""
+
+
+def voice_lines() -> list[str]:
+    """Every voice, by engine: the natural (Piper) voice first, then eSpeak's, English
+    first; each with what `--voice` takes, its name, and the licences; the default marked."""
+    from coach.config import load_settings
+    from coach.speech import default_voice, open_engine, open_voice
+    from coach.speech.piper import INSTALL_HINT, neural_installed
+
+    default_engine, default_id = open_voice(load_settings().get("voice") or default_voice())
+    voices = open_engine("espeak").voices()
+    width = max(len(v.id) for v in voices)
+    lines = ["Natural voice (Piper, neural; runtime piper-tts, " + PIPER_LICENCE + "):"]
+    if neural_installed():
+        piper = open_engine("piper")
+        for voice in piper.voices():
+            mark = (
+                "  (default)" if default_engine.name == "piper" and voice.id == default_id else ""
+            )
+            licence = getattr(piper, "licence", "")
+            lines.append(f"  {voice.id.ljust(width)}  {voice.name}; voice licence {licence}{mark}")
+    else:
+        lines.append(f"  not installed. {INSTALL_HINT}")
+    lines.append("  Any downloaded Piper voice: --voice PATH.onnx (with its .onnx.json beside it).")
     english = [v for v in voices if v.is_english]
     others = [v for v in voices if not v.is_english]
-    width = max(len(v.id) for v in voices)
-    lines = []
+    lines.append(f"eSpeak NG voices (robotic, always installed; {ESPEAK_LICENCE}), English first:")
     for voice in english + others:
-        mark = "  (default)" if voice.id == DEFAULT_VOICE else ""
-        lines.append(f"{voice.id.ljust(width)}  {voice.name}{mark}")
+        mark = "  (default)" if default_engine.name == "espeak" and voice.id == default_id else ""
+        lines.append(f"  {voice.id.ljust(width)}  {voice.name}{mark}")
     return lines
 
 
@@ -114,25 +339,108 @@ def render_to_file(
     *,
     progress: Progress | None,
     encode_progress: Progress | None,
+    master_progress: Progress | None = None,
 ) -> str:
-    """Render the session to `out`; return the one-line summary."""
+    """Render the session to `out`; return the one-line summary.
+
+    Each phase reports to its own callback: `progress` the synthesis, `master_progress`
+    the mastering (if None, it goes to `progress` too), `encode_progress` the writing.
+    """
     from coach.files import check_writable
-    from coach.render import output_format, render_session
+    from coach.render import check_length, output_format, render_session
 
     # Both before any synthesis, so a bad path fails at once; the place first, so a
     # folder given as the output is named as a folder rather than as a bad file name.
     output = check_writable(out)
     output_format(out)
-    prepared = prepare_session(request, progress)
-    prepared.sounds.prepare_audio(prepared.session.timeline, progress)
+    routine = load_routine(request.routine)
+    if request.minutes is None:  # a session too long for the file fails before any speech
+        silent = compile_routine(routine, CompileOptions(brief=request.brief)).silent_ms()
+        check_length(out, silent, at_least=True)
+    prepared = prepare_session(request, progress, routine=routine)
+    check_length(out, prepared.session.timeline.total_ms)  # before mastering and writing
+    prepared.sounds.prepare_audio(prepared.session.timeline, master_progress or progress)
     rendered = render_session(prepared.session, prepared.sounds, output, encode_progress)
-    size = rendered.size_bytes
-    size_text = f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
     chapters = f", {rendered.chapters} chapters" if rendered.chapters else ""
     return (
-        f"Wrote {out}: {format_clock(rendered.length_ms)}, {size_text}{chapters} "
+        f"Wrote {out}: {format_length(rendered.length_ms)}, {_size(rendered.size_bytes)}{chapters} "
         f"({prepared.session.describe_fit()})."
     )
+
+
+def render_tracks_to_folder(
+    request: SessionRequest,
+    folder_path: Path,
+    *,
+    progress: Progress | None,
+    encode_progress: Progress | None,
+    master_progress: Progress | None = None,
+) -> str:
+    """Render the session as one MP3 per part, and a playlist, into a folder; the summary.
+    The phases report as for `render_to_file`."""
+    from coach.files import check_folder
+    from coach.render import playlist_name, render_tracks
+
+    folder = check_folder(folder_path)
+    prepared = prepare_session(request, progress)
+    prepared.sounds.prepare_audio(prepared.session.timeline, master_progress or progress)
+    tracks = render_tracks(prepared.session, prepared.sounds, folder, encode_progress)
+    return (
+        f"Wrote {len(tracks)} tracks and the playlist {playlist_name(prepared.session)} in "
+        f"{folder_path}: {format_length(prepared.session.timeline.total_ms)} "
+        f"({prepared.session.describe_fit()})."
+    )
+
+
+PACK_MINUTES = (3.0, 5.0, 7.0)
+"""The lengths of a pack when none are asked for; the full session is always in it too."""
+
+
+def render_pack(
+    request: SessionRequest,
+    folder_path: Path,
+    minutes: tuple[float, ...] | None,
+    *,
+    progress: Progress | None,
+    encode_progress: Progress | None,
+    master_progress: Progress | None = None,
+) -> list[str]:
+    """Render the session at several lengths (and in full) into a folder, one MP3 each,
+    named by length so they sort shortest first; one summary line per file.
+
+    Every length is fitted (and checked against what an MP3 holds) before anything is
+    written, so a length that is too short fails at once. The phrases are synthesized and
+    mastered once for all of them. A length that is not shorter than the full session is
+    the full session, written once. The phases report as for `render_to_file`.
+    """
+    from coach.files import check_folder
+    from coach.render import check_length, render_session, safe_file_name
+
+    folder = check_folder(folder_path)
+    sounds = open_sounds(request.voice, request.rate)
+    routine = load_routine(request.routine)
+    sounds.prepare(full_session_phrases(routine, request.brief), progress)
+    full = build_session(routine, sounds, brief=request.brief)
+    sessions = []
+    for length in sorted(set(minutes or PACK_MINUTES)):
+        session = build_session(routine, sounds, minutes=length, brief=request.brief)
+        if session.fitted.changes:  # else it is the full session, written below
+            sessions.append(session)
+    sessions.append(full)
+    names = []
+    for session in sessions:
+        label = "full" if session.minutes is None else f"{session.minutes:02g} min"
+        names.append(f"{safe_file_name(routine.title)} {label}.mp3")
+        check_length(folder.path / names[-1], session.timeline.total_ms)
+    lines = []
+    for session, name in zip(sessions, names, strict=True):
+        sounds.prepare_audio(session.timeline, master_progress or progress)
+        rendered = render_session(session, sounds, folder.file(name), encode_progress)
+        lines.append(
+            f"Wrote {folder_path / name}: {format_length(rendered.length_ms)} "
+            f"({session.describe_fit()})."
+        )
+    return lines
 
 
 KEY_HELP = "Keys: space pause/resume, n next, p back (twice: the exercise before), q quit."
@@ -163,12 +471,14 @@ def play_live(
     progress: Progress | None,
     confirm: Callable[[], str],
     say: Callable[[str], None],
+    master_progress: Progress | None = None,
 ) -> str:
     """Play the session live; return the closing line.
 
     The audio device is opened first (no device fails at once, suggesting a render), then
-    the speech is prepared, then the device starts on silence while the user confirms they
-    are parked (unless `confirmed`): `confirm()` returns the line they typed ("" at end of
+    the speech is prepared (synthesis reported to `progress`, mastering to
+    `master_progress`), then the device starts on silence while the user confirms they are
+    parked (unless `confirmed`): `confirm()` returns the line they typed ("" at end of
     input), and only a deliberate yes starts (see `parked_refusal`).
     """
     import sys
@@ -183,10 +493,10 @@ def play_live(
     output = open_output(backend)
     try:
         prepared = prepare_session(request, progress)
-        prepared.sounds.prepare_audio(prepared.session.timeline, progress)
+        prepared.sounds.prepare_audio(prepared.session.timeline, master_progress or progress)
         timeline = prepared.session.timeline
         say(
-            f"{prepared.session.routine.title}: {format_clock(timeline.total_ms)} "
+            f"{prepared.session.routine.title}: {format_length(timeline.total_ms)} "
             f"({prepared.session.describe_fit()})."
         )
         keys = TerminalKeys() if interactive else None
@@ -233,10 +543,13 @@ def show_session(
 ) -> str | dict[str, Any]:
     """The session as readable text, or as a JSON-ready dict (with measured speech lengths,
     so the times are the render's and live play's)."""
-    session = prepare_session(request, progress).session
+    prepared = prepare_session(request, progress)
+    session = prepared.session
     if as_json:
         document = session.timeline.to_json()
         document["routine"] = session.routine.name
+        phrases = prepared.sounds.phrases
+        document["voice"] = {"engine": phrases.engine.name, "id": phrases.voice}
         document["brief"] = request.brief
         document["minutes"] = request.minutes
         document["changes"] = list(session.fitted.changes)
@@ -247,12 +560,14 @@ def show_session(
 def format_timeline(timeline: Timeline, fit_line: str) -> str:
     """A readable listing: chapters, then each clip with its start time."""
 
+    long_session = timeline.total_ms >= 3_600_000  # every line in h:mm:ss, so they line up
+
     def clock(ms: int) -> str:
-        return format_clock(ms, width=2)
+        return format_clock(ms, hours=True) if long_session else format_clock(ms, width=2)
 
     chapter_starts = {chapter.start_ms: chapter for chapter in timeline.chapters}
     shown_chapters: set[str | None] = set()
-    lines = [f"{timeline.title}: {format_clock(timeline.total_ms)} ({fit_line})", ""]
+    lines = [f"{timeline.title}: {format_length(timeline.total_ms)} ({fit_line})", ""]
     hold_end = -1
     for clip in timeline.clips:
         chapter = chapter_starts.get(clip.start_ms)
@@ -265,11 +580,13 @@ def format_timeline(timeline: Timeline, fit_line: str) -> str:
             lines.append(f'{clock(clip.start_ms)}{indent}"{clip.text}"')
         elif clip.kind == "chime":
             lines.append(f"{clock(clip.start_ms)}{indent}(chime: {clip.cue})")
-        elif clip.kind == "hold":
-            what = "counted movement" if clip.counted else "hold"
-            step = f", {clip.step}" if clip.step else ""
+        elif clip.kind in ("hold", "relax"):
+            what = {"hold": "counted movement" if clip.counted else "hold", "relax": "relax"}
+            step = f", {clip.step}" if clip.step and clip.kind == "hold" else ""
+            places = 1 if clip.kind == "relax" else 3  # a relax grown to fit its words
             lines.append(
-                f"{clock(clip.start_ms)}{indent}[{what} {seconds_text(clip.length_ms)}{step}]"
+                f"{clock(clip.start_ms)}{indent}"
+                f"[{what[clip.kind]} {seconds_text(clip.length_ms, places)}{step}]"
             )
             hold_end = clip.end_ms
     lines.append(f"{clock(timeline.total_ms)}  end")

@@ -6,8 +6,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from coach.errors import CoachError
+from coach.errors import CoachError, visible
+
+if TYPE_CHECKING:
+    from coach.speech.types import SpeechEngine
 
 
 @dataclass(frozen=True)
@@ -19,24 +23,79 @@ class Check:
     detail: str
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One part to check: how, and what to say when it fails in a way nobody foresaw."""
+
+    name: str
+    check: Callable[[], str]
+    broken: str
+    """What is wrong, in plain words, when the check raised something unexpected."""
+    advice: str
+    """What to do about it."""
+
+
 def run_checks() -> list[Check]:
-    """Every check, in order; none raises."""
-    checks: list[tuple[str, Callable[[], str]]] = [
-        ("python", _python),
-        ("speech", _speech),
-        ("phrase cache", _cache),
-        ("mp3 encoder", _mp3),
-        ("audio output", _audio),
+    """Every check, in order; none raises. A failed check says what is wrong and what to
+    do: a CoachError in its own words, anything else in those of its part."""
+    parts = [
+        _Part("python", _python, "Python could not be checked", "Use Python 3.11 or newer."),
+        _Part(
+            "speech",
+            _speech,
+            "The speech engine does not work",
+            "Reinstall its packages (pip install --force-reinstall pyttsx3 espeakng-loader), "
+            "then run coach doctor again.",
+        ),
+        _Part(
+            "phrase cache",
+            _cache,
+            "The phrase cache cannot be used",
+            "Phrases will be synthesized again on every run (slower, the same sound). Set "
+            "COACH_CACHE_DIR to a folder you can write to.",
+        ),
+        _Part(
+            "mp3 encoder",
+            _mp3,
+            "MP3 encoding does not work",
+            "Reinstall its package (pip install --force-reinstall lameenc); until then, "
+            "coach render -o session.wav writes a WAV file instead.",
+        ),
+        _Part(
+            "audio output",
+            _audio,
+            "No audio output could be opened",
+            "Check that speakers or headphones are connected, or make a file to play on "
+            "your phone instead: coach render -o session.mp3.",
+        ),
     ]
     results = []
-    for name, check in checks:
+    for part in parts:
         try:
-            results.append(Check(name, True, check()))
+            results.append(Check(part.name, True, part.check()))
         except CoachError as error:
-            results.append(Check(name, False, str(error)))
+            results.append(Check(part.name, False, str(error)))
         except Exception as error:  # a doctor reports every failure instead of stopping
-            results.append(Check(name, False, f"{type(error).__name__}: {error}"))
+            detail = f"{part.broken} ({plain_reason(error)}). {part.advice}"
+            results.append(Check(part.name, False, visible(detail)))
     return results
+
+
+def plain_reason(error: BaseException) -> str:
+    """What went wrong, without the exception's class name or errno: "permission denied:
+    /home/me/.cache/coach", "the lameenc package is not installed".
+
+    >>> plain_reason(PermissionError(13, "Permission denied", "/srv/cache"))
+    'permission denied: /srv/cache'
+    >>> plain_reason(ModuleNotFoundError("No module named 'lameenc'", name="lameenc"))
+    'the lameenc package is not installed'
+    """
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        return f"the {error.name.split('.')[0]} package is not installed"
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {error.filename}" if error.filename else ""
+        return f"{error.strerror.lower()}{where}"
+    return str(error) or f"an unexpected {type(error).__name__}"
 
 
 def _python() -> str:
@@ -44,34 +103,61 @@ def _python() -> str:
 
 
 def _speech() -> str:
+    """eSpeak (always there) and the natural voice (when installed), each timed on a phrase."""
     from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, check_voice, open_engine
+    from coach.speech.piper import INSTALL_HINT, neural_installed
 
-    engine = open_engine()
+    engine = open_engine("espeak")
     voices = engine.voices()
     check_voice(engine, DEFAULT_VOICE)
+    took, speed = _time_phrase(engine, DEFAULT_VOICE)
+    same = "" if getattr(engine, "history_reset", True) else "; phrases may vary with history"
+    parts = [
+        (
+            f"{engine.name} ({engine.version()}), {len(voices)} voices; a test phrase took "
+            f"{took * 1000:.0f} ms ({speed:.0f}x real time){same}"
+        )
+    ]
+    if neural_installed():
+        piper = open_engine("piper")
+        voice = piper.voices()[0].id
+        started = time.perf_counter()
+        piper.synthesize("Hold.", voice, DEFAULT_RATE)  # loads the model
+        loaded = time.perf_counter() - started
+        took, speed = _time_phrase(piper, voice)
+        parts.append(
+            f"natural voice {voice} (piper): model loaded in {loaded:.1f} s, a test phrase "
+            f"took {took * 1000:.0f} ms ({speed:.0f}x real time)"
+        )
+    else:
+        parts.append(f"the natural voice is not installed, so speech is robotic. {INSTALL_HINT}")
+    return "; ".join(parts)
+
+
+def _time_phrase(engine: SpeechEngine, voice: str) -> tuple[float, float]:
+    """Seconds to synthesize a test phrase, and how many times faster than real time."""
+    from coach.speech import DEFAULT_RATE
+
     started = time.perf_counter()
-    samples, rate = engine.synthesize("Stop if anything hurts.", DEFAULT_VOICE, DEFAULT_RATE)
+    samples, rate = engine.synthesize("Stop if anything hurts.", voice, DEFAULT_RATE)
     took = time.perf_counter() - started
-    speed = len(samples) / rate / took if took else float("inf")
-    return (
-        f"{engine.name} ({engine.version()}), {len(voices)} voices; "
-        f"a test phrase took {took * 1000:.0f} ms ({speed:.0f}x real time)"
-    )
+    return took, (len(samples) / rate / took if took else float("inf"))
 
 
 def _cache() -> str:
     from coach.speech.cache import default_cache_dir
 
     folder = default_cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     probe = folder / ".doctor-probe"
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:
         raise CoachError(
-            f"{folder} is not writable ({error.strerror}); phrases will be synthesized on every "
-            "run. Set COACH_CACHE_DIR to a writable folder."
+            f"Cannot write in the phrase cache folder {folder} ({plain_reason(error)}); "
+            "phrases will be synthesized again on every run (slower, the same sound). Set "
+            "COACH_CACHE_DIR to a folder you can write to."
         ) from None
     entries = list(folder.glob("*.wav"))
     size = sum(entry.stat().st_size for entry in entries)

@@ -12,6 +12,13 @@ and whatever was at the target before is left untouched. One writer serves both 
 - the phrase cache (`replace_file`): bytes written whole, not fsynced (a cache entry that a
   power cut loses is only made again).
 
+While it is being written, a temporary file is locked (`flock`, which the system releases
+when the process ends, however it ends), so `remove_abandoned` can tell a temporary file
+that a killed coach left behind from one that another running coach is still writing, and
+deletes only the first kind, and only files of this module's own naming
+(`.{name}.{8 hex digits}.tmp`). `check_writable` does that for its target's name; a folder
+that only the coach writes (the phrase cache) can be swept for every name.
+
 Problems the user can fix become `CoachError` with a one-paragraph message naming the path:
 a missing folder, a folder that is a file, a target that is a folder, no permission, a full
 disk (ENOSPC) or any other OSError while writing. An OSError that names some other file (a
@@ -24,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from dataclasses import dataclass
@@ -32,8 +40,16 @@ from typing import TYPE_CHECKING
 
 from coach.errors import CoachError
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; temporary files are then never swept
+    fcntl = None  # type: ignore[assignment]
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+_TEMP_NAME = re.compile(r"\.(?P<target>.+)\.[0-9a-f]{8}\.tmp", re.DOTALL)
+"""How `_create_temp` names a temporary file: a dot, the target's name, 8 hex digits."""
 
 
 def _hint(exc: OSError, folder: Path) -> str:
@@ -103,6 +119,7 @@ def check_writable(path: Path | str) -> OutputPath:
             f"Cannot write {target}: the folder {folder} does not exist. Create it first "
             f"(for example `mkdir -p {folder}`) or choose an existing folder."
         )
+    remove_abandoned(folder, target.name)
     try:
         probe = _create_temp(target)
     except OSError as exc:
@@ -110,14 +127,51 @@ def check_writable(path: Path | str) -> OutputPath:
             f"Cannot write {target}: creating a file in {folder} failed "
             f"({_reason(exc)}). {_hint(exc, folder)}"
         ) from exc
-    os.close(probe[0])
     with contextlib.suppress(OSError):
         probe[1].unlink()
+    os.close(probe[0])
     return OutputPath(target)
 
 
+@dataclass(frozen=True)
+class OutputFolder:
+    """A folder that `check_folder` has made sure exists and takes new files."""
+
+    path: Path
+
+    def file(self, name: str) -> OutputPath:
+        """The output file `name` inside this folder (a plain name: no folders in it), with
+        what a killed coach left behind for that name swept away, as `check_writable` does."""
+        if Path(name).name != name or name in ("", ".", ".."):
+            raise ValueError(f"{name!r} is not a plain file name")
+        remove_abandoned(self.path, name)
+        return OutputPath(self.path / name)
+
+
+def check_folder(path: Path | str) -> OutputFolder:
+    """The folder to write several outputs in, created (with its parents) if it is missing,
+    after checking that files can be created there. CoachError, naming the folder, when it
+    is a file or cannot be made or written.
+    """
+    folder = Path(path).expanduser()
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise CoachError(
+                f"Cannot write into {folder}: it is a file, not a folder. Give the name of a "
+                "folder (it is made if it does not exist)."
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CoachError(
+            f"Cannot make the folder {folder}: {_reason(exc)}. {_hint(exc, folder.parent)}"
+        ) from exc
+    check_writable(folder / "coach-probe.mp3")
+    return OutputFolder(folder)
+
+
 def _create_temp(target: Path) -> tuple[int, Path]:
-    """A new, empty, hidden file next to `target`, opened for writing: (descriptor, path).
+    """A new, empty, hidden file next to `target`, opened for writing and locked against
+    `remove_abandoned`: (descriptor, path). The lock lasts while the descriptor is open.
 
     Mode 0o666 lets the umask decide the permissions, as for any newly created file
     (mkstemp would force 0o600). O_EXCL with a random name never touches an existing file.
@@ -126,9 +180,86 @@ def _create_temp(target: Path) -> tuple[int, Path]:
     while True:
         temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
         try:
-            return os.open(temp, flags, 0o666), temp
+            descriptor = os.open(temp, flags, 0o666)
         except FileExistsError:
             continue
+        if _lock_new(descriptor, temp):
+            return descriptor, temp
+        os.close(descriptor)  # a sweep took it in the instant before the lock: make another
+
+
+def _lock_new(descriptor: int, temp: Path) -> bool:
+    """Lock a just-created temporary file; False if a sweep got to it first.
+
+    Between creating the file and locking it, a sweep in another process may have locked
+    it (the lock is refused) or already deleted it (the path no longer names this file).
+    Where the file system has no locks, the file is used unlocked (a sweep leaves alone
+    what it cannot lock).
+    """
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True  # no locks on this file system
+    try:
+        named = temp.stat()
+    except OSError:
+        return False
+    opened = os.fstat(descriptor)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+def remove_abandoned(folder: Path, name: str | None = None) -> int:
+    """Delete the temporary files in `folder` that a coach which has stopped left behind
+    (killed with `kill -9`, or by a power cut); return how many were deleted.
+
+    Only files named as `_create_temp` names them are considered: for the target `name`,
+    or for any name when `name` is None (only for a folder that nothing but the coach
+    writes in). A file that a running coach holds locked is left alone, and so is every
+    file where there are no locks to ask. Never raises: a folder that cannot be read is
+    simply not swept.
+    """
+    if fcntl is None:
+        return 0
+    removed = 0
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                match = _TEMP_NAME.fullmatch(entry.name)
+                if match and (name is None or match["target"] == name):
+                    removed += _remove_if_abandoned(Path(entry.path))
+    except OSError:
+        pass
+    return removed
+
+
+def _remove_if_abandoned(path: Path) -> int:
+    """Delete `path` if no process holds its lock; 1 if it was deleted, else 0."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError:
+        return 0
+    try:
+        opened = os.fstat(descriptor)
+        if not stat.S_ISREG(opened.st_mode):
+            return 0
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return 0  # a running coach is writing it (or there are no locks here)
+        named = path.lstat()
+        if (named.st_dev, named.st_ino) != (opened.st_dev, opened.st_ino):
+            return 0
+        path.unlink()
+    except OSError:
+        return 0
+    finally:
+        os.close(descriptor)
+    return 1
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -192,9 +323,11 @@ def atomic_path(output: OutputPath) -> Iterator[Path]:
     place; on an exception it is deleted. Do not rename or delete it inside the block.
     """
     descriptor, temp = _open_temp(output.path)
-    os.close(descriptor)
-    with _commit(output.path, temp, durable=True):
-        yield temp
+    try:
+        with _commit(output.path, temp, durable=True):
+            yield temp
+    finally:
+        os.close(descriptor)  # only now: the open descriptor holds the lock
 
 
 def replace_file(path: Path, data: bytes) -> None:
@@ -204,5 +337,10 @@ def replace_file(path: Path, data: bytes) -> None:
     decides whether that matters.
     """
     descriptor, temp = _open_temp(path)
-    with _commit(path, temp, durable=False), os.fdopen(descriptor, "wb") as file:
-        file.write(data)
+    try:
+        with _commit(path, temp, durable=False):
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+    finally:
+        os.close(descriptor)  # only now: the open descriptor holds the lock

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -25,6 +26,7 @@ import pytest
 
 from coach.commands import parked_refusal
 from coach.pcm import read_wav
+from coach.plan.compiler import CLOSING_TITLE, OPENING_TITLE
 from coach.time import SAMPLE_RATE, ms_to_samples
 from support.terminal import STARTUP_S, STATUS, Terminal, coach_command, coach_env
 
@@ -174,7 +176,7 @@ def test_terminal_keys_pause_next_quit_and_terminal_restored(
     term = terminal("play", "--audio-backend", "null", EXAMPLE)
     start(term)
     shown = term.expect(" left")
-    assert "Before you start" in shown  # named as the MP3's first chapter
+    assert OPENING_TITLE in shown  # named as the MP3's first chapter
     during = term.attributes()
     assert not during[3] & termios.ICANON and not during[3] & termios.ECHO
     term.type(" ")
@@ -187,7 +189,7 @@ def test_terminal_keys_pause_next_quit_and_terminal_restored(
     term.type("q")
     assert term.finish() == 0
     statuses = term.statuses()
-    assert any(s.startswith("Before you start  |  2:5") for s in statuses)
+    assert any(re.fullmatch(rf"{OPENING_TITLE}  \|  \d:\d\d left", s) for s in statuses)
     assert any(s.startswith("Neck tilt  |  exercise 1 of 2  |  ") for s in statuses)
     assert term.text.rstrip().endswith("Stopped.")
     assert "Session complete" not in term.text
@@ -380,7 +382,9 @@ def test_next_from_the_last_exercise_plays_the_closing_and_ends_once(
     term.type("n")
     term.expect("Shoulder rolls  |  exercise 2 of 2")
     term.type("n")
-    term.expect("closing")  # not the end: the closing words and the final chime
+    # Not the end at once: the closing words and the final chime, under the closing's name.
+    term.expect(f"{CLOSING_TITLE}  |  ")
+    assert term.process.poll() is None
     assert term.finish(timeout=20) == 0
     text = term.text
     assert text.count("Session complete. Well done.") == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -19,9 +20,11 @@ from click.testing import CliRunner, Result
 
 from coach.cli import cli
 from coach.errors import CoachError
+from coach.plan.compiler import compile_routine
 from coach.render import output_format
+from coach.routines import load_routine
 from coach.speech.cache import CACHE_DIR_ENV
-from coach.time import format_clock, ms_to_samples
+from coach.time import format_length, ms_to_samples
 from support.chapters import read_chapters
 from support.full_disk import fill_disk_after
 
@@ -75,9 +78,9 @@ def test_the_summary_names_file_length_size_and_chapters(
     assert result.stderr == ""  # no progress bars when stderr is not a terminal
     shown = show_json()
     chapters = read_chapters(out)
-    assert len(chapters) == len(shown["chapters"]) == 6
+    assert len(chapters) == len(shown["chapters"]) == 7
     expected = (
-        f"Wrote {out}: {format_clock(shown['total_ms'])}, {size_text(out.stat().st_size)}, "
+        f"Wrote {out}: {format_length(shown['total_ms'])}, {size_text(out.stat().st_size)}, "
         f"{len(chapters)} chapters (full session).\n"
     )
     assert result.stdout == expected
@@ -95,7 +98,7 @@ def test_show_json_agrees_with_the_render(default_render: tuple[Path, Result]) -
         (c.title, c.start_ms, c.end_ms) for c in read_chapters(out)
     ]
     tags: Any = importlib.import_module("mutagen.id3").ID3(out)
-    assert str(tags["TIT2"]).endswith(f"({format_clock(shown['total_ms'])})")
+    assert str(tags["TIT2"]).endswith(f"({format_length(shown['total_ms'])})")
 
 
 @pytest.mark.tts
@@ -116,7 +119,7 @@ def test_a_five_minute_render_is_small_and_says_what_changed(
         (c.start_ms, c.end_ms) for c in chapters
     ]
     assert result.stdout == (
-        f"Wrote {out}: {format_clock(shown['total_ms'])}, {size_text(size)}, "
+        f"Wrote {out}: {format_length(shown['total_ms'])}, {size_text(size)}, "
         f"{len(chapters)} chapters (fitted to 5 minutes: {'; '.join(shown['changes'])}).\n"
     )
 
@@ -140,7 +143,7 @@ def test_a_wav_render_has_no_chapters_in_its_summary(tmp_path: Path) -> None:
     size = out.stat().st_size
     assert size == 44 + 2 * ms_to_samples(shown["total_ms"])  # header + 16-bit mono
     assert result.stdout == (
-        f"Wrote {out}: {format_clock(shown['total_ms'])}, {size_text(size)} "
+        f"Wrote {out}: {format_length(shown['total_ms'])}, {size_text(size)} "
         f"(fitted to 3 minutes: {'; '.join(shown['changes'])}).\n"
     )
 
@@ -295,3 +298,114 @@ def test_a_render_checks_its_output_once(tmp_path: Path, monkeypatch: pytest.Mon
     assert result.exit_code == 0, result.output
     assert out.is_file()
     assert calls == [out]
+
+
+# --- sessions longer than a file can hold -------------------------------------------------------
+
+
+def limits_routine(tmp_path: Path) -> Path:
+    """A valid routine at every documented limit: 30 exercises of 20 reps on both sides,
+    300 s holds and 120 s relax, about 141 hours."""
+    from coach.plan.routine import MAX_EXERCISES, MAX_HOLD_S, MAX_RELAX_S, MAX_REPS
+
+    lines = ['title = "At the limits"', 'safety = ["Only while parked."]', 'closing = ["Done."]']
+    for number in range(MAX_EXERCISES):
+        lines += [
+            "[[exercise]]",
+            f'id = "stretch-{number}"',
+            f'title = "Stretch {number}"',
+            'instructions = ["Lift your {side} arm."]',
+            'reminder = ["Lift your {side} arm."]',
+            f"reps = {MAX_REPS}",
+            'sides = ["left", "right"]',
+            f"hold = {MAX_HOLD_S}",
+            f"relax = {MAX_RELAX_S}",
+        ]
+    path = tmp_path / "limits.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_wav_limit_is_the_formats_own(tmp_path: Path) -> None:
+    """WAV counts its bytes in 32 bits: a header for MAX_SAMPLES can be written, one more
+    sample cannot (this is where a 141-hour render died with struct.error)."""
+    import struct
+    import wave
+
+    from coach.render.wav import MAX_SAMPLES
+
+    for frames, fits in ((MAX_SAMPLES, True), (MAX_SAMPLES + 1, False)):
+        with (tmp_path / "probe.wav").open("wb") as raw, wave.open(raw, "wb") as file:
+            file.setnchannels(1)
+            file.setsampwidth(2)
+            file.setframerate(22_050)
+            file.setnframes(frames)
+            if fits:
+                file.writeframesraw(b"")  # writes the header for `frames` frames
+            else:
+                with pytest.raises(struct.error):
+                    file.writeframesraw(b"")
+                file.setnframes(0)  # so that closing can write a header
+
+
+def test_a_session_too_long_for_a_wav_is_refused_before_any_speech(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_DIR_ENV, str(cache))
+    out = tmp_path / "limits.wav"
+    started = time.perf_counter()
+    result = run("render", str(limits_routine(tmp_path)), "-o", str(out))
+    elapsed = time.perf_counter() - started
+    assert result.exit_code == 2, result.output
+    message = assert_clean_error(result.stdout, result.stderr)
+    silent = compile_routine(load_routine(str(tmp_path / "limits.toml"))).silent_ms()
+    assert silent > 140 * 3_600_000  # the holds and relax times alone
+    assert message == (
+        f"coach: This session is more than {format_length(silent)} long, but WAV files hold "
+        "at most 27:03:11. To render it, give a file name ending in .mp3 (up to 198:49:26), "
+        "ask for a shorter version with --minutes, or shorten the routine."
+    )
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["limits.toml"]
+    assert not cache.exists(), "speech was synthesized for a session that cannot be written"
+    assert elapsed < FAST_FAILURE_S
+
+
+@pytest.mark.tts
+def test_a_fitted_session_too_long_for_its_file_is_refused_before_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the length is only known once speech is measured (here, --minutes asked for
+    more than the file holds), it is checked then: before mastering and writing."""
+    import dataclasses
+
+    import coach.render
+
+    small = dataclasses.replace(coach.render.WRITERS[".mp3"], max_samples=ms_to_samples(60_000))
+    monkeypatch.setitem(coach.render.WRITERS, ".mp3", small)
+    out = tmp_path / "session.mp3"
+    out.write_bytes(b"the earlier render\n")
+    result = run("render", "--minutes", "3", "-o", str(out))
+    assert result.exit_code == 2, result.output
+    shown = show_json("--minutes", "3")
+    message = assert_clean_error(result.stdout, result.stderr)
+    assert message.startswith(
+        f"coach: This session is {format_length(shown['total_ms'])} long, but MP3 files hold "
+        "at most 0:59."
+    )
+    assert out.read_bytes() == b"the earlier render\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["session.mp3"]
+
+
+@pytest.mark.tts
+def test_show_gives_a_long_session_in_hours(tmp_path: Path) -> None:
+    """Once "8481:09"; now hours, minutes and seconds, every line alike."""
+    result = run("show", str(limits_routine(tmp_path)))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"At the limits: 14\d:\d\d:\d\d \(full session\)", lines[0]), lines[0]
+    assert re.fullmatch(r"14\d:\d\d:\d\d  end", lines[-1]), lines[-1]
+    times = [line.split()[0] for line in lines[2:]]
+    assert times[0] == "0:00:00"
+    assert all(re.fullmatch(r"\d+:\d\d:\d\d", time) for time in times)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,104 @@ def test_broken_speech_engine_is_a_failed_check(monkeypatch: pytest.MonkeyPatch)
     checks = {c.name: c for c in run_checks()}
     assert not checks["speech"].ok and "could not be loaded" in checks["speech"].detail
     assert checks["mp3 encoder"].ok
+
+
+NO_CLASS_NAMES = re.compile(r"\b\w*(Error|Exception)\b|\[Errno")
+"""How a raw exception shows itself: "PermissionError: [Errno 13] ..."."""
+
+
+def doctor_lines(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """`coach doctor`'s lines by part, with no audio device (that line is tested above)."""
+    monkeypatch.setattr(coach.live.outputs, "open_output", _no_device)
+    result = CliRunner().invoke(cli, ["doctor"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = result.output.splitlines()[:-1]
+    return {line[4:17].strip(): line for line in lines}
+
+
+@pytest.mark.tts
+def test_a_cache_folder_that_cannot_be_made_is_said_plainly(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Once "NO phrase cache NotADirectoryError: [Errno 20] Not a directory: ..."."""
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("COACH_CACHE_DIR", str(tmp_path / "a-file"))
+    line = doctor_lines(monkeypatch)["phrase cache"]
+    folder = tmp_path / "a-file" / "phrases"
+    assert line == (
+        f"NO  phrase cache  Cannot write in the phrase cache folder {folder} (not a directory: "
+        f"{folder}); phrases will be synthesized again on every run (slower, the same sound). "
+        "Set COACH_CACHE_DIR to a folder you can write to."
+    )
+    assert not NO_CLASS_NAMES.search(line), line
+
+
+@pytest.mark.tts
+def test_a_cache_folder_without_permission_is_said_plainly(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Tests run as root, whom permission bits do not stop: the write itself refuses."""
+
+    def denied(self: Path, data: bytes) -> int:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", denied)
+    line = doctor_lines(monkeypatch)["phrase cache"]
+    assert line.startswith("NO  phrase cache  Cannot write in the phrase cache folder ")
+    assert "(permission denied: " in line and "Set COACH_CACHE_DIR" in line
+    assert not NO_CLASS_NAMES.search(line), line
+
+
+@pytest.mark.tts
+def test_an_unexpected_failure_says_what_is_wrong_and_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import coach.render.mp3
+
+    class Missing:
+        def __init__(self, *args: object) -> None:
+            raise ModuleNotFoundError("No module named 'lameenc'", name="lameenc")
+
+    monkeypatch.setattr(coach.render.mp3, "Mp3Encoder", Missing)
+    line = doctor_lines(monkeypatch)["mp3 encoder"]
+    assert line == (
+        "NO  mp3 encoder   MP3 encoding does not work (the lameenc package is not installed). "
+        "Reinstall its package (pip install --force-reinstall lameenc); until then, "
+        "coach render -o session.wav writes a WAV file instead."
+    )
+
+
+def test_a_broken_speech_engine_is_said_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import coach.speech
+
+    def broken(name: str = "espeak") -> object:
+        raise OSError(5, "Input/output error", "/usr/lib/libespeak-ng.so")
+
+    monkeypatch.setattr(coach.speech, "open_engine", broken)
+    line = doctor_lines(monkeypatch)["speech"]
+    assert line == (
+        "NO  speech        The speech engine does not work (input/output error: "
+        "/usr/lib/libespeak-ng.so). Reinstall its packages (pip install --force-reinstall "
+        "pyttsx3 espeakng-loader), then run coach doctor again."
+    )
+
+
+@pytest.mark.tts
+def test_every_no_line_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import coach.render.mp3
+    import coach.speech
+
+    def failing(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("it broke")
+
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("COACH_CACHE_DIR", str(tmp_path / "a-file"))
+    monkeypatch.setattr(coach.speech, "open_engine", failing)
+    monkeypatch.setattr(coach.render.mp3, "Mp3Encoder", failing)
+    lines = doctor_lines(monkeypatch)
+    for part in ("speech", "phrase cache", "mp3 encoder", "audio output"):
+        line = lines[part]
+        assert line.startswith("NO "), line
+        assert not NO_CLASS_NAMES.search(line), line
+        assert re.search(r"\b(Reinstall|Set|Check)\b", line), f"no advice: {line}"

@@ -185,3 +185,131 @@ def test_a_folder_that_refuses_new_files_is_refused(
 def test_check_writable_leaves_nothing_behind(tmp_path: Path) -> None:
     assert check_writable(tmp_path / "out.mp3").path == tmp_path / "out.mp3"
     assert list(tmp_path.iterdir()) == []
+
+
+# --- temporary files that a killed coach left behind --------------------------------------------
+
+
+def abandoned(folder: Path, name: str, hex_digits: str = "0123abcd") -> Path:
+    """A temporary file as a coach killed with `kill -9` leaves it: named, unlocked."""
+    path = folder / f".{name}.{hex_digits}.tmp"
+    path.write_bytes(b"half an MP3")
+    return path
+
+
+def test_checking_an_output_sweeps_what_a_killed_coach_left(existing: Path) -> None:
+    left = abandoned(existing.parent, existing.name)
+    check_writable(existing)
+    assert not left.exists()
+    assert existing.read_bytes() == OLD
+
+
+def test_a_temporary_file_being_written_is_not_swept(existing: Path) -> None:
+    """Another coach writing the same output right now: its file is locked and stays."""
+    with atomic_path(check_writable(existing)) as writing:
+        writing.write_bytes(b"being written")
+        check_writable(existing)  # a second coach, checking the same output
+        assert writing.read_bytes() == b"being written"
+    assert existing.read_bytes() == b"being written"
+    assert leftovers(existing.parent) == []
+
+
+def test_a_file_locked_by_another_process_is_not_swept(existing: Path) -> None:
+    import subprocess
+    import sys
+
+    left = abandoned(existing.parent, existing.name)
+    hold = (
+        "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); "
+        "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); sys.stdin.read()"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(left)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        check_writable(existing)
+        assert left.exists()
+    finally:
+        holder.communicate("")
+    check_writable(existing)  # the holder has gone, so now the file is abandoned
+    assert not left.exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        ".out.mp3.tmp",  # no random part
+        ".out.mp3.0123abc.tmp",  # seven digits
+        ".out.mp3.0123ABCD.tmp",  # not as the coach writes them
+        "out.mp3.0123abcd.tmp",  # not hidden
+        ".out.mp3.0123abcd.tmp.bak",
+        ".other.mp3.0123abcd.tmp",  # another output's
+        ".out.mp3",
+        "notes.txt",
+    ],
+)
+def test_only_the_coachs_own_temporary_files_are_swept(existing: Path, name: str) -> None:
+    other = existing.parent / name
+    other.write_bytes(b"someone else's")
+    check_writable(existing)
+    assert other.read_bytes() == b"someone else's"
+
+
+def test_a_folder_or_link_of_that_name_is_left_alone(existing: Path, tmp_path: Path) -> None:
+    folder = existing.parent / ".out.mp3.0123abcd.tmp"
+    folder.mkdir()
+    target = tmp_path / "target"
+    target.write_bytes(b"kept")
+    link = existing.parent / ".out.mp3.4567cdef.tmp"
+    link.symlink_to(target)
+    check_writable(existing)
+    assert folder.is_dir()
+    assert link.is_symlink()
+    assert target.read_bytes() == b"kept"
+
+
+def test_a_folder_the_coach_owns_is_swept_for_every_name(tmp_path: Path) -> None:
+    from coach.files import remove_abandoned
+
+    left = [abandoned(tmp_path, f"{key}.wav", f"{key}0000000"[:8]) for key in "abc"]
+    entry = tmp_path / "a.wav"
+    entry.write_bytes(b"a cache entry")
+    assert remove_abandoned(tmp_path) == 3
+    assert not any(path.exists() for path in left)
+    assert entry.read_bytes() == b"a cache entry"
+
+
+def test_a_folder_that_cannot_be_read_is_not_swept(tmp_path: Path) -> None:
+    from coach.files import remove_abandoned
+
+    assert remove_abandoned(tmp_path / "missing") == 0
+
+
+def test_a_sweep_between_creating_and_locking_is_noticed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep in another process may delete a temporary file in the instant between its
+    creation and its lock; the writer must then make another, not write into a file
+    that no longer has a name."""
+    import coach.files
+
+    real_lock = coach.files._lock_new
+    calls: list[Path] = []
+
+    def swept_first(descriptor: int, temp: Path) -> bool:
+        calls.append(temp)
+        if len(calls) == 1:
+            temp.unlink()  # the other process's sweep got there first
+        return real_lock(descriptor, temp)
+
+    monkeypatch.setattr(coach.files, "_lock_new", swept_first)
+    target = tmp_path / "out.mp3"
+    with atomic_path(check_writable(target)) as temp:
+        temp.write_bytes(b"complete")
+    assert len(calls) == 3  # the check's probe (swept), its second try, and the write
+    assert target.read_bytes() == b"complete"
+    assert leftovers(tmp_path) == []

@@ -32,3 +32,16 @@ def test_clock_rounding() -> None:
     assert format_clock(59_999) == "0:59"
     assert format_clock(59_001, round_up=True) == "1:00"
     assert format_clock(645_469) == "10:45"
+
+
+@pytest.mark.parametrize(
+    ("ms", "text"),
+    [
+        (3_599_999, "59:59"),
+        (3_600_000, "1:00:00"),
+        (36_061_000, "10:01:01"),
+        (509_469_000, "141:31:09"),
+    ],
+)
+def test_an_hour_or_more_is_shown_in_hours(ms: int, text: str) -> None:
+    assert format_clock(ms) == text

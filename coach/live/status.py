@@ -1,8 +1,9 @@
 """What the status line shows during live play, worked out from the timeline alone.
 
-The session's sections are its chapters, named as in the MP3 ("Before you start", then one per
-exercise), and the closing (the closing words and the final chime, at the end of the last
-chapter). `SessionMap` finds them once; `format_status` fits a status into a terminal's width.
+The session's sections are its chapters, named as in the MP3 (the opening, one per exercise,
+the closing). A timeline whose closing words have no chapter of their own gets a closing
+section anyway, inside the last exercise's chapter, so that `n` there still goes to them.
+`SessionMap` finds the sections once; `format_status` fits a status into a terminal's width.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ class Section:
     """A place `n` and `p` go to: a chapter's start, or the closing's."""
 
     title: str
-    """The chapter's title, as in the MP3 (the closing keeps its chapter's)."""
+    """The chapter's title, as in the MP3."""
     start_ms: int
     exercise: int | None
-    """The exercise's number in the session (from 1), or None for the opening."""
+    """The exercise's number in the session (from 1), or None for the opening and closing."""
     closing: bool = False
+    """The closing words and final chime: a chapter after the exercises, or (exercise set)
+    the end of the last exercise's chapter."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ class Status:
     """Number of the exercise under way (from 1), or None before the first."""
     exercises: int
     step: str
-    """The rep ("left side, 1 of 3"), "closing", or ""."""
+    """The rep ("left side, 1 of 3"), "closing" (in a last chapter that holds the closing
+    words), or ""."""
     hold_left_ms: int | None
     """Time left in the current hold, or None when not in a hold."""
     session_left_ms: int
@@ -56,18 +60,22 @@ class SessionMap:
 
     def __init__(self, timeline: Timeline, closing_lines: int = 0) -> None:
         self.timeline = timeline
-        exercise_chapters = [c for c in timeline.chapters if c.exercise_id is not None]
-        self.exercises = len(exercise_chapters)
+        self.exercises = sum(1 for c in timeline.chapters if c.exercise_id is not None)
         sections = []
         number = 0
         for chapter in timeline.chapters:
             if chapter.exercise_id is not None:
                 number += 1
-            sections.append(
-                Section(chapter.title, chapter.start_ms, number if chapter.exercise_id else None)
-            )
+                sections.append(Section(chapter.title, chapter.start_ms, number))
+            else:  # the opening, or after the exercises the closing
+                sections.append(Section(chapter.title, chapter.start_ms, None, number > 0))
         closing = _closing_start(timeline, closing_lines)
-        if sections and closing is not None and closing > sections[-1].start_ms:
+        if (
+            sections
+            and not sections[-1].closing
+            and closing is not None
+            and closing > sections[-1].start_ms
+        ):
             sections.append(replace(sections[-1], start_ms=closing, closing=True))
         self.sections = tuple(sections)
         self._starts = [section.start_ms for section in self.sections]
@@ -92,7 +100,7 @@ class SessionMap:
             if clip.kind == "hold" and position_ms < clip.end_ms:
                 hold_left = clip.end_ms - position_ms
         if section.closing:
-            step, hold_left = "closing", None
+            step, hold_left = ("closing" if section.exercise else ""), None
         elif section.exercise is None:
             step = ""
         return Status(

@@ -10,6 +10,7 @@ import contextlib
 import math
 import os
 import select
+import shutil
 import signal
 import sys
 import time
@@ -189,10 +190,14 @@ class StatusLine:
         self._last = ""
 
     def _columns(self) -> int:
+        """The terminal's width now; where it says none (0), $COLUMNS or 80."""
         try:
-            return max(os.get_terminal_size(self._stream.fileno()).columns, 2)
+            columns = os.get_terminal_size(self._stream.fileno()).columns
         except (OSError, ValueError):
-            return 80
+            columns = 0
+        if columns <= 0:
+            columns = shutil.get_terminal_size().columns
+        return max(columns, 2)
 
     def _erase(self, columns: int) -> str:
         """Clear the line shown last, over every row it now takes up."""

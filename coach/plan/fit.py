@@ -1,7 +1,8 @@
 """The shorter version: fit a session to a length the user asks for.
 
 Cuts happen in a fixed order, lowest-priority exercise first within each kind of cut:
-1. later reps skip the reminder wording (only the count, side and breath are said);
+1. later reps come out of the hold with a short "And relax." instead of the release wording
+   (every rep still starts with its count and the words that name its movement);
 2. fewer reps, one at a time across exercises, down to each exercise's minimum
    (left and right always keep the same number);
 3. shorter holds and relax times, a second at a time, down to each minimum;
@@ -32,7 +33,7 @@ from coach.plan.compiler import (
 from coach.plan.lengths import SpeechLengths, events_length_ms
 from coach.plan.routine import Exercise, Routine
 from coach.plan.script import Script
-from coach.time import format_clock, minutes_at_least, minutes_text, seconds_text
+from coach.time import format_length, minutes_at_least, minutes_text, seconds_text
 
 TOLERANCE_MS = 15_000
 """A fitted session is at most the target and aims to be no more than this under it."""
@@ -83,10 +84,10 @@ class Fitted:
             return FULL_SESSION
         if not self.changes:
             return (
-                f"{FULL_SESSION}: {minutes:g} minutes is not shorter than the full "
-                f"{format_clock(self.length_ms)}, which is the longest version"
+                f"{FULL_SESSION}: {minutes_text(minutes)} is not shorter than the full "
+                f"{format_length(self.length_ms)}, which is the longest version"
             )
-        return f"fitted to {minutes:g} minutes: {self.summary()}"
+        return f"fitted to {minutes_text(minutes)}: {self.summary()}"
 
 
 def full_session(routine: Routine, brief: bool, lengths: SpeechLengths) -> Fitted:
@@ -118,7 +119,7 @@ def fit_session(routine: Routine, brief: bool, target_ms: int, lengths: SpeechLe
         least = minutes_at_least(shortest.length_ms)
         raise CoachError(
             f"The shortest version of '{routine.title}' is "
-            f"{format_clock(shortest.length_ms, round_up=True)}; {minutes_text(target_ms)} is too "
+            f"{format_length(shortest.length_ms)}; {minutes_text(target_ms / 60_000)} is too "
             f"short. Ask for at least {least:g} minutes."
         )
     if measure(chosen) < target_ms - TOLERANCE_MS and previous is not None:
@@ -159,13 +160,19 @@ class _PlanLengths:
         self.brief = brief
         self.note = note
         self.lengths = lengths
-        self.fixed = events_length_ms(opening_events(routine, note), lengths) + events_length_ms(
-            closing_events(routine), lengths
-        )
+        closing = events_length_ms(closing_events(routine), lengths)
+        self.fixed = {  # the opening says the description only when nothing is left out
+            complete: events_length_ms(
+                opening_events(routine, note, complete=complete, brief=brief), lengths
+            )
+            + closing
+            for complete in (True, False)
+        }
         self.parts: dict[tuple[str, ExercisePlan, int, int], int] = {}
 
     def __call__(self, plan: PlanTuple) -> int:
-        total = self.fixed + BETWEEN_EXERCISES_MS * (len(plan) + 1)
+        complete = len(plan) == len(self.routine.exercises)
+        total = self.fixed[complete] + BETWEEN_EXERCISES_MS * (len(plan) + 1)
         for number, (exercise_id, exercise_plan) in enumerate(plan, start=1):
             key = (exercise_id, exercise_plan, number, len(plan))
             if key not in self.parts:
@@ -216,7 +223,7 @@ def _cut_sequence(routine: Routine) -> Iterator[PlanTuple]:
         state: State = {exercise.id: Cuts(exercise.reps) for exercise in kept}
         yield _as_plan(kept, state)
         for exercise in order:
-            if exercise.reps > 1 or exercise.sides:
+            if _has_later_releases(exercise):
                 state[exercise.id] = replace(state[exercise.id], terse=True)
                 yield _as_plan(kept, state)
         reducing = True
@@ -230,6 +237,12 @@ def _cut_sequence(routine: Routine) -> Iterator[PlanTuple]:
                     yield _as_plan(kept, state)
         for trimmed in _trim_steps(order, state):
             yield _as_plan(kept, trimmed)
+
+
+def _has_later_releases(exercise: Exercise) -> bool:
+    """True when an exercise says release wording after more than one hold: the words the
+    first cut shortens."""
+    return bool(exercise.release and exercise.hold_ms and (exercise.reps > 1 or exercise.sides))
 
 
 def _trim_steps(order: list[Exercise], state: State) -> Iterator[State]:

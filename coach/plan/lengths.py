@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from coach.plan.script import Cue, Event, Hold, Rest, Say
+from coach.plan.script import Cue, Event, Hold, Relax, Rest, Say
 
 
 class SpeechLengths(Protocol):
@@ -26,10 +26,16 @@ class SpeechLengths(Protocol):
         ...
 
 
+RELAX_QUIET_MS = 300
+"""The least quiet inside a relax between the release and the next rep's lead-in: a moment
+to let go before the next words."""
+
+
 def event_ms(event: Event, lengths: SpeechLengths) -> int:
     """How far `event` moves the session on: a phrase or chime its length, a hold or rest
     exactly its own; a chapter or step marker takes no time. Words said inside a hold lie
-    within it and add nothing."""
+    within it and add nothing; a relax is its own length unless its words need more
+    (`relax_words_ms`)."""
     match event:
         case Say(text=text):
             return lengths.speech_ms(text)
@@ -37,7 +43,16 @@ def event_ms(event: Event, lengths: SpeechLengths) -> int:
             return lengths.cue_ms(name)
         case Hold(ms=ms) | Rest(ms=ms):
             return ms
+        case Relax(ms=ms):
+            return max(ms, relax_words_ms(event, lengths))
     return 0
+
+
+def relax_words_ms(relax: Relax, lengths: SpeechLengths) -> int:
+    """What the words of a relax need: its release, the quiet and its lead-in, end to end."""
+    release = events_length_ms(relax.release, lengths)
+    lead_in = events_length_ms(relax.lead_in, lengths)
+    return release + lead_in + (RELAX_QUIET_MS if relax.lead_in else 0)
 
 
 def events_length_ms(events: Iterable[Event], lengths: SpeechLengths) -> int:

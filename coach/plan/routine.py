@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from coach.errors import CoachError
+from coach.errors import CoachError, control_name, is_control
 from coach.time import seconds_to_ms
 
 SIDES = ("left", "right")
@@ -45,7 +45,8 @@ class Exercise:
     instructions: tuple[str, ...]
     """Said the first time, in full. May contain `{side}`."""
     reminder: tuple[str, ...]
-    """Said on later reps, and on every rep in brief mode. May contain `{side}`."""
+    """A few words that name the movement, said with the count and the breath cue to start
+    every later rep, and every rep in brief mode. May contain `{side}`."""
     release: tuple[str, ...]
     """Said when the hold ends (after any breath cue)."""
     reps: int
@@ -72,6 +73,8 @@ class Routine:
     title: str
     description: str
     safety: tuple[str, ...]
+    setup: tuple[str, ...]
+    """How to sit or stand, said after the safety lines; empty when the file gives none."""
     closing: tuple[str, ...]
     exercises: tuple[Exercise, ...]
 
@@ -147,11 +150,22 @@ class _Fields:
         return self._check_text(field, value, limit)
 
     def _check_text(self, field: str, value: str, limit: int) -> str:
+        # Before spaces are tidied: some controls count as spaces to str.split.
+        control = next((index for index, char in enumerate(value) if is_control(char)), None)
+        if control is not None:
+            raise self.error(
+                field,
+                f"has a control character, {control_name(value[control])}, at character "
+                f"{control + 1}; remove it. Routine text may hold printable characters, "
+                "spaces and line breaks, but no control characters.",
+            )
         value = " ".join(value.split())
         if not value:
             raise self.error(field, "is empty. Write the words to say.")
         if len(value) > limit:
-            raise self.error(field, f"is {len(value)} characters long; keep it under {limit}.")
+            raise self.error(
+                field, f"is {len(value)} characters long; at most {limit} are allowed."
+            )
         return value
 
     def lines(self, field: str, *, required: bool = True) -> tuple[str, ...]:
@@ -180,10 +194,12 @@ class _Fields:
         if field not in self.table:
             return default
         value = self.table[field]
+        if isinstance(value, float) and value.is_integer():
+            raise self.error(field, f"should be a whole number: write {value:.0f}, not {value}.")
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error(field, f"should be a whole number, not {_kind(value)}.")
         if not low <= value <= high:
-            raise self.error(field, f"is {value}; it must be between {low} and {high}.")
+            raise self.error(field, f"is {_number(value)}; it must be between {low} and {high}.")
         return value
 
     def seconds(self, field: str, *, default: float, low: float, high: float) -> int:
@@ -193,9 +209,12 @@ class _Fields:
         value = self.table[field]
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(field, f"should be a number of seconds, not {_kind(value)}.")
-        if math.isnan(value) or not low <= value <= high:
+        # An int is compared as it is: one too large for a float is simply out of range.
+        if (isinstance(value, float) and math.isnan(value)) or not low <= value <= high:
+            shown = _number(value)
+            unit = "" if shown.startswith("a number") else " seconds"
             raise self.error(
-                field, f"is {value} seconds; it must be between {low:g} and {high:g} seconds."
+                field, f"is {shown}{unit}; it must be between {low:g} and {high:g} seconds."
             )
         return seconds_to_ms(value)
 
@@ -210,18 +229,31 @@ class _Fields:
 
 
 def _kind(value: object) -> str:
+    """What a wrongly typed value is, as the message names it: "the number 2.5", "a date"."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        number = _number(value)
+        return number if number.startswith("a number") else f"the number {number}"
+    # TOML's dates and times by their names, as this stage does not use the datetime library.
     kinds = {
-        bool: "true/false",
-        int: "a number",
-        float: "a number",
-        str: "text",
-        list: "a list",
-        dict: "a table",
+        "str": "text",
+        "list": "a list",
+        "dict": "a table",
+        "date": "a date",
+        "datetime": "a date and time",
+        "time": "a time of day",
     }
-    return kinds.get(type(value), type(value).__name__)
+    return kinds.get(type(value).__name__, "something else")
 
 
-_ROUTINE_FIELDS = ("title", "description", "safety", "closing", "exercise")
+def _number(value: float) -> str:
+    """A number from the file as a message quotes it (a huge one by its size, not in full)."""
+    text = str(value)
+    return text if len(text) <= 20 else f"a number of {len(text.lstrip('-'))} digits"
+
+
+_ROUTINE_FIELDS = ("title", "description", "safety", "setup", "closing", "exercise")
 _EXERCISE_FIELDS = (
     "id",
     "title",
@@ -241,6 +273,7 @@ _EXERCISE_FIELDS = (
 )
 _BREATH_FIELDS = ("move", "release")
 _TEXT_FIELDS_WITH_SIDE = ("instructions", "reminder", "release")
+_OPTIONAL_TEXT_FIELDS = ("release",)
 
 
 @dataclass(frozen=True)
@@ -263,6 +296,7 @@ class _RoutineReader:
         title = fields.text("title", limit=MAX_TITLE_CHARS)
         description = fields.text("description", default="")
         safety = fields.lines("safety")
+        setup = fields.lines("setup", required=False)
         closing = fields.lines("closing")
         raw_exercises = document.get("exercise")
         if raw_exercises is None:
@@ -292,6 +326,7 @@ class _RoutineReader:
             title=title,
             description=description,
             safety=safety,
+            setup=setup,
             closing=closing,
             exercises=tuple(exercises),
         )
@@ -348,7 +383,8 @@ class _RoutineReader:
     def _texts(self, fields: _Fields, sides: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
         """The wording fields, each a tuple of lines, with their {side} placeholders checked."""
         texts = {
-            name: fields.lines(name, required=name != "release") for name in _TEXT_FIELDS_WITH_SIDE
+            name: fields.lines(name, required=name not in _OPTIONAL_TEXT_FIELDS)
+            for name in _TEXT_FIELDS_WITH_SIDE
         }
         for name, lines in texts.items():
             self._check_placeholders(fields, name, lines, sides)

@@ -6,6 +6,7 @@ turns it into clips at absolute times once speech lengths are known.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -58,13 +59,28 @@ class Rest:
 
 
 @dataclass(frozen=True)
+class Relax:
+    """The relax after a hold: exactly `ms` from the end of the hold, with words inside it.
+
+    `release` (the chime and how to come out of the stretch) is said from the start; `lead_in`
+    (the next rep's count and movement, ending in "Hold.") is said so that it ends as the
+    relax ends, and the next hold starts on time. Only where the words need more than `ms`
+    does the relax grow, just enough to fit them with a moment of quiet between.
+    """
+
+    ms: int
+    release: tuple[Step | Say | Rest | Cue, ...] = ()
+    lead_in: tuple[Step | Say | Rest | Cue, ...] = ()
+
+
+@dataclass(frozen=True)
 class Cue:
     """A chime, by name (the chimes themselves are sound: see coach.sound.chimes)."""
 
     name: str
 
 
-Event = Chapter | Step | Say | Hold | Rest | Cue
+Event = Chapter | Step | Say | Hold | Rest | Relax | Cue
 
 
 @dataclass(frozen=True)
@@ -74,10 +90,24 @@ class Script:
     title: str
     events: tuple[Event, ...]
 
+    def all_events(self) -> Iterator[Event]:
+        """Every event in the order it happens: a relax, then what is said inside it (its
+        release, then its lead-in)."""
+        for event in self.events:
+            yield event
+            if isinstance(event, Relax):
+                yield from event.release
+                yield from event.lead_in
+
+    def silent_ms(self) -> int:
+        """The holds, rests and relax times alone: a length the session is sure to reach,
+        known before any phrase is spoken (what is said inside a relax is within it)."""
+        return sum(event.ms for event in self.events if isinstance(event, Hold | Rest | Relax))
+
     def phrases(self) -> list[str]:
         """Every distinct text the session speaks, in order of first use."""
         seen: dict[str, None] = {}
-        for event in self.events:
+        for event in self.all_events():
             if isinstance(event, Say):
                 seen.setdefault(event.text)
             elif isinstance(event, Hold):

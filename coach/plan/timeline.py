@@ -6,20 +6,22 @@ when things happen: the renderer, the live player and `coach show` all read it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from coach.plan.lengths import SpeechLengths, event_ms
-from coach.plan.script import Chapter, Cue, Hold, HoldWord, Rest, Say, Script, Step
+from coach.plan.lengths import SpeechLengths, event_ms, events_length_ms
+from coach.plan.script import Chapter, Cue, Event, Hold, HoldWord, Relax, Rest, Say, Script, Step
 
-ClipKind = Literal["speech", "chime", "hold", "rest"]
+ClipKind = Literal["speech", "chime", "hold", "relax", "rest"]
 
 
 @dataclass(frozen=True)
 class Clip:
-    """One thing in the session: a phrase, a chime, or a stretch of silence (hold, rest).
+    """One thing in the session: a phrase, a chime, or a span of time (hold, relax, rest).
 
-    Speech said inside a hold is a separate "speech" clip lying within the hold clip.
+    Speech said inside a hold or a relax is a separate "speech" clip lying within that span;
+    the relax's chime is a "chime" clip at its start.
     """
 
     start_ms: int
@@ -140,10 +142,17 @@ def build_timeline(script: Script, lengths: SpeechLengths) -> Timeline:
     """Place every event of `script` at an absolute time, using measured `lengths`.
 
     Every event moves the time on by `event_ms` (the rule the fitter measures with too), so
-    holds and rests are exact. Words inside a hold are placed by `_place_hold_words`.
+    holds, relaxes and rests are exact. Words inside a hold are placed by
+    `_place_hold_words`; a relax's words by `_place_relax`.
     """
     place = _Placement()
-    for event in script.events:
+    _place_run(place, script.events, lengths)
+    return Timeline(script.title, tuple(place.clips), place.chapters(), place.now)
+
+
+def _place_run(place: _Placement, events: Iterable[Event], lengths: SpeechLengths) -> None:
+    """Place `events` one after another from `place.now`, moving it on past them."""
+    for event in events:
         length = event_ms(event, lengths)
         match event:
             case Chapter(title=title, exercise_id=exercise_id):
@@ -160,8 +169,19 @@ def build_timeline(script: Script, lengths: SpeechLengths) -> Timeline:
             case Hold(words=words, counted=counted):
                 place.add(place.now, place.now + length, "hold", counted=counted)
                 _place_hold_words(place, words, place.now + length, lengths)
+            case Relax():
+                _place_relax(place, event, place.now + length, lengths)
+                continue  # _place_relax leaves place.now at the relax's end
         place.now += length
-    return Timeline(script.title, tuple(place.clips), place.chapters(), place.now)
+
+
+def _place_relax(place: _Placement, relax: Relax, end: int, lengths: SpeechLengths) -> None:
+    """A relax from `place.now` to `end`: its release from the start, its lead-in ending at
+    `end` (so the next hold starts exactly there), quiet in between."""
+    place.add(place.now, end, "relax")
+    _place_run(place, relax.release, lengths)
+    place.now = end - events_length_ms(relax.lead_in, lengths)
+    _place_run(place, relax.lead_in, lengths)
 
 
 def _place_hold_words(

@@ -57,6 +57,11 @@ the placeholder plays as one frame of silence (at 8-24 kHz, so 22,050 Hz: 1681 s
 DEFAULT_BITRATE_KBPS = 48
 """Speech-grade mono: 360 kB per minute, so 5 minutes is 1.8 MB."""
 
+MAX_SAMPLES = ((2**32 - 1) * 8 // (DEFAULT_BITRATE_KBPS * 1000) - 60) * SAMPLE_RATE
+"""The most samples one file holds: the info frame counts the stream's bytes in 32 bits,
+which at 48 kbit/s is 198 hours (a minute of it kept in hand for the frames around the
+audio)."""
+
 DEFAULT_QUALITY = 5
 """LAME's algorithm quality (2 best, 7 fastest). For 300 s of 22,050 Hz speech at 48 kbit/s
 this took 0.34 s (q2 0.52 s, q3 0.40 s, q7 0.21 s); the file size is set by the bit rate.

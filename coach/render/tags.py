@@ -6,7 +6,8 @@ Chapters follow the ID3v2 Chapter Frame Addendum: one CHAP frame per exercise (e
 ordered CTOC frame ("toc") listing them in play order.
 
 The written bytes depend only on the arguments: no dates or encoder names go in, the frame
-order is fixed by mutagen, and the padding is a constant (mutagen's default reuses the
+order is fixed (mutagen's, then the CHAP frames moved last in time order, which is how
+FFmpeg-based players list them), and the padding is a constant (mutagen's default reuses the
 padding an earlier tag left, so a re-tagged file would differ from a fresh one).
 """
 
@@ -111,6 +112,51 @@ def write_tags(
         v2_version=3,
         padding=_fixed_padding,
     )
+    _chapters_in_time_order(Path(path))
+
+
+def _chapters_in_time_order(path: Path) -> None:
+    """Rewrite the ID3v2.3 tag at the start of `path` with its CHAP frames last and in time
+    order, in place (the tag keeps its size).
+
+    mutagen writes frames sorted by their encoded size, and players built on FFmpeg list
+    chapters in the order their frames sit in the file, not by start time or by the CTOC.
+    The tag is the one `write_tags` just wrote: version 2.3, no unsynchronisation and no
+    extended header, frames with 4-byte plain sizes, then zero padding.
+    """
+    with open(path, "r+b") as file:
+        header = file.read(10)
+        if header[:3] != b"ID3" or header[3] != 3 or header[5] != 0:
+            raise ValueError(f"{path} does not start with the plain ID3v2.3 tag just written")
+        size = _syncsafe(header[6:10])
+        body = file.read(size)
+        frames: list[bytes] = []
+        at = 0
+        while at + 10 <= len(body) and body[at] != 0:  # padding is zeros
+            length = 10 + int.from_bytes(body[at + 4 : at + 8], "big")
+            frames.append(body[at : at + length])
+            at += length
+        chapters = sorted(
+            (frame for frame in frames if frame[:4] == b"CHAP"), key=_chapter_start_ms
+        )
+        others = [frame for frame in frames if frame[:4] != b"CHAP"]
+        file.seek(10)
+        file.write(b"".join(others + chapters) + body[at:])
+
+
+def _syncsafe(data: bytes) -> int:
+    """An ID3 header's size: 7 bits a byte."""
+    value = 0
+    for byte in data:
+        value = (value << 7) | (byte & 0x7F)
+    return value
+
+
+def _chapter_start_ms(frame: bytes) -> int:
+    """A CHAP frame's start time: the 4 bytes after its zero-terminated element id."""
+    data = frame[10:]
+    after_id = data.index(b"\0") + 1
+    return int.from_bytes(data[after_id : after_id + 4], "big")
 
 
 def _fixed_padding(_info: Any) -> int:

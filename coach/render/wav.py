@@ -9,6 +9,10 @@ from pathlib import Path
 from coach.pcm import Samples
 from coach.time import SAMPLE_RATE
 
+MAX_SAMPLES = (2**32 - 1 - 36) // 2
+"""The most samples one file holds: a WAV file counts its bytes in 32 bits (the data, and
+36 bytes of header on top), which at 16 bits and 22,050 Hz is 27 hours."""
+
 
 def write_wav(
     path: Path,

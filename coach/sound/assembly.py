@@ -32,27 +32,28 @@ def assemble_chunks(
     chunk_samples: int = CHUNK_SAMPLES,
     *,
     start: int = 0,
+    end: int | None = None,
 ) -> Iterator[Samples]:
     """Yield the session's samples in order, `chunk_samples` at a time (the last may be short).
 
     `audio(clip)` gives the samples of an audible clip. Each clip starts at the sample
     where its start_ms falls; everything else is digital silence, so holds and rests are
-    exact. Where two clips touch, their samples add (with clipping to int16).
-
-    With `start`, the samples begin at that sample of the session (live play resuming or
-    jumping there): they are exactly those a whole assembly holds from that point.
+    exact. Where two clips touch, their samples add (with clipping to int16). `start` and
+    `end` (sample indices) give just that part of the session, the same samples as the
+    whole gives there: consecutive parts join up to the whole.
     """
-    total = session_samples(timeline)
+    total = session_samples(timeline) if end is None else min(end, session_samples(timeline))
     placed = []
     for clip in timeline.audible_clips():
+        if ms_to_samples(clip.start_ms) >= total or ms_to_samples(clip.end_ms) <= start:
+            continue
         samples = audio(clip)
-        first = ms_to_samples(clip.start_ms)
-        if first + len(samples) > start:
-            placed.append((first, first + len(samples), samples))
+        at = ms_to_samples(clip.start_ms)
+        placed.append((at, at + len(samples), samples))
     placed.sort(key=lambda item: item[0])
     next_clip = 0
     active: list[tuple[int, int, Samples]] = []
-    for chunk_start in range(max(start, 0), total, chunk_samples):
+    for chunk_start in range(start, total, chunk_samples):
         chunk_end = min(chunk_start + chunk_samples, total)
         while next_clip < len(placed) and placed[next_clip][0] < chunk_end:
             active.append(placed[next_clip])
@@ -62,9 +63,11 @@ def assemble_chunks(
             yield np.zeros(chunk_end - chunk_start, dtype=np.int16)
             continue
         mix = np.zeros(chunk_end - chunk_start, dtype=np.int32)
-        for first, end, samples in active:
-            low = max(first, chunk_start)
-            high = min(end, chunk_end)
+        for clip_start, clip_end, samples in active:
+            low = max(clip_start, chunk_start)
+            high = min(clip_end, chunk_end)
             if low < high:
-                mix[low - chunk_start : high - chunk_start] += samples[low - first : high - first]
+                mix[low - chunk_start : high - chunk_start] += samples[
+                    low - clip_start : high - clip_start
+                ]
         yield np.clip(mix, -32768, 32767).astype(np.int16)

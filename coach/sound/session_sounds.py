@@ -62,16 +62,22 @@ class SessionSounds:
 
 
 def open_sounds(voice: str | None = None, rate: int | None = None) -> SessionSounds:
-    """The default engine with `voice` and `rate` (None: the defaults) and the phrase cache."""
+    """The engine of `voice` (None: the best voice installed, see `default_voice`) at `rate`
+    (None: the default), with the phrase cache, cleared first of temporary entries that a
+    killed coach left behind."""
+    from coach.files import remove_abandoned
     from coach.sound.mastering import MASTERING_ID, master_speech
-    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, open_engine
+    from coach.speech import DEFAULT_RATE, open_voice
     from coach.speech.cache import PhraseCache
 
+    engine, voice_id = open_voice(voice)
+    cache = PhraseCache.default()
+    remove_abandoned(cache.directory)  # only the coach writes there, so every name
     book = PhraseBook(
-        open_engine(),
-        DEFAULT_VOICE if voice is None else voice,
+        engine,
+        voice_id,
         DEFAULT_RATE if rate is None else rate,
-        PhraseCache.default(),
+        cache,
         master=master_speech,
         master_id=MASTERING_ID,
     )

@@ -2,29 +2,43 @@
 
 `ENGINES` maps an engine name to a zero-argument factory; a new backend is one class
 implementing `coach.speech.types.SpeechEngine` plus one entry here. Nothing heavy is imported
-at module level (pyttsx3 and the eSpeak NG library load on first use), so importing
-`coach.speech` costs nothing for commands such as `coach --help` or `coach list`.
+at module level (pyttsx3, the eSpeak NG library, piper and onnxruntime load on first use),
+so importing `coach.speech` costs nothing for commands such as `coach --help` or `coach list`.
+
+Two engines: Piper (a natural neural voice, the optional `neural` extra) and eSpeak NG
+(robotic but always installed). `open_voice` turns what `--voice` was given into an engine
+and the voice's id: a bundled Piper voice's name ("joe"), the path of a Piper `.onnx`
+file, or an eSpeak voice by id ("gmw/en-us") or short name ("en-us", "en"). With none
+given, the best voice installed is used (`default_voice`).
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from coach.errors import CoachError
 
 if TYPE_CHECKING:
-    from coach.speech.types import SpeechEngine
+    from coach.speech.types import SpeechEngine, Voice
 
 __all__ = [
     "DEFAULT_ENGINE",
     "DEFAULT_RATE",
     "DEFAULT_VOICE",
     "ENGINES",
+    "NEURAL_VOICE",
     "RATE_RANGE",
+    "VOICE_ENV",
+    "best_voice",
     "check_voice",
+    "default_voice",
+    "is_piper_voice",
     "open_engine",
+    "open_voice",
+    "resolve_voice",
 ]
 
 
@@ -35,14 +49,28 @@ def _espeak() -> SpeechEngine:
     return EspeakEngine()
 
 
-ENGINES: dict[str, Callable[[], SpeechEngine]] = {"espeak": _espeak}
-"""Every speech engine by name; the factory loads nothing heavy."""
+def _piper() -> SpeechEngine:
+    from coach.speech.piper import PiperEngine
+
+    return PiperEngine()
+
+
+ENGINES: dict[str, Callable[[], SpeechEngine]] = {"espeak": _espeak, "piper": _piper}
+"""Every speech engine by name, each with its default voice; the factory loads nothing heavy
+(the Piper one raises CoachError, saying how to install it, when it is not installed)."""
 
 DEFAULT_ENGINE = "espeak"
-"""The engine used when none is asked for: offline, installs from pip wheels alone."""
+"""The engine that is always there: offline, installs from pip wheels alone."""
+
+NEURAL_VOICE = "joe"
+"""The natural voice, Piper's US English "joe", used by default wherever it is installed."""
+
+VOICE_ENV = "COACH_VOICE"
+"""Environment variable naming the voice to use when `--voice` is not given (the voice
+setting's variable in `coach.config`)."""
 
 DEFAULT_VOICE = "gmw/en-us"
-"""eSpeak NG's General American voice.
+"""eSpeak NG's General American voice: the default where the natural voice is not installed.
 
 Among eSpeak's English voices it has the most conservative vowel set and the crispest
 consonants, which is what matters for short instructions heard over road noise in a
@@ -76,17 +104,97 @@ _VOICES_SHOWN = 10
 """How many non-English voices an unknown-voice error names before summarising the rest."""
 
 
+def best_voice() -> str:
+    """The best voice installed: the natural voice, else eSpeak's General American voice."""
+    from coach.speech.piper import neural_installed
+
+    return NEURAL_VOICE if neural_installed() else DEFAULT_VOICE
+
+
+def default_voice() -> str:
+    """The voice used when none is asked for: `$COACH_VOICE` if set, else `best_voice()`.
+
+    The command line reads the voice setting (`coach.config`: the environment, then the
+    settings file) before it gets here; this reads the environment variable itself too, so
+    code that opens speech without the settings (the benchmarks, the tests) follows it.
+    """
+    chosen = os.environ.get(VOICE_ENV, "").strip()
+    return chosen or best_voice()
+
+
+def is_piper_voice(voice: str) -> bool:
+    """True for what names a Piper voice: a bundled voice's name or a `.onnx` path."""
+    from coach.speech.piper import BUNDLED_VOICES
+
+    return voice in BUNDLED_VOICES or voice.lower().endswith(".onnx")
+
+
+def open_voice(voice: str | None = None) -> tuple[SpeechEngine, str]:
+    """The engine for `voice` (None: `default_voice()`) and the voice's id in it.
+
+    Raises CoachError, saying what to do, for a voice that is not installed, a Piper voice
+    file that is missing or broken, or an unknown name (with near matches).
+    """
+    chosen = default_voice() if voice is None else voice
+    try:
+        if is_piper_voice(chosen):
+            from coach.speech.piper import PiperEngine
+
+            engine: SpeechEngine = PiperEngine(chosen)
+            return engine, engine.voices()[0].id
+        engine = open_engine("espeak")
+        return engine, resolve_voice(engine, chosen)
+    except CoachError as error:
+        if voice is None and os.environ.get(VOICE_ENV, "").strip():
+            raise CoachError(f"{error} (The voice came from ${VOICE_ENV}.)") from None
+        raise
+
+
+def _short_names(voice: Voice) -> set[str]:
+    """What a voice may be called besides its id: "en-us" for "gmw/en-us", and its language."""
+    return {voice.id.rsplit("/", 1)[-1], voice.language.lower()}
+
+
+def resolve_voice(engine: SpeechEngine, voice: str) -> str:
+    """The id of `engine`'s voice called `voice`: its id, or a short name that only one
+    voice has ("en-us" is "gmw/en-us", "en" is "gmw/en"), in any case. CoachError (see
+    `check_voice`) otherwise."""
+    voices = engine.voices()
+    wanted = voice.strip().lower()
+    for candidate in voices:
+        if candidate.id == voice or candidate.id.lower() == wanted:
+            return candidate.id
+    if not wanted:  # an empty name is no voice at all, not the first voice without a language
+        check_voice(engine, voice)
+    matches = [candidate.id for candidate in voices if wanted in _short_names(candidate)]
+    # An exact short name first ("en" is gmw/en's own name before it is a language).
+    own = [candidate.id for candidate in voices if candidate.id.rsplit("/", 1)[-1] == wanted]
+    if len(own) == 1:
+        return own[0]
+    if len(matches) == 1:
+        return matches[0]
+    check_voice(engine, voice)
+    return voice
+
+
 def check_voice(engine: SpeechEngine, voice: str) -> None:
-    """The one check of a voice name: CoachError unless `engine` has `voice`, naming close
-    matches, the English voices and some others, and `coach voices`."""
+    """The one check of a voice id: CoachError unless `engine` has `voice`, naming close
+    matches, the English voices and some others, the natural voice, and `coach voices`."""
     voices = engine.voices()
     ids = [v.id for v in voices]
     if voice in ids:
         return
     english = [v.id for v in voices if v.is_english]
     others = [v.id for v in voices if not v.is_english]
-    parts = [f"The {engine.name} engine has no voice {voice!r}."]
-    close = difflib.get_close_matches(voice, ids, n=3)
+    parts = [f"No voice is called {voice!r}."]
+    by_name = {name: v.id for v in voices for name in sorted(_short_names(v)) if name}
+    by_name.update({v.id: v.id for v in voices})
+    close = list(
+        dict.fromkeys(
+            by_name[name]
+            for name in difflib.get_close_matches(voice.lower(), list(by_name), n=6, cutoff=0.6)
+        )
+    )[:3]
     if close:
         parts.append(f"Did you mean {' or '.join(close)}?")
     if english:
@@ -96,5 +204,9 @@ def check_voice(engine: SpeechEngine, voice: str) -> None:
         rest = len(others) - _VOICES_SHOWN
         more = f", and {rest} more" if rest > 0 else ""
         parts.append(f"Other voices: {shown}{more}.")
+    if engine.name != "piper":
+        parts.append(
+            f"The natural voice is {NEURAL_VOICE!r}; a Piper voice file is its .onnx path."
+        )
     parts.append("Run `coach voices` to list them all with their names.")
     raise CoachError(" ".join(parts))

@@ -1,11 +1,17 @@
 """A content-addressed cache of spoken phrases: one WAV file per phrase.
 
-The speech engine is not deterministic (the same phrase synthesized twice gives slightly
-different samples), so this cache is what makes renders byte-identical: once a phrase is
-stored, every later run reuses exactly those samples, and a warm render synthesizes nothing.
+Synthesis gives the same samples for the same phrase whatever was synthesized before (see
+the engines), so the cache only saves time: a warm render synthesizes nothing, and a render
+from an empty cache gives the same bytes as one from a full cache.
 
-The cache is an optimisation, never a point of failure: an unreadable entry is deleted and
-treated as missing, and a cache folder that cannot be written only costs speed.
+Every entry carries a SHA-256 checksum of its samples in a chunk of its own after the
+samples (players skip it), and an entry is used only if it is exactly what this module
+writes for the samples it holds, checksum included. So an entry whose samples rotted on
+disk, or that was cut short, garbled, emptied or replaced by a folder, is deleted and made
+again (with a warning, once a run) rather than played as noise.
+
+The cache is an optimisation, never a point of failure: a damaged entry is treated as
+missing, and a cache folder that cannot be written only costs speed.
 """
 
 from __future__ import annotations
@@ -14,19 +20,76 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
+import struct
 import sys
-import wave
 from pathlib import Path
+
+import numpy as np
 
 from coach.errors import CoachError
 from coach.files import replace_file
-from coach.pcm import Samples, read_wav, wav_bytes
+from coach.pcm import Samples
 from coach.time import SAMPLE_RATE
 
-__all__ = ["CACHE_DIR_ENV", "FORMAT_VERSION", "PhraseCache", "default_cache_dir", "phrase_key"]
+__all__ = [
+    "CACHE_DIR_ENV",
+    "FORMAT_VERSION",
+    "PhraseCache",
+    "default_cache_dir",
+    "entry_bytes",
+    "phrase_key",
+    "read_entry",
+]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bump whenever what is stored for a phrase changes (trimming rules, sample format)."""
+
+_CHECKSUM_CHUNK = b"csum"
+"""The RIFF chunk after the samples that holds their SHA-256 digest."""
+
+_HEADER_BYTES = 44
+"""RIFF header, a 16-byte `fmt ` chunk and the `data` chunk's header."""
+
+
+def entry_bytes(samples: Samples) -> bytes:
+    """The bytes of a cache entry: a mono 16-bit WAV at SAMPLE_RATE, then the checksum."""
+    data = np.ascontiguousarray(samples, dtype="<i2").tobytes()
+    fmt = struct.pack("<HHIIHH", 1, 1, SAMPLE_RATE, SAMPLE_RATE * 2, 2, 16)
+    body = b"".join(
+        [
+            b"WAVE",
+            b"fmt ",
+            struct.pack("<I", len(fmt)),
+            fmt,
+            b"data",
+            struct.pack("<I", len(data)),
+            data,
+            _CHECKSUM_CHUNK,
+            struct.pack("<I", 32),
+            hashlib.sha256(data).digest(),
+        ]
+    )
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def read_entry(raw: bytes) -> Samples | None:
+    """The samples of an intact entry, or None for anything else.
+
+    Intact means the bytes are exactly `entry_bytes` of the samples they hold: the header,
+    the length, and the checksum of the samples all agree. No phrase is silent, so an entry
+    without samples is damage too (it once came from a failed synthesis).
+    """
+    if len(raw) <= _HEADER_BYTES or raw[36:40] != b"data":
+        return None
+    (size,) = struct.unpack_from("<I", raw, 40)
+    if size == 0 or size % 2 or _HEADER_BYTES + size > len(raw):
+        return None
+    samples = np.frombuffer(raw, dtype="<i2", count=size // 2, offset=_HEADER_BYTES)
+    if entry_bytes(samples) != raw:
+        return None
+    return samples.astype(np.int16, copy=True)
+
 
 CACHE_DIR_ENV = "COACH_CACHE_DIR"
 """Environment variable that replaces the per-user cache folder (phrases go in `phrases/`)."""
@@ -58,13 +121,18 @@ def phrase_key(engine: str, engine_version: str, voice: str, rate: int, text: st
 class PhraseCache:
     """One mono 16-bit WAV at SAMPLE_RATE per key in `directory` (created on first write).
 
-    Not safe for concurrent writers of the same key beyond what os.replace gives: the last
-    complete file wins, and a reader never sees a half-written one.
+    Any number of processes may share it: an entry is written to a temporary file and
+    renamed into place, so a reader never sees a half-written one, and writers of the same
+    key write the same bytes (synthesis does not depend on history), so which one wins
+    does not matter.
     """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self.repaired = 0
+        """Damaged entries found (and deleted) by `get` so far."""
         self._warned = False
+        self._warned_damage = False
 
     @classmethod
     def default(cls) -> PhraseCache:
@@ -78,32 +146,39 @@ class PhraseCache:
     def get(self, key: str) -> Samples | None:
         """The samples stored under `key`, or None if there are none.
 
-        A damaged entry (garbage, truncated, wrong format) is deleted and reported as
-        missing, so the caller synthesizes the phrase again and puts it back.
+        A damaged entry (see `read_entry`; a folder in its place too) is deleted and
+        reported as missing, so the caller synthesizes the phrase again and puts it back.
         """
         path = self.path(key)
         try:
             raw = path.read_bytes()
-        except OSError:  # missing, or an unreadable folder: behave as an empty cache
+        except FileNotFoundError:
             return None
-        try:
-            samples, rate = read_wav(raw)
-        except (wave.Error, EOFError, ValueError):
-            samples, rate = None, 0
-        # Entries are written by wav_bytes, so an intact one reproduces its bytes exactly;
-        # this also catches a truncated file, which the wave module reads without complaint.
-        # An empty entry is damage too: no phrase is silent (an empty clip once came from
-        # a failed synthesis, and would have timed a phrase at 0 ms).
-        if (
-            samples is None
-            or not len(samples)
-            or rate != SAMPLE_RATE
-            or wav_bytes(samples, rate) != raw
-        ):
+        except IsADirectoryError:
+            self._drop(path)
+            return None
+        except OSError:  # an unreadable folder or file: behave as an empty cache
+            return None
+        samples = read_entry(raw)
+        if samples is None:
+            self._drop(path)
+        return samples
+
+    def _drop(self, path: Path) -> None:
+        """Delete a damaged entry, and say so once a run."""
+        self.repaired += 1
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
             with contextlib.suppress(OSError):
                 path.unlink()
-            return None
-        return samples
+        if not self._warned_damage:
+            self._warned_damage = True
+            print(
+                f"coach: warning: a damaged entry in the phrase cache in {self.directory} "
+                "was deleted and is being made again. If this keeps happening, check the disk.",
+                file=sys.stderr,
+            )
 
     def put(self, key: str, samples: Samples) -> None:
         """Store `samples` under `key`, through the same atomic writer as every output.
@@ -112,9 +187,38 @@ class PhraseCache:
         """
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            replace_file(self.path(key), wav_bytes(samples, SAMPLE_RATE))
+            replace_file(self.path(key), entry_bytes(samples))
         except (OSError, CoachError) as exc:
             self._warn(exc)
+
+    def usage(self) -> tuple[int, int]:
+        """How many phrases the cache holds, and how many bytes they take."""
+        count = size = 0
+        for entry in self._entries():
+            with contextlib.suppress(OSError):
+                size += entry.stat().st_size
+                count += 1
+        return count, size
+
+    def clear(self) -> tuple[int, int]:
+        """Delete every phrase (and any temporary file left by an interrupted write); returns
+        how many phrases were deleted and the bytes freed. The folder itself stays."""
+        count = size = 0
+        for entry in [*self._entries(), *self.directory.glob(".*.tmp")]:
+            try:
+                freed = entry.stat().st_size
+                entry.unlink()
+            except OSError:
+                continue
+            size += freed
+            count += entry.suffix == ".wav"
+        return count, size
+
+    def _entries(self) -> list[Path]:
+        try:
+            return sorted(self.directory.glob("*.wav"))
+        except OSError:
+            return []
 
     def _warn(self, exc: OSError | CoachError) -> None:
         if self._warned:

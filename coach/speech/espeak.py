@@ -2,9 +2,12 @@
 `espeakng-loader` wheel.
 
 No system package is needed: `espeakng-loader` ships `libespeak-ng` and its data. pyttsx3's
-bindings open the library by its soname (`libespeak-ng.so.1`), which the dynamic linker only
-finds once the wheel's copy is already loaded with RTLD_GLOBAL, and eSpeak finds its data
-through ESPEAK_DATA_PATH; both must be in place before pyttsx3 loads them.
+bindings open the library by its soname (`libespeak-ng.so.1`), which the dynamic linker
+finds once the wheel's copy is loaded, and eSpeak finds its data through ESPEAK_DATA_PATH;
+both must be in place before pyttsx3 loads them. The copy is loaded with RTLD_LOCAL: with
+RTLD_GLOBAL its symbols took the place of the eSpeak NG that piper-tts builds into its own
+phonemizer, which then crashed the process (Piper and eSpeak share a process in
+`coach voices`, `coach doctor` and the tests).
 
 Why the bindings and not pyttsx3's `Engine`: its eSpeak driver runs eSpeak in retrieval
 mode with one-second buffers and saves the file when the end-of-message event arrives,
@@ -17,6 +20,15 @@ been handed to our callback, which keeps all of them.
 
 A phrase that does not finish in time would block forever, so synthesis runs in a worker
 thread with a time limit.
+
+eSpeak's samples for a phrase also depended on what it had spoken before: its wave
+generator keeps two counters from call to call (the pitch flutter's position and a cycle
+count), so the same phrase came out up to 40 samples longer or shorter depending on the
+phrases before it, and a render from an empty cache differed from one whose cache had
+been filled in another order. Those two counters are function-local statics with no API;
+the library in the wheel keeps its symbol table, so `_HistoryReset` finds them there and
+puts them back to their state after initialisation before every phrase. Every phrase then
+sounds the same whatever was synthesized before it (see `history_reset`).
 """
 
 from __future__ import annotations
@@ -24,7 +36,9 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import struct
 import threading
+from collections.abc import Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -53,6 +67,8 @@ class EspeakLibrary(Protocol):
     """The calls this module makes into eSpeak NG; tests pass a fake."""
 
     sample_rate: int
+    history_reset: bool
+    """True when each phrase is synthesized from the same starting state."""
 
     def list_voices(self) -> list[Voice]: ...
 
@@ -61,13 +77,80 @@ class EspeakLibrary(Protocol):
         ...
 
 
+_HISTORY_STATICS = ("Flutter_ix.", "cycle_count.")
+"""Name prefixes (the compiler appends a number) of the wave generator's counters that carry
+over from one phrase to the next."""
+
+
+def _local_symbols(library: Path, prefixes: tuple[str, ...]) -> dict[str, tuple[int, int]]:
+    """Symbols of an ELF64 little-endian shared library whose names start with one of
+    `prefixes` (plus `espeak_Synth`, the anchor): name -> (address in the file, size).
+
+    Reads the full symbol table (.symtab), which holds the static variables the dynamic
+    one leaves out. Returns what it finds; an unreadable or stripped file gives {}.
+    """
+    try:
+        data = library.read_bytes()
+    except OSError:
+        return {}
+    if data[:6] != b"\x7fELF\x02\x01":  # 64-bit, little-endian
+        return {}
+    found: dict[str, tuple[int, int]] = {}
+    try:
+        section_offset = struct.unpack_from("<Q", data, 0x28)[0]
+        entry_size, count = struct.unpack_from("<HH", data, 0x3A)
+        sections = [
+            struct.unpack_from("<IIQQQQIIQQ", data, section_offset + index * entry_size)
+            for index in range(count)
+        ]
+        for _name, kind, _flags, _addr, offset, size, link, _info, _align, sym_size in sections:
+            if kind != 2 or not sym_size:  # SHT_SYMTAB
+                continue
+            strings_offset = sections[link][4]
+            for start in range(offset, offset + size, sym_size):
+                name_at, _, _, _, value, length = struct.unpack_from("<IBBHQQ", data, start)
+                end = data.index(b"\0", strings_offset + name_at)
+                name = data[strings_offset + name_at : end].decode("ascii", errors="replace")
+                if name == "espeak_Synth" or name.startswith(prefixes):
+                    found[name] = (value, length)
+    except (struct.error, ValueError, IndexError):
+        return {}
+    return found
+
+
+class _HistoryReset:
+    """Puts the wave generator's carried-over counters back to their first state.
+
+    Built right after eSpeak is initialised; `restore()` before each phrase. `works` is
+    False when the counters cannot be found (a stripped library), and then nothing is done.
+    """
+
+    def __init__(self, library_path: Path, library: ctypes.CDLL) -> None:
+        symbols = _local_symbols(library_path, _HISTORY_STATICS)
+        anchor = symbols.pop("espeak_Synth", None)
+        self._saved: list[tuple[int, bytes]] = []
+        found = {name.split(".")[0] + "." for name in symbols}
+        self.works = anchor is not None and found == set(_HISTORY_STATICS)
+        if not self.works or anchor is None:
+            return
+        loaded = ctypes.cast(library.espeak_Synth, ctypes.c_void_p).value or 0
+        base = loaded - anchor[0]
+        for address, size in symbols.values():
+            self._saved.append((base + address, ctypes.string_at(base + address, size)))
+
+    def restore(self) -> None:
+        for address, value in self._saved:
+            ctypes.memmove(address, value, len(value))
+
+
 class _Bindings:
     """eSpeak NG in synchronous mode through `pyttsx3.drivers._espeak` (one per process)."""
 
     def __init__(self) -> None:
         import espeakng_loader
 
-        ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
+        library_path = Path(espeakng_loader.get_library_path())
+        library = ctypes.CDLL(str(library_path), mode=ctypes.RTLD_LOCAL)
         os.environ["ESPEAK_DATA_PATH"] = espeakng_loader.get_data_path()
         from pyttsx3.drivers import _espeak
 
@@ -78,6 +161,8 @@ class _Bindings:
         self.sample_rate = int(rate)
         self._chunks: list[bytes] = []
         _espeak.SetSynthCallback(self._on_synth)
+        self._history = _HistoryReset(library_path, library)
+        self.history_reset = self._history.works
 
     def _on_synth(self, wav: Any, count: int, _events: Any) -> int:
         if count > 0:
@@ -104,6 +189,7 @@ class _Bindings:
         if espeak.SetVoiceByName(voice.encode("utf-8")) != espeak.EE_OK:
             raise RuntimeError(f"eSpeak could not select the voice {voice!r}")
         espeak.SetParameter(espeak.RATE, rate, 0)
+        self._history.restore()
         self._chunks = []
         espeak.Synth(text, flags=espeak.ENDPAUSE | espeak.CHARS_UTF8)
         espeak.Synchronize()
@@ -161,11 +247,17 @@ class EspeakEngine:
                 library = Path(espeakng_loader.get_library_path()).name
                 self._version = (
                     f"pyttsx3 {metadata.version('pyttsx3')}; "
-                    f"espeakng-loader {metadata.version('espeakng-loader')}; {library}; sync"
+                    f"espeakng-loader {metadata.version('espeakng-loader')}; {library}; "
+                    "sync; fresh state"
                 )
             except (ImportError, metadata.PackageNotFoundError) as exc:
                 raise _load_error(exc) from exc
         return self._version
+
+    @property
+    def history_reset(self) -> bool:
+        """True when every phrase starts from the same state (loads the library)."""
+        return self._lib().history_reset
 
     def voices(self) -> list[Voice]:
         """Every eSpeak NG voice: id such as "gmw/en-us", its name and language code."""
@@ -192,6 +284,13 @@ class EspeakEngine:
             f"eSpeak produced no audio for {text!r} in {SYNTH_ATTEMPTS} tries. Try again; "
             "if it keeps failing, run `coach doctor`."
         )
+
+    def synthesize_many(
+        self, texts: Sequence[str], voice: str, rate: int
+    ) -> Iterator[tuple[int, tuple[Samples, int]]]:
+        """`synthesize` for each text in turn (eSpeak is not reentrant, and fast)."""
+        for index, text in enumerate(texts):
+            yield index, self.synthesize(text, voice, rate)
 
     def _run_guarded(self, library: EspeakLibrary, text: str, voice: str, rate: int) -> bytes:
         """Run one synthesis in a worker thread, within the time limit."""

@@ -18,6 +18,7 @@ from coach.pcm import Samples
 from coach.speech import RATE_RANGE, check_voice
 from coach.speech.cache import PhraseCache, phrase_key
 from coach.speech.types import SpeechEngine
+from coach.speech.wording import spoken_text
 from coach.time import SAMPLE_RATE, ms_to_samples, samples_to_ms
 
 __all__ = [
@@ -41,6 +42,11 @@ LEAD_MARGIN_MS = 10
 TRAIL_MARGIN_MS = 20
 """Kept after the last loud sample: word endings (released stops, fricatives) fade slower."""
 
+FADE_MS = 5
+"""Both ends of a trimmed clip fade in and out over this much (inside the margins, where
+the sound is already below the threshold): Piper's silence is a faint hiss, not digital
+zero, and a clip cut in it would start or end with a click once mastered."""
+
 MASTER_THREADS = 2
 """Clips mastered at once by `prepare_mastered` (the machines this runs on have 2+ cores)."""
 
@@ -48,17 +54,27 @@ MASTER_THREADS = 2
 def trim_silence(samples: Samples, rate: int = SAMPLE_RATE) -> Samples:
     """`samples` without leading and trailing silence, keeping the edge margins.
 
-    Silence is any run of samples below TRIM_THRESHOLD_DBFS at either end. An all-silent
-    clip becomes empty. Always returns a new array, so a long engine buffer can be freed.
+    Silence is any run of samples below TRIM_THRESHOLD_DBFS at either end. The margins fade
+    in and out over FADE_MS (never into a loud sample), so the clip ends on zero. An
+    all-silent clip becomes empty. Always returns a new array, so a long engine buffer can
+    be freed.
     """
     threshold = 32768.0 * 10.0 ** (TRIM_THRESHOLD_DBFS / 20.0)
     # int32 first: abs(-32768) does not fit in int16.
     loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > threshold)
     if loud.size == 0:
         return np.zeros(0, dtype=np.int16)
-    start = max(0, int(loud[0]) - ms_to_samples(LEAD_MARGIN_MS, rate))
-    end = min(len(samples), int(loud[-1]) + 1 + ms_to_samples(TRAIL_MARGIN_MS, rate))
-    return samples[start:end].copy()
+    first, last = int(loud[0]), int(loud[-1])
+    start = max(0, first - ms_to_samples(LEAD_MARGIN_MS, rate))
+    end = min(len(samples), last + 1 + ms_to_samples(TRAIL_MARGIN_MS, rate))
+    clip = samples[start:end].astype(np.float64)
+    fade = ms_to_samples(FADE_MS, rate)
+    lead, trail = min(fade, first - start), min(fade, end - 1 - last)
+    if lead > 0:
+        clip[:lead] *= np.linspace(0.0, 1.0, lead, endpoint=False)
+    if trail > 0:
+        clip[len(clip) - trail :] *= np.linspace(1.0, 0.0, trail + 1)[1:]
+    return np.round(clip).astype(np.int16)
 
 
 class PhraseBook:
@@ -140,8 +156,19 @@ class PhraseBook:
         total = len(missing)
         if progress is not None:
             progress(0, total)
-        for done, text in enumerate(missing, start=1):
-            self._synthesize(text)
+        # One batch, so an engine that can work on several phrases at once (Piper) does;
+        # an engine without the batch call (a test's fake) is asked phrase by phrase. A
+        # phrase's samples depend only on its text, so the order changes nothing else.
+        batch = getattr(self.engine, "synthesize_many", None)
+        if batch is None:
+            for done, text in enumerate(missing, start=1):
+                self._synthesize(text)
+                if progress is not None:
+                    progress(done, total)
+            return
+        spoken = batch([spoken_text(text) for text in missing], self.voice, self.rate)
+        for done, (index, (raw, rate)) in enumerate(spoken, start=1):
+            self._store(missing[index], self._checked(raw, rate))
             if progress is not None:
                 progress(done, total)
 
@@ -222,13 +249,23 @@ class PhraseBook:
         self.cache_hits += 1
         return self._keep(text, samples)
 
-    def _synthesize(self, text: str) -> Samples:
-        raw, rate = self.engine.synthesize(text, self.voice, self.rate)
+    def _speak(self, text: str) -> Samples:
+        """The engine's untrimmed samples for `text`, checked to be at SAMPLE_RATE."""
+        raw, rate = self.engine.synthesize(spoken_text(text), self.voice, self.rate)
+        return self._checked(raw, rate)
+
+    def _checked(self, raw: Samples, rate: int) -> Samples:
         if rate != SAMPLE_RATE:
             raise ValueError(
                 f"the {self.engine.name} engine gave {rate} Hz audio; engines deliver "
                 f"{SAMPLE_RATE} Hz"
             )
+        return raw
+
+    def _synthesize(self, text: str) -> Samples:
+        return self._store(text, self._speak(text))
+
+    def _store(self, text: str, raw: Samples) -> Samples:
         samples = trim_silence(raw)
         self.synthesized += 1
         if self.cache is not None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
     from coach.pcm import Samples
 
 
@@ -37,5 +39,15 @@ class SpeechEngine(Protocol):
         ...
 
     def synthesize(self, text: str, voice: str, rate: int) -> tuple[Samples, int]:
-        """Speak `text` with `voice` at `rate` words per minute; return samples and sample rate."""
+        """Speak `text` with `voice` at `rate` words per minute; return samples and sample rate.
+
+        The same arguments give the same samples, whatever was synthesized before.
+        """
+        ...
+
+    def synthesize_many(
+        self, texts: Sequence[str], voice: str, rate: int
+    ) -> Iterator[tuple[int, tuple[Samples, int]]]:
+        """`synthesize` for each of `texts`, yielding (index, result) as each is ready, in
+        any order: an engine that can work on several at once (Piper) does so here."""
         ...

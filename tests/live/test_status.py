@@ -14,6 +14,7 @@ from coach.plan.timeline import Clip, Timeline
 from coach.routines import load_routine
 from support.lengths import EstimatedLengths
 from support.paths import EXAMPLE
+from support.timelines import without_closing_chapter
 
 LONG_TITLE = "Upper-body tense and release"
 """A long exercise title, as real routines have (the terminal's width was a problem with it)."""
@@ -33,24 +34,34 @@ def first_clip(timeline: Timeline, text: str) -> Clip:
     return next(clip for clip in timeline.clips if clip.text == text)
 
 
-def test_sections_are_the_chapters_and_the_closing(routine: Routine, timeline: Timeline) -> None:
+def test_sections_are_the_chapters(routine: Routine, timeline: Timeline) -> None:
     places = SessionMap(timeline, len(routine.closing))
-    titles = [(s.title, s.exercise, s.closing) for s in places.sections]
-    assert titles == [
-        ("Before you start", None, False),
-        ("Neck tilt", 1, False),
-        ("Shoulder rolls", 2, False),
-        ("Shoulder rolls", 2, True),
+    opening, neck, rolls, closing = timeline.chapters
+    assert [(s.title, s.start_ms, s.exercise, s.closing) for s in places.sections] == [
+        (opening.title, opening.start_ms, None, False),
+        ("Neck tilt", neck.start_ms, 1, False),
+        ("Shoulder rolls", rolls.start_ms, 2, False),
+        (closing.title, closing.start_ms, None, True),
     ]
-    assert [s.start_ms for s in places.sections[:3]] == [c.start_ms for c in timeline.chapters]
-    closing = first_clip(timeline, routine.closing[0])
-    assert places.sections[3].start_ms == closing.start_ms
+    assert closing.start_ms <= first_clip(timeline, routine.closing[0]).start_ms
     assert places.exercises == 2
 
 
-def test_without_closing_lines_the_closing_is_the_final_chime(timeline: Timeline) -> None:
-    chime = next(c for c in reversed(timeline.clips) if c.cue == "session-end")
-    assert SessionMap(timeline).sections[-1].start_ms == chime.start_ms
+def test_closing_words_without_a_chapter_are_a_section_still(
+    routine: Routine, timeline: Timeline
+) -> None:
+    merged = without_closing_chapter(timeline)
+    places = SessionMap(merged, len(routine.closing))
+    assert [(s.title, s.exercise, s.closing) for s in places.sections][2:] == [
+        ("Shoulder rolls", 2, False),
+        ("Shoulder rolls", 2, True),
+    ]
+    assert places.sections[-1].start_ms == first_clip(merged, routine.closing[0]).start_ms
+    status = places.status_at(places.sections[-1].start_ms + 100)
+    assert (status.chapter, status.exercise, status.step) == ("Shoulder rolls", 2, "closing")
+    # Not told how many closing lines there are: the closing is the final chime.
+    chime = next(c for c in reversed(merged.clips) if c.cue == "session-end")
+    assert SessionMap(merged).sections[-1].start_ms == chime.start_ms
 
 
 def test_a_timeline_without_the_final_chime_has_no_closing_section() -> None:
@@ -65,8 +76,8 @@ def test_status_at_the_start_in_a_hold_and_in_the_closing(
     routine: Routine, timeline: Timeline
 ) -> None:
     places = SessionMap(timeline, len(routine.closing))
-    start = places.status_at(0)
-    assert start == Status("Before you start", None, 2, "", None, timeline.total_ms)
+    opening = timeline.chapters[0].title
+    assert places.status_at(0) == Status(opening, None, 2, "", None, timeline.total_ms)
     hold = next(c for c in timeline.clips if c.kind == "hold")
     inside = places.status_at(hold.start_ms + 2_500, paused=True)
     assert (inside.chapter, inside.exercise, inside.exercises) == ("Neck tilt", 1, 2)
@@ -76,9 +87,10 @@ def test_status_at_the_start_in_a_hold_and_in_the_closing(
     assert inside.paused
     assert places.status_at(hold.end_ms).hold_left_ms is None
     closing = places.status_at(first_clip(timeline, routine.closing[0]).start_ms + 100)
-    assert (closing.chapter, closing.step, closing.hold_left_ms) == (
-        "Shoulder rolls",
-        "closing",
+    assert (closing.chapter, closing.exercise, closing.step, closing.hold_left_ms) == (
+        timeline.chapters[-1].title,
+        None,
+        "",
         None,
     )
     assert places.status_at(timeline.total_ms).session_left_ms == 0

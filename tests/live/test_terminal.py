@@ -141,6 +141,18 @@ def test_status_line_follows_a_resize_and_clears_the_rewrapped_rows(
     assert narrow.startswith("\r\x1b[2K" + "\x1b[1A\x1b[2K" * 2)
 
 
+def test_a_terminal_that_gives_no_width_gets_80_columns(
+    pty_pair: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    master, slave = pty_pair
+    set_size(slave, 0)  # a new pseudo-terminal, before anyone set its size
+    monkeypatch.delenv("COLUMNS", raising=False)
+    with open(slave, "w", closefd=False) as stream:
+        StatusLine(stream).status(SHORT)
+    (text,) = status_texts(written(master))
+    assert text == format_status(SHORT, 79)
+
+
 def test_status_line_unchanged_is_not_written_again(pty_pair: tuple[int, int]) -> None:
     master, slave = pty_pair
     set_size(slave, 80)

@@ -11,12 +11,12 @@ from coach.plan.fit import (
     TOLERANCE_MS,
     fit_session,
     full_session,
-    minutes_at_least,
     shortest_session,
 )
 from coach.plan.routine import Routine
 from coach.plan.script import Chapter, Hold, Step
 from coach.plan.timeline import build_timeline
+from coach.time import minutes_at_least
 from support.lengths import EstimatedLengths
 
 STEP_MS = 15_000
@@ -52,7 +52,9 @@ def test_fitted_sessions_keep_balance_order_and_minimums(rest_stop: Routine, bri
         fitted = fit_session(rest_stop, brief, target, lengths)
         plans = dict(fitted.options.plan or ())
         kept = [
-            c.exercise_id for c in fitted.script.events if isinstance(c, Chapter) and c.exercise_id
+            c.exercise_id
+            for c in fitted.script.all_events()
+            if isinstance(c, Chapter) and c.exercise_id
         ]
         assert kept == [i for i in order if i in kept]
         assert list(plans) == kept
@@ -61,7 +63,7 @@ def test_fitted_sessions_keep_balance_order_and_minimums(rest_stop: Routine, bri
             assert exercise.min_reps <= plan.reps <= exercise.reps
             assert exercise.min_hold_ms <= plan.hold_ms <= exercise.hold_ms
             assert exercise.min_relax_ms <= plan.relax_ms <= exercise.relax_ms
-        labels = [e.label for e in fitted.script.events if isinstance(e, Step)]
+        labels = [e.label for e in fitted.script.all_events() if isinstance(e, Step)]
         for exercise_id in kept:
             if rest_stop.exercise(exercise_id).sides:
                 reps = plans[exercise_id].reps
@@ -72,7 +74,7 @@ def test_fitted_sessions_keep_balance_order_and_minimums(rest_stop: Routine, bri
                     )
                     >= reps
                 )
-        holds = [e.ms for e in fitted.script.events if isinstance(e, Hold)]
+        holds = [e.ms for e in fitted.script.all_events() if isinstance(e, Hold)]
         expected = [
             plan.hold_ms
             for exercise_id, plan in plans.items()

@@ -9,7 +9,7 @@ from coach.plan.fit import FULL_SESSION, fit_session, full_session
 from coach.plan.routine import Routine
 from coach.plan.session import build_session
 from coach.plan.timeline import build_timeline
-from coach.time import format_clock, minutes_to_ms
+from coach.time import format_length, minutes_to_ms
 from support.lengths import EstimatedLengths
 
 
@@ -44,7 +44,7 @@ def test_more_minutes_than_the_full_length_is_the_full_session(
     assert session.timeline.total_ms == full.length_ms
     assert session.describe_fit() == (
         f"{FULL_SESSION}: 600 minutes is not shorter than the full "
-        f"{format_clock(full.length_ms)}, which is the longest version"
+        f"{format_length(full.length_ms)}, which is the longest version"
     )
 
 
@@ -58,3 +58,11 @@ def test_brief_is_passed_to_the_compiler(rest_stop: Routine, lengths: EstimatedL
 def test_too_few_minutes_is_a_clear_error(rest_stop: Routine, lengths: EstimatedLengths) -> None:
     with pytest.raises(CoachError, match="shortest version"):
         build_session(rest_stop, lengths, minutes=0.5)
+
+
+def test_one_minute_is_said_as_one_minute(rest_stop: Routine, lengths: EstimatedLengths) -> None:
+    fitted = fit_session(rest_stop, False, minutes_to_ms(2), lengths)
+    assert fitted.describe(2).startswith("fitted to 2 minutes: ")
+    assert fitted.describe(1).startswith("fitted to 1 minute: ")
+    full = full_session(rest_stop, False, lengths)
+    assert full.describe(1).startswith("full session: 1 minute is not shorter")

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pytest
 
 from coach.plan.compiler import CompileOptions, compile_routine
-from coach.plan.lengths import events_length_ms
+from coach.plan.lengths import RELAX_QUIET_MS, events_length_ms
 from coach.plan.routine import Routine
-from coach.plan.script import Chapter, Cue, Hold, HoldWord, Rest, Say, Script
+from coach.plan.script import Chapter, Cue, Hold, HoldWord, Relax, Rest, Say, Script, Step
 from coach.plan.timeline import Clip, build_timeline
 from coach.time import format_clock
 from support.lengths import EstimatedLengths
@@ -115,8 +115,9 @@ def test_chapters_cover_the_session(rest_stop: Routine) -> None:
     assert chapters[0].start_ms == 0 and chapters[-1].end_ms == timeline.total_ms
     for first, second in itertools.pairwise(chapters):
         assert first.end_ms == second.start_ms
-    assert [c.exercise_id for c in chapters[1:]] == [e.id for e in rest_stop.exercises]
-    for chapter in chapters[1:]:
+    assert [c.exercise_id for c in chapters[1:-1]] == [e.id for e in rest_stop.exercises]
+    assert (chapters[-1].title, chapters[-1].exercise_id) == ("Finish", None)
+    for chapter in chapters[1:-1]:
         first_clip = next(c for c in timeline.clips if c.start_ms == chapter.start_ms)
         assert (first_clip.kind, first_clip.cue) == ("chime", "exercise")
 
@@ -130,7 +131,57 @@ def test_json_has_the_documented_fields(rest_stop: Routine) -> None:
 
 
 @pytest.mark.parametrize(
-    ("ms", "text"), [(0, "0:00"), (59_999, "0:59"), (125_400, "2:05"), (3_600_000, "60:00")]
+    ("ms", "text"), [(0, "0:00"), (59_999, "0:59"), (125_400, "2:05"), (3_600_000, "1:00:00")]
 )
 def test_format_clock(ms: int, text: str) -> None:
     assert format_clock(ms) == text
+
+
+def _relax_script(relax_ms: int) -> Script:
+    release = (Cue("hold-end"), Rest(150), Say("release"))
+    lead_in = (Step("2 of 2"), Say("lead-in"))
+    return Script(
+        "t",
+        (
+            Step("1 of 2"),
+            Hold(3_000),
+            Relax(relax_ms, release, lead_in),
+            Hold(3_000),
+            Relax(relax_ms, release),
+        ),
+    )
+
+
+def test_a_relax_is_exact_when_its_words_fit() -> None:
+    # chime 500 + 150 + release 1,000 + quiet + lead-in 1,000 fit in 5 s.
+    timeline = build_timeline(_relax_script(5_000), FixedLengths())
+    relax = [c for c in timeline.clips if c.kind == "relax"]
+    holds = [c for c in timeline.clips if c.kind == "hold"]
+    assert [(c.start_ms, c.end_ms) for c in relax] == [(3_000, 8_000), (11_000, 16_000)]
+    assert holds[1].start_ms == relax[0].end_ms
+    said = [(c.text or c.cue, c.start_ms, c.end_ms, c.step) for c in timeline.audible_clips()]
+    assert said[:3] == [
+        ("hold-end", 3_000, 3_500, "1 of 2"),
+        ("release", 3_650, 4_650, "1 of 2"),
+        ("lead-in", 7_000, 8_000, "2 of 2"),  # ends as the relax ends: the hold starts on time
+    ]
+    assert relax[0].step == "1 of 2"
+    assert timeline.total_ms == 16_000
+
+
+def test_a_relax_too_short_for_its_words_grows_just_enough() -> None:
+    timeline = build_timeline(_relax_script(1_000), FixedLengths())
+    relax = [c for c in timeline.clips if c.kind == "relax"]
+    need = 500 + 150 + 1_000 + RELAX_QUIET_MS + 1_000
+    assert relax[0].length_ms == need
+    assert relax[1].length_ms == 500 + 150 + 1_000  # no lead-in, so no quiet is kept for one
+    speech = [c for c in timeline.audible_clips() if c.text in ("release", "lead-in")]
+    assert speech[1].start_ms - speech[0].end_ms == RELAX_QUIET_MS
+    assert speech[1].end_ms == relax[0].end_ms
+
+
+def test_the_fitter_and_the_timeline_agree_on_relax_lengths() -> None:
+    for relax_ms in (0, 1_000, 3_000, 5_000, 60_000):
+        script = _relax_script(relax_ms)
+        timeline = build_timeline(script, FixedLengths())
+        assert timeline.total_ms == events_length_ms(script.events, FixedLengths())

@@ -124,3 +124,58 @@ def test_bad_chapters_are_refused(tmp_path: Path, chapters: list[Chapter]) -> No
     with pytest.raises(ValueError, match="chapter"):
         tag(path, chapters=chapters)
     assert path.read_bytes() == before
+
+
+# --- the order other players see ---------------------------------------------------------------
+
+SCRAMBLED_BY_SIZE = [
+    Chapter("Before you start", 0, 20_000),
+    Chapter("Neck release", 20_000, 80_000),
+    Chapter("Upper-body tense and release", 80_000, 140_000),
+    Chapter("Side bends", 140_000, 200_000),
+    Chapter("Well done", 200_000, 210_000),
+]
+"""Titles of different lengths: frames sorted by their size would come out of time order."""
+
+
+def test_chapter_frames_sit_in_the_file_in_time_order(tmp_path: Path) -> None:
+    from support.id3bytes import chapter_frames, frames
+
+    path = mp3_file(tmp_path / "a.mp3")
+    tag(path, SCRAMBLED_BY_SIZE)
+    found = chapter_frames(path)
+    assert [(c.title, c.start_ms, c.end_ms) for c in found] == [
+        (c.title, c.start_ms, c.end_ms) for c in SCRAMBLED_BY_SIZE
+    ]
+    ids = [frame_id for frame_id, _ in frames(path)]
+    assert ids[:4] == ["TIT2", "TPE1", "TRCK", "TALB"]
+    assert ids.count("CTOC") == 1 and ids.count("CHAP") == len(SCRAMBLED_BY_SIZE)
+    # mutagen still reads every frame back as written.
+    assert read_chapters(path) == SCRAMBLED_BY_SIZE
+
+
+def test_ffmpeg_lists_the_chapters_in_time_order(tmp_path: Path) -> None:
+    """FFmpeg (and so mpv, VLC and many Android players) lists chapters in frame order."""
+    import subprocess
+
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="test extra: an ffmpeg binary")
+    path = mp3_file(tmp_path / "a.mp3")
+    tag(path, SCRAMBLED_BY_SIZE)
+    metadata = tmp_path / "chapters.txt"
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(path), "-f", "ffmetadata", str(metadata)],
+        check=True,
+        capture_output=True,
+    )
+    sections = metadata.read_text(encoding="utf-8").split("[CHAPTER]")[1:]
+    listed = []
+    for section in sections:
+        fields = dict(line.split("=", 1) for line in section.strip().splitlines())
+        assert fields["TIMEBASE"] == "1/1000"
+        listed.append((fields["title"], int(fields["START"]), int(fields["END"])))
+    assert [title for title, _, _ in listed] == [c.title for c in SCRAMBLED_BY_SIZE]
+    # FFmpeg counts from the first decoded sample, after the encoder delay it skips (50 ms).
+    for (_, start, end), chapter in zip(listed, SCRAMBLED_BY_SIZE, strict=True):
+        assert 0 <= chapter.start_ms - start <= 60 or start == chapter.start_ms == 0
+        assert 0 <= chapter.end_ms - end <= 60

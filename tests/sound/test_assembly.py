@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -105,3 +107,17 @@ def test_chunks_are_ten_seconds() -> None:
     line = timeline([], 25_000)
     sizes = [len(part) for part in assemble_chunks(line, audio)]
     assert sizes == [CHUNK_SAMPLES, CHUNK_SAMPLES, ms_to_samples(25_000) - 2 * CHUNK_SAMPLES]
+
+
+@pytest.mark.parametrize("chunk", [7, 1_000, CHUNK_SAMPLES])
+def test_parts_join_up_to_the_whole(chunk: int) -> None:
+    clips = [clip(250, 550), clip(300, 550, "chime", "b"), clip(900, 1_200), clip(1_400, 1_700)]
+    line = timeline(clips, 1_800)
+    whole = joined(list(assemble_chunks(line, audio)))
+    cuts = [0, ms_to_samples(300), ms_to_samples(1_000), ms_to_samples(1_450), len(whole)]
+    parts = [
+        joined(list(assemble_chunks(line, audio, chunk, start=low, end=high)))
+        for low, high in itertools.pairwise(cuts)
+    ]
+    assert [len(part) for part in parts] == [b - a for a, b in itertools.pairwise(cuts)]
+    np.testing.assert_array_equal(np.concatenate(parts), whole)

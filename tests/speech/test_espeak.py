@@ -73,7 +73,7 @@ def test_version_names_packages_and_library() -> None:
 
 def test_registry_and_unknown_engine() -> None:
     assert isinstance(open_engine("espeak"), EspeakEngine)
-    assert set(ENGINES) == {"espeak"}
+    assert set(ENGINES) == {"espeak", "piper"}
     with pytest.raises(CoachError, match="espeak"):
         open_engine("festival")
 
@@ -98,6 +98,7 @@ class _FakeLibrary:
     and returns no samples for its first `empty_runs` calls."""
 
     sample_rate = SAMPLE_RATE
+    history_reset = True
 
     def __init__(self, block: bool = False, empty_runs: int = 0) -> None:
         self.release = threading.Event()
@@ -170,3 +171,50 @@ def test_synthesis_keeps_every_sample(engine: EspeakEngine) -> None:
     lengths = [len(engine.synthesize("Two of three.", DEFAULT_VOICE, 155)[0]) for _ in range(40)]
     assert min(lengths) > 0.8 * max(lengths)
     assert min(lengths) > SAMPLE_RATE // 2
+
+
+HISTORY_PHRASES = [
+    "Two of three.",
+    "Breathe in, and relax completely.",
+    "Exercise three of five: Shoulder rolls.",
+    "Hold.",
+    "Ten seconds left.",
+]
+
+
+@pytest.mark.tts
+def test_each_phrase_sounds_the_same_whatever_was_spoken_before(engine: EspeakEngine) -> None:
+    # eSpeak's wave generator carried two counters from phrase to phrase, so the same
+    # phrase came out up to 40 samples longer or shorter after other phrases.
+    assert engine.history_reset
+    first = [engine.synthesize(text, DEFAULT_VOICE, 155)[0] for text in HISTORY_PHRASES]
+    engine.synthesize("Something else entirely, at another pace?", "gmw/en-gb-scotland", 250)
+    again = [engine.synthesize(text, DEFAULT_VOICE, 155)[0] for text in HISTORY_PHRASES[::-1]]
+    for text, before, after in zip(HISTORY_PHRASES, first, again[::-1], strict=True):
+        assert np.array_equal(before, after), text
+    repeats = {
+        engine.synthesize("Two of three.", DEFAULT_VOICE, 155)[0].tobytes() for _ in range(5)
+    }
+    assert len(repeats) == 1
+
+
+@pytest.mark.tts
+def test_a_new_process_speaks_the_same_samples(engine: EspeakEngine) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hashlib; from coach.speech.espeak import EspeakEngine; e = EspeakEngine(); "
+        "e.synthesize('Hold.', 'gmw/en-us', 155); "
+        "samples = e.synthesize(sys.argv[1], 'gmw/en-us', 155)[0]; "
+        "print(hashlib.sha256(samples.tobytes()).hexdigest())"
+    )
+    text = HISTORY_PHRASES[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code, text], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    import hashlib
+
+    assert (
+        out == hashlib.sha256(engine.synthesize(text, DEFAULT_VOICE, 155)[0].tobytes()).hexdigest()
+    )

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-from coach.plan.script import Chapter, Cue, Hold, Rest, Say, Script, Step
+from coach.plan.script import Chapter, Cue, Event, Hold, Relax, Rest, Say, Script, Step
 
 
 def describe_script(script: Script) -> str:
     """A plain-text listing of the events, one a line."""
     lines = [f"script: {script.title}"]
-    for event in script.events:
+    _describe(script.events, lines, "")
+    return "\n".join(lines) + "\n"
+
+
+def _describe(events: tuple[Event, ...], lines: list[str], indent: str) -> None:
+    for event in events:
         match event:
             case Chapter(title=title, exercise_id=exercise_id):
-                lines.append(f"chapter {title!r} [{exercise_id or '-'}]")
+                lines.append(f"{indent}chapter {title!r} [{exercise_id or '-'}]")
             case Step(label=label):
-                lines.append(f"  step {label}")
+                lines.append(f"{indent}  step {label}")
             case Say(text=text):
-                lines.append(f"    say {text!r}")
+                lines.append(f"{indent}    say {text!r}")
             case Hold(ms=ms, words=words, counted=counted):
                 kind = "counted hold" if counted else "hold"
                 spoken = ", ".join(f"{word.at_ms}ms {word.text!r}" for word in words)
-                lines.append(f"    {kind} {ms}ms" + (f" ({spoken})" if spoken else ""))
+                lines.append(f"{indent}    {kind} {ms}ms" + (f" ({spoken})" if spoken else ""))
             case Rest(ms=ms):
-                lines.append(f"    rest {ms}ms")
+                lines.append(f"{indent}    rest {ms}ms")
             case Cue(name=name):
-                lines.append(f"    cue {name}")
-    return "\n".join(lines) + "\n"
+                lines.append(f"{indent}    cue {name}")
+            case Relax(ms=ms, release=release, lead_in=lead_in):
+                lines.append(f"{indent}    relax {ms}ms: release")
+                _describe(release, lines, indent + "    ")
+                if lead_in:
+                    lines.append(f"{indent}    relax: lead-in at the end")
+                    _describe(lead_in, lines, indent + "    ")

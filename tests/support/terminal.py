@@ -1,4 +1,5 @@
-"""`coach` run on a pseudo-terminal of a given size, as a person at a terminal would run it."""
+"""A command run at a pseudo-terminal, as at a terminal window: for tests of what it draws
+there (at a given size, as a person would use it) and of closing the window under it."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from support.paths import ROOT
 
@@ -31,6 +33,31 @@ def coach_env(**extra: str) -> dict[str, str]:
 
 def coach_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "coach", *args]
+
+
+def start_at_a_terminal(
+    command: Sequence[str], env: dict[str, str], *, stderr: IO[Any] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start `command` with a new pseudo-terminal as its controlling terminal, stdin and
+    stdout (and stderr, unless given); return the process and the terminal's master end.
+    Read the master while it runs (a full terminal blocks the writer); closing it is
+    closing the window, which sends the process SIGHUP."""
+    master, slave = os.openpty()
+
+    def take_terminal() -> None:  # in the child, after setsid
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    process = subprocess.Popen(
+        list(command),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave if stderr is None else stderr,
+        env=env,
+        start_new_session=True,
+        preexec_fn=take_terminal,
+    )
+    os.close(slave)
+    return process, master
 
 
 class Terminal:

@@ -1,0 +1,258 @@
+"""Settings: the voice, rate, length, brief mode and output folder a user wants by default.
+
+They come from, in order of precedence: the command line, the environment (`COACH_VOICE`,
+`COACH_RATE`, `COACH_MINUTES`, `COACH_BRIEF`, `COACH_OUTPUT`), the settings file
+(`config.toml` in the user config folder, or the file `COACH_CONFIG` names), and the
+coach's own defaults. `coach config` shows each value in effect and where it came from.
+A mistake in the file or the environment is a CoachError naming the line or the variable.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coach.errors import CoachError
+
+CONFIG_ENV = "COACH_CONFIG"
+"""Environment variable naming the settings file to use instead of the user's."""
+
+MAX_CONFIG_BYTES = 64_000
+"""A settings file is a few lines; anything bigger is not one."""
+
+KEYS = ("voice", "rate", "minutes", "brief", "output")
+"""Every setting, in the order `coach config` lists them."""
+
+ENVIRONMENT = {key: f"COACH_{key.upper()}" for key in KEYS}
+
+TEMPLATE = """\
+# Settings for coach. Flags on the command line override these, and so do the environment
+# variables COACH_VOICE, COACH_RATE, COACH_MINUTES, COACH_BRIEF and COACH_OUTPUT.
+# Remove the # in front of a line to use it. `coach config` shows what is in effect.
+
+# voice = "joe"            # a voice from `coach voices`
+# rate = 155               # words per minute, 80 to 300
+# minutes = 5              # the length to fit sessions to; leave out for the full session
+# brief = false            # true: short reminders instead of full instructions
+# output = "~/Music/coach" # the folder `coach render` writes to when -o is not given
+"""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting's value and where it came from ("default", "the settings file", ...)."""
+
+    value: Any
+    source: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings in effect, before the command line is taken into account."""
+
+    path: Path
+    """The settings file (it need not exist)."""
+    values: Mapping[str, Setting] = field(default_factory=dict)
+
+    def get(self, key: str) -> Any:
+        """The value of `key`, or None when nothing sets it (the coach's own default)."""
+        setting = self.values.get(key)
+        return setting.value if setting else None
+
+
+def config_path() -> Path:
+    """The settings file: `$COACH_CONFIG`, else `config.toml` in the user config folder."""
+    named = os.environ.get(CONFIG_ENV)
+    if named:
+        return Path(named).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("coach")) / "config.toml"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings from the file and the environment (the environment wins)."""
+    environ = os.environ if environ is None else environ
+    path = config_path()
+    values: dict[str, Setting] = {}
+    for key, value in _read_file(path).items():
+        values[key] = Setting(value, f"the settings file, {path}")
+    for key, variable in ENVIRONMENT.items():
+        text = environ.get(variable)
+        if text is not None and text.strip():
+            values[key] = Setting(_from_environment(key, variable, text), f"${variable}")
+    return Settings(path, values)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        if not path.is_file():
+            if path.exists():
+                raise CoachError(
+                    f"The settings file {path} is not a regular file. Point {CONFIG_ENV} at "
+                    "a .toml file, or remove what is there."
+                )
+            return {}
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise CoachError(
+                f"The settings file {path} is over {MAX_CONFIG_BYTES // 1000} kB: a settings "
+                "file is a few lines. Check that it is the right file."
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        raise CoachError(f"Could not read the settings file {path}: {error.strerror}.") from None
+    try:
+        text = data.decode("utf-8-sig")
+        document = tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise CoachError(f"The settings file {path} is not UTF-8 text. Save it as UTF-8.") from None
+    except tomllib.TOMLDecodeError as error:
+        raise CoachError(
+            f"The settings file {path} is not valid TOML: {error}. Fix that line, or run "
+            "`coach config --edit`."
+        ) from None
+    return {
+        key: _checked(key, value, _place(path, text, key))
+        for key, value in _known(path, document).items()
+    }
+
+
+def _known(path: Path, document: Mapping[str, Any]) -> Mapping[str, Any]:
+    for key in document:
+        if key not in KEYS:
+            close = difflib.get_close_matches(key, KEYS, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise CoachError(
+                f"The settings file {path} has '{key}', which is not a setting.{hint} The "
+                f"settings are {', '.join(KEYS)}."
+            )
+    return document
+
+
+def _place(path: Path, text: str, key: str) -> str:
+    """Where `key` is set in the file: "{path}, line 3"."""
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=", re.MULTILINE)
+    match = pattern.search(text)
+    line = text[: match.start()].count("\n") + 1 if match else 0
+    return f"The settings file {path}, line {line}" if line else f"The settings file {path}"
+
+
+def _checked(key: str, value: Any, where: str) -> Any:
+    """`value` if it is right for `key`; else a CoachError that starts with `where`."""
+    if key in ("voice", "output"):
+        if not isinstance(value, str) or not value.strip():
+            raise CoachError(f"{where}: '{key}' should be text in quotes, like {_EXAMPLES[key]}.")
+        return value.strip()
+    if key == "brief":
+        if not isinstance(value, bool):
+            raise CoachError(f"{where}: 'brief' should be true or false.")
+        return value
+    if key == "rate":
+        from coach.speech import RATE_RANGE
+
+        low, high = RATE_RANGE
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise CoachError(
+                f"{where}: 'rate' should be a whole number of words per minute from {low} to "
+                f"{high}, like 155."
+            )
+        return value
+    # minutes: any number above 0, as for --minutes (one above the full length is the full
+    # session)
+    minutes = math.nan
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            minutes = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            minutes = math.inf
+    if not math.isfinite(minutes) or minutes <= 0:
+        raise CoachError(
+            f"{where}: 'minutes' should be a number of minutes above 0, like 5 or 7.5; "
+            "leave it out for the full session."
+        )
+    return minutes
+
+
+_EXAMPLES = {"voice": '"joe"', "output": '"~/Music/coach"'}
+
+
+def _from_environment(key: str, variable: str, text: str) -> Any:
+    """The value of ${variable}, as its setting expects it."""
+    where = f"${variable} ({text!r})"
+    text = text.strip()
+    if key == "brief":
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise CoachError(f"{where}: COACH_BRIEF should be true or false (or 1 or 0).")
+    if key in ("rate", "minutes"):
+        try:
+            number: Any = int(text) if key == "rate" else float(text)
+        except ValueError:
+            number = None
+        if number is None:
+            kind = "a whole number" if key == "rate" else "a number of minutes"
+            raise CoachError(f"{where}: {variable} should be {kind}.")
+        return _checked(key, number, where)
+    return _checked(key, text, where)
+
+
+def describe(settings: Settings) -> list[str]:
+    """`coach config`'s report: the file, each setting in effect and where it came from."""
+    from coach.speech import DEFAULT_RATE, best_voice
+
+    defaults = {
+        "voice": best_voice(),
+        "rate": DEFAULT_RATE,
+        "minutes": "the full session",
+        "brief": False,
+        "output": "this folder",
+    }
+    there = settings.path.is_file()
+    lines = [
+        f"Settings file: {settings.path}"
+        + ("" if there else " (not there yet: `coach config --edit` makes one)"),
+        "",
+    ]
+    for key in KEYS:
+        setting = settings.values.get(key)
+        value = setting.value if setting else defaults[key]
+        shown = (
+            ("yes" if value else "no")
+            if key == "brief"
+            else f"{value:g}"
+            if isinstance(value, float)
+            else str(value)
+        )
+        source = setting.source if setting else "the coach's default"
+        lines.append(f"  {key:<8} {shown:<20} from {source}")
+    lines += [
+        "",
+        "Flags on the command line override these, and these environment variables override",
+        f"the file: {', '.join(ENVIRONMENT.values())}.",
+        f"{CONFIG_ENV} names another settings file; `coach config --edit` opens this one.",
+    ]
+    return lines
+
+
+def edit(path: Path) -> str:
+    """Make the settings file (a commented template) if it is missing, and open it in the
+    user's editor ($VISUAL or $EDITOR); the file is checked afterwards."""
+    import click
+
+    from coach.files import check_writable, replace_file
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        replace_file(check_writable(path).path, TEMPLATE.encode("utf-8"))
+    click.edit(filename=str(path))
+    load_settings()  # a mistake made in the editor is reported now, not at the next command
+    return f"Saved {path}."

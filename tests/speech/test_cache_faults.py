@@ -1,0 +1,236 @@
+"""The phrase cache under faults: damaged entries of every kind, other cache histories, and
+several renders sharing one empty cache at once. Each must give the bytes a render from an
+empty cache gives, and a damaged entry must be made again, never played.
+
+The renders use eSpeak (fast) and the example routine or the five-minute version of the
+built-in one; each test has cache folders of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coach.commands import SessionRequest, prepare_session
+from coach.files import check_writable
+from coach.pcm import read_wav
+from coach.render import render_session
+from coach.sound.session_sounds import open_sounds
+from coach.speech import DEFAULT_VOICE
+from coach.speech.cache import CACHE_DIR_ENV, PhraseCache, entry_bytes, read_entry
+from coach.time import SAMPLE_RATE
+from support.paths import EXAMPLE, ROOT
+
+Damage = Callable[[Path], None]
+
+
+def _garble_samples(path: Path) -> None:
+    """Flip bytes in the middle of the samples, leaving the header intact: rot on a disk."""
+    raw = bytearray(path.read_bytes())
+    middle = len(raw) // 2
+    raw[middle : middle + 400] = bytes(b ^ 0x5A for b in raw[middle : middle + 400])
+    path.write_bytes(bytes(raw))
+
+
+def _garble_header(path: Path) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[20:36] = b"\xff" * 16  # the fmt chunk: format, channels, rate, widths
+    path.write_bytes(bytes(raw))
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) * 2 // 3])
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _folder(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+    (path / "stray.txt").write_text("not a phrase")
+
+
+def _wrong_checksum(path: Path) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[-1] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
+DAMAGE: dict[str, Damage] = {
+    "garbled-samples": _garble_samples,
+    "garbled-header": _garble_header,
+    "truncated": _truncate,
+    "empty": _empty,
+    "folder": _folder,
+    "wrong-checksum": _wrong_checksum,
+}
+
+
+def _tone() -> np.ndarray:
+    t = np.arange(SAMPLE_RATE // 4) / SAMPLE_RATE
+    return np.round(9000 * np.sin(2 * np.pi * 330 * t)).astype(np.int16)
+
+
+# --- one entry ---------------------------------------------------------------------------------
+
+
+def test_an_entry_is_a_playable_wav_with_a_checksum() -> None:
+    samples = _tone()
+    raw = entry_bytes(samples)
+    read, rate = read_wav(raw)  # any WAV reader skips the checksum chunk
+    assert rate == SAMPLE_RATE
+    assert np.array_equal(read, samples)
+    assert b"csum" in raw[-40:]
+    back = read_entry(raw)
+    assert back is not None and np.array_equal(back, samples)
+
+
+@pytest.mark.parametrize("kind", sorted(DAMAGE))
+def test_a_damaged_entry_is_deleted_reported_once_and_made_again(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = PhraseCache(tmp_path)
+    for key in ("a" * 64, "b" * 64):
+        cache.put(key, _tone())
+        DAMAGE[kind](cache.path(key))
+    assert cache.get("a" * 64) is None
+    assert cache.get("b" * 64) is None
+    assert not cache.path("a" * 64).exists() and not cache.path("b" * 64).exists()
+    assert cache.repaired == 2
+    err = capsys.readouterr().err
+    assert err.count("warning") == 1 and "damaged" in err and str(tmp_path) in err
+    cache.put("a" * 64, _tone())  # a folder in the way is gone, so the entry goes back
+    again = cache.get("a" * 64)
+    assert again is not None and np.array_equal(again, _tone())
+
+
+def test_garbled_samples_with_an_intact_header_are_caught() -> None:
+    # The damage the checksum is for: a WAV reader reads these bytes without complaint.
+    raw = bytearray(entry_bytes(_tone()))
+    raw[2000] ^= 0x40
+    read, _ = read_wav(bytes(raw))
+    assert len(read) == len(_tone())
+    assert read_entry(bytes(raw)) is None
+
+
+# --- renders -----------------------------------------------------------------------------------
+
+
+def _render(cache: Path, out: Path, monkeypatch: pytest.MonkeyPatch, **request: object) -> bytes:
+    """Render in this process with `cache` as the phrase cache; the file's bytes."""
+    monkeypatch.setenv(CACHE_DIR_ENV, str(cache))
+    sounds = open_sounds(DEFAULT_VOICE, None)
+    session = prepare_session(SessionRequest(**request), None, sounds).session  # type: ignore[arg-type]
+    sounds.prepare_audio(session.timeline, None)
+    render_session(session, sounds, check_writable(out))
+    return out.read_bytes()
+
+
+@pytest.mark.tts
+@pytest.mark.parametrize("kind", sorted(DAMAGE))
+def test_a_render_over_damaged_entries_is_the_render_from_an_empty_cache(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    cache = tmp_path / "cache"
+    clean = _render(cache, tmp_path / "clean.wav", monkeypatch, routine=str(EXAMPLE))
+    entries = sorted((cache / "phrases").glob("*.wav"))
+    assert entries
+    for entry in entries:  # plain and mastered clips alike
+        DAMAGE[kind](entry)
+    capfd.readouterr()
+    repaired = _render(cache, tmp_path / "repaired.wav", monkeypatch, routine=str(EXAMPLE))
+    assert repaired == clean
+    assert capfd.readouterr().err.count("coach: warning: a damaged entry") == 1
+    # ... and the cache is whole again: every entry reads back.
+    for entry in entries:
+        assert entry.is_file() and read_entry(entry.read_bytes()) is not None, entry.name
+
+
+@pytest.mark.tts
+def test_rotten_samples_never_reach_the_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before entries were checked, one rotten entry put 0 dBFS noise into the render."""
+    cache = tmp_path / "cache"
+    clean = _render(cache, tmp_path / "clean.wav", monkeypatch, routine=str(EXAMPLE))
+    for entry in (cache / "phrases").glob("*.wav"):
+        _garble_samples(entry)
+    again, _ = read_wav(_render(cache, tmp_path / "again.wav", monkeypatch, routine=str(EXAMPLE)))
+    reference, _ = read_wav(clean)
+    assert np.array_equal(again, reference)
+    assert int(np.abs(again.astype(np.int32)).max()) < 32000  # mastered to -1 dBTP, no bursts
+
+
+@pytest.mark.tts
+def test_two_cache_histories_give_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    five = {"minutes": 5.0}
+    fresh = _render(tmp_path / "fresh", tmp_path / "fresh.mp3", monkeypatch, **five)
+    # Another history: the cache first filled by another routine and the brief version,
+    # then half its entries lost (and so made again, after other phrases).
+    used = tmp_path / "used"
+    _render(used, tmp_path / "other.mp3", monkeypatch, routine=str(EXAMPLE))
+    _render(used, tmp_path / "brief.mp3", monkeypatch, brief=True)
+    _render(used, tmp_path / "first.mp3", monkeypatch, **five)
+    for entry in sorted((used / "phrases").glob("*.wav"))[::2]:
+        entry.unlink()
+    again = _render(used, tmp_path / "again.mp3", monkeypatch, **five)
+    assert again == fresh
+
+
+RENDER = (
+    "import sys; from coach.cli import main; "
+    "sys.argv = ['coach', 'render', '-q', '--voice', sys.argv[1], '-m', '5', '-o', sys.argv[2]]; "
+    "main()"
+)
+
+
+def _start_render(cache: Path, out: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, CACHE_DIR_ENV: str(cache), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-c", RENDER, DEFAULT_VOICE, str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.tts
+@pytest.mark.slow
+def test_renders_sharing_an_empty_cache_at_once_match_a_render_alone(tmp_path: Path) -> None:
+    alone = _start_render(tmp_path / "alone", tmp_path / "alone.mp3")
+    assert alone.wait(120) == 0, alone.stderr.read() if alone.stderr else ""
+    expected = (tmp_path / "alone.mp3").read_bytes()
+    shared = tmp_path / "shared"
+    for attempt in range(2):
+        outs = [tmp_path / f"together-{attempt}-{index}.mp3" for index in range(3)]
+        runs = [_start_render(shared, out) for out in outs]
+        for run in runs:
+            assert run.wait(120) == 0, run.stderr.read() if run.stderr else ""
+        for out in outs:
+            assert out.read_bytes() == expected, out.name
+        for entry in (shared / "phrases").glob("*.wav"):  # next round starts empty again
+            if attempt == 0:
+                entry.unlink()
+    # The cache they filled together gives the same output from then on.
+    after = _start_render(shared, tmp_path / "after.mp3")
+    assert after.wait(120) == 0
+    assert (tmp_path / "after.mp3").read_bytes() == expected
+    assert not [p.name for p in (shared / "phrases").iterdir() if p.suffix != ".wav"]
+
+
+def test_the_checksum_covers_exactly_the_samples() -> None:
+    raw = entry_bytes(_tone())
+    (size,) = struct.unpack_from("<I", raw, 40)
+    assert size == 2 * len(_tone())
+    assert len(raw) == 44 + size + 8 + 32

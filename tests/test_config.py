@@ -1,0 +1,183 @@
+"""Settings: the file, the environment and the command line, in that order of strength, and
+clear errors for a broken file or variable."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from coach.cli import cli
+from coach.config import CONFIG_ENV, TEMPLATE, load_settings
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    try:
+        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
+    except TypeError:
+        runner = CliRunner()
+    return runner.invoke(cli, list(args), prog_name="coach", env=env)
+
+
+@pytest.fixture
+def settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "config.toml"
+    monkeypatch.setenv(CONFIG_ENV, str(path))
+    return path
+
+
+def show(*args: str, env: dict[str, str] | None = None) -> dict[str, object]:
+    result = run("show", "--json", *args, env=env)
+    assert result.exit_code == 0, result.output
+    document: dict[str, object] = json.loads(result.stdout)
+    return document
+
+
+def rows(result: Result) -> dict[str, tuple[str, str]]:
+    """`coach config`'s table: setting -> (value, source)."""
+    table = {}
+    for line in result.stdout.splitlines():
+        parts = line.split(None, 1)
+        if line.startswith("  ") and len(parts) == 2 and " from " in parts[1]:
+            value, source = parts[1].split(" from ", 1)
+            table[parts[0]] = (value.strip(), source)
+    return table
+
+
+def test_without_a_file_every_setting_is_the_coachs_default(
+    settings_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coach.speech import VOICE_ENV, best_voice
+
+    monkeypatch.delenv(VOICE_ENV)  # the tests' own choice of eSpeak (tests/conftest.py)
+    result = run("config")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Settings file: {settings_file} (not there yet")
+    table = rows(result)
+    assert list(table) == ["voice", "rate", "minutes", "brief", "output"]
+    assert all(source == "the coach's default" for _, source in table.values())
+    assert table["voice"][0] == best_voice()  # the natural voice where it is installed
+
+
+def test_the_file_then_the_environment_then_the_command_line(settings_file: Path) -> None:
+    settings_file.write_text("minutes = 5\nbrief = true\nrate = 170\n", encoding="utf-8")
+    table = rows(run("config", env={"COACH_RATE": "180"}))
+    assert table["minutes"] == ("5", f"the settings file, {settings_file}")
+    assert table["brief"] == ("yes", f"the settings file, {settings_file}")
+    assert table["rate"] == ("180", "$COACH_RATE")
+    # What the file says is what a session gets ...
+    assert show()["minutes"] == 5.0 and show()["brief"] is True
+    # ... the environment beats the file ...
+    assert show(env={"COACH_MINUTES": "4"})["minutes"] == 4.0
+    # ... and a flag beats both.
+    assert show("--minutes", "6", env={"COACH_MINUTES": "4"})["minutes"] == 6.0
+    assert show("--no-brief")["brief"] is False
+
+
+def test_render_writes_to_the_settings_output_folder(
+    settings_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "music"
+    folder.mkdir()
+    settings_file.write_text(f'output = "{folder}"\nminutes = 3\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run("render", "-q")
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in folder.iterdir()] == ["rest-stop.mp3"]
+    elsewhere = tmp_path / "here.mp3"
+    assert run("render", "-q", "-o", str(elsewhere)).exit_code == 0  # -o wins
+    assert elsewhere.is_file()
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('voice = "gmw/en\n', ("is not valid TOML", "line 1")),
+        ("minutes = 5\nrate = 400\n", ("line 2", "'rate'", "80 to 300")),
+        ("minutes = 0\n", ("line 1", "'minutes'", "leave it out for the full session")),
+        ('brief = "yes"\n', ("line 1", "'brief' should be true or false")),
+        ("voice = 3\n", ("line 1", "'voice' should be text in quotes")),
+        ("minute = 5\n", ("'minute', which is not a setting", "Did you mean 'minutes'?")),
+    ],
+)
+def test_a_broken_settings_file_is_a_clear_error(
+    settings_file: Path, text: str, words: tuple[str, ...]
+) -> None:
+    settings_file.write_text(text, encoding="utf-8")
+    for command in (["config"], ["show"], ["render", "-q", "-o", str(settings_file) + ".mp3"]):
+        result = run(*command)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"coach: The settings file {settings_file}")
+        assert "Traceback" not in result.stderr
+        for word in words:
+            assert word in result.stderr
+    assert not Path(str(settings_file) + ".mp3").exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("COACH_RATE", "fast", "COACH_RATE should be a whole number"),
+        ("COACH_MINUTES", "5min", "COACH_MINUTES should be a number of minutes"),
+        ("COACH_BRIEF", "maybe", "COACH_BRIEF should be true or false"),
+        ("COACH_RATE", "20", "80 to 300"),
+    ],
+)
+def test_a_bad_environment_variable_is_a_clear_error(
+    settings_file: Path, variable: str, value: str, words: str
+) -> None:
+    result = run("show", env={variable: value})
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"coach: ${variable} ('{value}')")
+    assert words in result.stderr
+
+
+def test_edit_makes_the_commented_file_and_opens_the_editor(
+    settings_file: Path, tmp_path: Path
+) -> None:
+    opened = tmp_path / "opened.txt"
+    editor = tmp_path / "editor"
+    editor.write_text(
+        f"#!{sys.executable}\nimport sys, pathlib\n"
+        f"pathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n"
+        "path = pathlib.Path(sys.argv[1])\n"
+        "path.write_text(path.read_text().replace('# minutes = 5 ', 'minutes = 5 '))\n"
+    )
+    editor.chmod(editor.stat().st_mode | stat.S_IXUSR)
+    result = run("config", "--edit", env={"EDITOR": str(editor), "VISUAL": ""})
+    assert result.exit_code == 0, result.output
+    assert opened.read_text() == str(settings_file)
+    text = settings_file.read_text(encoding="utf-8")
+    assert text == TEMPLATE.replace("# minutes = 5 ", "minutes = 5 ")
+    assert rows(result)["minutes"] == ("5", f"the settings file, {settings_file}")
+    assert load_settings(os.environ).get("minutes") == 5.0
+
+
+def test_the_template_is_valid_and_sets_nothing(settings_file: Path) -> None:
+    settings_file.write_text(TEMPLATE, encoding="utf-8")
+    assert dict(load_settings({}).values) == {}
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "inf", "nan", "9" * 400])
+def test_minutes_in_the_settings_are_checked_as_on_the_command_line(
+    settings_file: Path, value: str
+) -> None:
+    settings_file.write_text(f"minutes = {value}\n", encoding="utf-8")
+    result = run("config")
+    assert result.exit_code == 2
+    assert "'minutes' should be a number of minutes above 0, like 5 or 7.5" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["601", "10000", "1e300"])
+def test_minutes_above_the_full_length_in_the_settings_are_the_full_session(
+    settings_file: Path, value: str
+) -> None:
+    """As for --minutes: 601 was refused by a limit of 600 that --help does not have."""
+    settings_file.write_text(f"minutes = {value}\n", encoding="utf-8")
+    result = run("config")
+    assert result.exit_code == 0, result.stderr

@@ -1,0 +1,128 @@
+"""scripts/_venv.sh: when `scripts/coach` and `scripts/test` reinstall the project, and that
+the check before every command needs nothing but bash itself (so it costs next to nothing;
+the time is measured in scripts/bench.py).
+
+Each test runs the real script on a copy of the project's layout whose .venv holds a fake
+`python` that writes down how it was called instead of installing anything.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from support.paths import ROOT
+
+FAKE_PYTHON = """#!/usr/bin/env bash
+echo "$*" >> "$(dirname "$0")/../calls"
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+    mkdir -p "$3/bin" && cp "$0" "$3/bin/python"
+fi
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "_venv.sh", tmp_path / "scripts" / "_venv.sh")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "coach"\n')
+    bin_folder = tmp_path / ".venv" / "bin"
+    bin_folder.mkdir(parents=True)
+    (bin_folder / "python").write_text(FAKE_PYTHON)
+    (bin_folder / "python").chmod(0o755)
+    return tmp_path
+
+
+def ensure(project: Path, extras: str, path: str | None = None) -> str:
+    """Run `ensure_venv EXTRAS` as scripts/coach does; the fake python's calls since."""
+    calls = project / ".venv" / "calls"
+    calls.unlink(missing_ok=True)
+    env = {**os.environ, "PATH": os.environ["PATH"] if path is None else path}
+    done = subprocess.run(
+        ["/bin/bash", "-c", f'set -euo pipefail; source scripts/_venv.sh; ensure_venv "{extras}"'],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return calls.read_text() if calls.exists() else ""
+
+
+def touched_since(project: Path) -> None:
+    """As if pyproject.toml was modified after the last install: its stamps are older."""
+    past = time.time() - 60
+    for stamp in (project / ".venv").glob(".installed*"):
+        os.utime(stamp, (past, past))
+
+
+def test_the_first_run_installs_and_later_runs_do_not(project: Path) -> None:
+    installs = ensure(project, "")
+    assert installs.splitlines() == [
+        f"-m pip install --quiet --disable-pip-version-check -e {project}"
+    ]
+    assert ensure(project, "") == ""
+
+
+def test_the_check_before_each_command_needs_nothing_but_bash(project: Path) -> None:
+    """With no programs to run at all (an empty PATH), a current install is still seen as
+    current: the check is bash's own file-time comparison, no sha256sum, no Python."""
+    ensure(project, "")
+    assert ensure(project, "", path=str(project / "empty")) == ""
+
+
+def test_touching_pyproject_only_renews_the_stamp(project: Path) -> None:
+    ensure(project, "")
+    touched_since(project)
+    assert ensure(project, "") == ""  # the same contents: nothing to install
+    assert ensure(project, "", path=str(project / "empty")) == ""  # and current again
+
+
+def test_a_changed_pyproject_installs_again(project: Path) -> None:
+    ensure(project, "")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'dependencies = ["click"]\n')
+    touched_since(project)
+    assert "pip install" in ensure(project, "")
+    assert ensure(project, "") == ""
+
+
+def test_each_set_of_extras_has_its_own_stamp(project: Path) -> None:
+    ensure(project, "")
+    assert ensure(project, "[test]").splitlines() == [
+        f"-m pip install --quiet --disable-pip-version-check -e {project}[test]"
+    ]
+    assert ensure(project, "[test]") == ""
+    assert "[neural]" in ensure(project, "[neural]")
+    assert ensure(project, "") == ""
+    assert sorted(path.name for path in (project / ".venv").glob(".installed*")) == [
+        ".installed",
+        ".installed[neural]",
+        ".installed[test]",
+    ]
+
+
+def test_a_missing_venv_is_made_with_the_python_asked_for(project: Path) -> None:
+    maker = project / "maker-python"
+    shutil.copy(project / ".venv" / "bin" / "python", maker)
+    shutil.rmtree(project / ".venv")
+    done = subprocess.run(
+        ["/bin/bash", "-c", 'set -euo pipefail; source scripts/_venv.sh; ensure_venv ""'],
+        cwd=project,
+        env={**os.environ, "COACH_PYTHON": str(maker)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Setting up coach in .venv" in done.stderr
+    assert (project / ".venv" / "bin" / "python").exists()
+    assert (project / ".venv" / ".installed").exists()
