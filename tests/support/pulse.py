@@ -440,13 +440,8 @@ class LivePlay:
             and c["start_ms"] > cut["end_ms"]
             and c["end_ms"] - c["start_ms"] >= 3000
         )
-        last = next(
-            c
-            for c in clips
-            if c["kind"] == "speech"
-            and c["start_ms"] >= hold["end_ms"]
-            and c["end_ms"] - c["start_ms"] >= 1500
-        )
+        last = next(c for c in clips if c["kind"] == "speech" and c["start_ms"] >= hold["end_ms"])
+        stop_ms = self._sounding_ms(last["start_ms"])
         recorder, term = self._start()
         stop_sound_s = stop_exit_s = None
         try:
@@ -469,9 +464,7 @@ class LivePlay:
             if stop is None:
                 status = term.finish(timeout=self.timeline["total_ms"] / 1000 + 10)
             else:
-                term.pump(
-                    resumed + (last["start_ms"] - cut["start_ms"]) / 1000 + 0.5 - time.monotonic()
-                )
+                term.pump(resumed + (stop_ms - cut["start_ms"]) / 1000 - time.monotonic())
                 pressed = time.monotonic()
                 if stop == "q":
                     term.type("q")
@@ -517,6 +510,17 @@ class LivePlay:
             status=status,
             text=text,
         )
+
+    def _sounding_ms(self, from_ms: int) -> int:
+        """The first moment from `from_ms` on, in ms of the session, that is 150 ms into
+        sound lasting at least 300 ms: a key pressed then cuts a word, not a pause, even
+        with the device's latency."""
+        loud = envelope(self.reference) > 300
+        run = 30  # 300 ms of 10 ms frames
+        for frame in range(from_ms // 10, len(loud) - run):
+            if loud[frame : frame + run].all():
+                return frame * 10 + 150
+        raise AssertionError(f"no sound of 300 ms after {from_ms} ms")
 
     def _start(self) -> tuple[Recorder, Terminal]:
         recorder = Recorder(self.server.env)
