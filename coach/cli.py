@@ -113,6 +113,14 @@ def cli() -> None:
     Talks you through a short routine for the neck and upper back at a rest stop: live
     through the speakers (`coach play`), or as an MP3 with one chapter per exercise to play
     from a phone (`coach render`). Only while parked, with the engine off.
+
+    Examples:
+
+    \b
+      coach render -o rest-stop.mp3   the session as an MP3, for a phone
+      coach play --minutes 5          the five-minute version, live
+      coach show --brief              what the brief version says, and when
+      coach new my-stretch.toml       a routine of your own, to edit
     """
 
 
@@ -295,7 +303,16 @@ def _session_options(function: Any, *, several: bool) -> Any:
 
 @cli.command("list")
 def list_command() -> None:
-    """The built-in routines, with their full and shortest lengths."""
+    """The built-in routines, with their full and shortest lengths.
+
+    A routine's name goes where a command takes ROUTINE; a path to a .toml file does too.
+
+    Examples:
+
+    \b
+      coach list
+      coach show rest-stop
+    """
     from coach.commands import list_routines
 
     for line in list_routines(progress_bar(SPEECH_LABEL)):
@@ -308,6 +325,12 @@ def voices_command() -> None:
 
     The natural voice first, then eSpeak's (English first): what to give to --voice, the
     voice's name, the licences, and which voice is the default.
+
+    Examples:
+
+    \b
+      coach voices
+      coach render --voice gmw/en -o british.mp3
     """
     from coach.commands import voice_lines
 
@@ -322,7 +345,11 @@ def new_command(file: Path) -> None:
 
     It never writes over an existing file.
 
-    Example: coach new my-stretch.toml
+    Examples:
+
+    \b
+      coach new my-stretch.toml
+      coach check my-stretch.toml
     """
     from coach.commands import new_routine
 
@@ -338,7 +365,10 @@ def check_command(routine: str, voice: str | None, rate: int | None) -> None:
     ROUTINE is a path to a .toml file (or a built-in routine name). The lengths are measured
     with the voice, as `coach show` would give them.
 
-    Example: coach check my-stretch.toml
+    Examples:
+
+    \b
+      coach check my-stretch.toml
     """
     from coach.commands import check_routine, session_request
 
@@ -357,6 +387,12 @@ def cache_command(ctx: click.Context) -> None:
 
     Every phrase is synthesized once and kept, so later sessions start at once.
     `coach cache clear` empties it.
+
+    Examples:
+
+    \b
+      coach cache
+      coach cache clear
     """
     if ctx.invoked_subcommand is None:
         from coach.commands import cache_lines
@@ -384,7 +420,12 @@ def config_command(edit: bool) -> None:
     The settings are the voice, rate, minutes, brief and output folder; --edit to change
     them.
 
-    Example: coach config --edit
+    Examples:
+
+    \b
+      coach config
+      coach config --edit
+      COACH_MINUTES=5 coach play
     """
     from coach.config import config_path, describe, load_settings
     from coach.config import edit as edit_settings
@@ -400,6 +441,11 @@ def doctor_command() -> None:
     """Check speech, the phrase cache, MP3 encoding and audio output.
 
     Each line says ok, or NO with what is wrong and what to do about it.
+
+    Examples:
+
+    \b
+      coach doctor
     """
     from coach.doctor import run_checks
 
@@ -432,6 +478,13 @@ def show_command(
     ROUTINE is a built-in routine name or a path to a .toml file (default: rest-stop).
     Times use the measured length of each spoken phrase, so they are exactly those of
     `coach render` and `coach play` with the same options.
+
+    Examples:
+
+    \b
+      coach show
+      coach show --minutes 5
+      coach show my-stretch.toml --json
     """
     from coach.commands import session_request, show_session
 
@@ -493,6 +546,14 @@ def render_command(
     ROUTINE is a built-in routine name or a path to a .toml file (default: rest-stop).
     The file is written whole or not at all: an earlier file of the same name is only
     replaced once the new one is complete.
+
+    Examples:
+
+    \b
+      coach render -o rest-stop.mp3
+      coach render --minutes 5 -o five.mp3
+      coach render --split car/
+      coach render --pack phone/ --minutes 3,5,10
     """
     from coach.commands import (
         default_output,

@@ -163,3 +163,47 @@ def test_a_render_shows_one_bar_per_phase(tmp_path: Path) -> None:
     status, shown = run_at_a_terminal(["render", str(EXAMPLE), "-o", str(out)], env)
     assert status == 0, shown
     assert finished_bars(shown) == ["Encoding"]
+
+
+EXAMPLE_LINE = re.compile(r"^\s{4}((?:[A-Z_]+=\S+ )*)coach(?: (.*?))?(?:\s{2,}.*)?$")
+"""An example in --help: "    coach render -o x.mp3   what it does" (an environment
+variable before it, and a note after two spaces, are allowed)."""
+
+
+def examples(*command: str) -> list[list[str]]:
+    text = help_text(*command)
+    assert "Examples:" in text, f"coach {' '.join(command)} --help shows no example"
+    after = text.split("Examples:", 1)[1].split("\nOptions:", 1)[0]
+    found = []
+    for line in after.splitlines():
+        match = EXAMPLE_LINE.match(line)
+        if match:
+            found.append((match[2] or "").split())
+    assert found, f"no example lines in coach {' '.join(command)} --help"
+    return found
+
+
+def parse(args: list[str]) -> click.Command:
+    """The command that `coach ARGS` runs, its options parsed as click parses them (a bad
+    option raises), without running it. Examples give no options before a command's name."""
+    command: click.Command = cli
+    words = list(args)
+    context = click.Context(cli, info_name="coach")
+    while isinstance(command, click.Group) and words and not words[0].startswith("-"):
+        sub = command.get_command(context, words[0])
+        assert sub is not None, words[0]
+        context = click.Context(sub, info_name=words[0], parent=context)
+        command, words = sub, words[1:]
+    command.make_context(context.info_name, words, parent=context.parent)
+    return command
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in COMMANDS if name != "play")])
+def test_every_help_shows_examples_that_parse(command: list[str]) -> None:
+    """Each example is a command line the coach accepts (parsed, not run), and a command's
+    first example is of that command."""
+    found = examples(*command)
+    for args in found:
+        assert parse(args) is not cli, args
+    if command:
+        assert found[0][0] == command[0], found
