@@ -628,6 +628,13 @@ def play_command(
     (or from the last one to the closing words), p goes back to the start of this exercise
     and, pressed again soon after, to the one before; q quits, Ctrl-C stops at once, and
     Ctrl-Z pauses until you bring coach back with fg.
+
+    Examples:
+
+    \b
+      coach play
+      coach play --minutes 5
+      coach play my-stretch.toml --brief
     """
     from coach.commands import play_live, session_request
 
