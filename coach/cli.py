@@ -438,23 +438,25 @@ def config_command(edit: bool) -> None:
 
 @cli.command("doctor")
 def doctor_command() -> None:
-    """Check speech, the phrase cache, MP3 encoding and audio output.
+    """Check Python, speech and voices, the phrase cache, MP3 encoding, audio and settings.
 
-    Each line says ok, or NO with what is wrong and what to do about it.
+    Each line says ok, or NO with what is wrong and what to do about it; the exit status is
+    1 if any part is missing.
 
     Examples:
 
     \b
       coach doctor
     """
-    from coach.doctor import run_checks
+    from coach.doctor import run_checks, summary
 
     checks = run_checks()
     for check in checks:
         mark = "ok " if check.ok else "NO "
         click.echo(f"{mark} {check.name:<13} {check.detail}")
-    if not all(check.ok for check in checks):
-        click.echo("Some parts are missing; see above. `coach render` works without audio output.")
+    last = summary(checks)
+    if last is not None:
+        click.echo(last)
         sys.exit(1)
 
 

@@ -225,15 +225,8 @@ def describe(settings: Settings) -> list[str]:
     for key in KEYS:
         setting = settings.values.get(key)
         value = setting.value if setting else defaults[key]
-        shown = (
-            ("yes" if value else "no")
-            if key == "brief"
-            else f"{value:g}"
-            if isinstance(value, float)
-            else str(value)
-        )
         source = setting.source if setting else "the coach's default"
-        lines.append(f"  {key:<8} {shown:<20} from {source}")
+        lines.append(f"  {key:<8} {shown(key, value):<20} from {source}")
     lines += [
         "",
         "Flags on the command line override these, and these environment variables override",
@@ -241,6 +234,17 @@ def describe(settings: Settings) -> list[str]:
         f"{CONFIG_ENV} names another settings file; `coach config --edit` opens this one.",
     ]
     return lines
+
+
+def shown(key: str, value: Any) -> str:
+    """A setting's value as `coach config` shows it.
+
+    >>> shown("brief", True), shown("minutes", 5.0), shown("minutes", 4.5), shown("voice", "joe")
+    ('yes', '5', '4.5', 'joe')
+    """
+    if key == "brief":
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def edit(path: Path) -> str:

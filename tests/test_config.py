@@ -181,3 +181,12 @@ def test_minutes_above_the_full_length_in_the_settings_are_the_full_session(
     settings_file.write_text(f"minutes = {value}\n", encoding="utf-8")
     result = run("config")
     assert result.exit_code == 0, result.stderr
+
+
+def test_the_doctests_pass() -> None:
+    import doctest
+
+    import coach.config
+
+    result = doctest.testmod(coach.config)
+    assert result.attempted >= 1 and result.failed == 0

@@ -27,17 +27,98 @@ def _no_device(name: str | None) -> object:
 def test_every_part_is_checked_and_named(monkeypatch: pytest.MonkeyPatch) -> None:
     null = coach.live.outputs.BACKENDS["null"]
     monkeypatch.setattr(coach.live.outputs, "open_output", lambda name: null())
-    checks = run_checks()
-    assert [c.name for c in checks] == [
+    checks = {c.name: c for c in run_checks()}
+    assert list(checks) == [
         "python",
         "speech",
+        "natural voice",
         "phrase cache",
         "mp3 encoder",
         "audio output",
+        "settings",
     ]
-    assert all(c.ok for c in checks), checks
-    speech = checks[1].detail
-    assert "espeak" in speech and "voices" in speech and "real time" in speech
+    from coach.speech.piper import neural_installed
+
+    assert checks.pop("natural voice").ok == neural_installed()
+    assert all(c.ok for c in checks.values()), checks
+    speech = checks["speech"].detail
+    assert re.search(r"^eSpeak NG \(pyttsx3 [\d.]+, espeakng-loader [\d.]+\): \d+ voices", speech)
+    assert "coach voices" in speech and "real time" in speech
+    assert re.search(r"^lameenc [\d.]+ works", checks["mp3 encoder"].detail)
+    assert checks["audio output"].detail == "null opens"
+    assert checks["settings"].detail.startswith("no settings file yet (")
+    assert "coach config --edit" in checks["settings"].detail
+
+
+def test_the_audio_line_names_the_sound_system_and_its_devices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Output:
+        backend = "PulseAudio"
+
+        def devices(self) -> list[str]:
+            return ["Built-in Audio Analog Stereo", "Car Kit"]
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(coach.live.outputs, "open_output", lambda name: Output())
+    (audio,) = [c for c in run_checks() if c.name == "audio output"]
+    assert audio.ok
+    assert audio.detail == (
+        "miniaudio through PulseAudio opens; its devices: Built-in Audio Analog Stereo, "
+        "Car Kit (live play uses the default one)"
+    )
+
+
+def test_settings_in_effect_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('voice = "en-us"\nminutes = 5\n')
+    monkeypatch.setenv("COACH_CONFIG", str(config))
+    monkeypatch.setattr(coach.live.outputs, "open_output", _no_device)
+    (settings,) = [c for c in run_checks() if c.name == "settings"]
+    assert settings.ok
+    assert settings.detail == (
+        f"{config}; in effect: voice gmw/en-us, minutes 5 "
+        "(coach config shows where each comes from)"
+    )
+
+
+def test_a_broken_settings_file_is_a_no_naming_the_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("# mine\nvoice = \n")
+    monkeypatch.setenv("COACH_CONFIG", str(config))
+    monkeypatch.setattr(coach.live.outputs, "open_output", _no_device)
+    checks = {c.name: c for c in run_checks()}
+    assert not checks["settings"].ok
+    assert str(config) in checks["settings"].detail and "line 2" in checks["settings"].detail
+    assert checks["speech"].ok
+
+
+def test_the_last_line_says_what_a_missing_part_costs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from coach.doctor import Check, summary
+
+    fine = Check("python", True, "Python 3")
+    assert summary([fine]) is None
+    no_audio = Check("audio output", False, "No audio device could be opened.")
+    assert summary([fine, no_audio]) == (
+        "Live play needs an audio device; `coach render` makes a file without one."
+    )
+    no_mp3 = Check("mp3 encoder", False, "MP3 encoding does not work.")
+    assert summary([no_mp3, no_audio]) == (
+        "Some parts are missing or broken: each NO line says what to do."
+    )
+
+
+def test_package_versions_are_picked_from_an_engine_version() -> None:
+    import doctest
+
+    import coach.doctor
+
+    result = doctest.testmod(coach.doctor)
+    assert result.attempted >= 2 and result.failed == 0
 
 
 @pytest.mark.tts
@@ -158,9 +239,12 @@ def test_every_no_line_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("COACH_CACHE_DIR", str(tmp_path / "a-file"))
     monkeypatch.setattr(coach.speech, "open_engine", failing)
     monkeypatch.setattr(coach.render.mp3, "Mp3Encoder", failing)
+    (tmp_path / "config.toml").write_text("minutes = \n")
+    monkeypatch.setenv("COACH_CONFIG", str(tmp_path / "config.toml"))
     lines = doctor_lines(monkeypatch)
-    for part in ("speech", "phrase cache", "mp3 encoder", "audio output"):
+    parts = ("speech", "natural voice", "phrase cache", "mp3 encoder", "audio output", "settings")
+    for part in parts:
         line = lines[part]
         assert line.startswith("NO "), line
         assert not NO_CLASS_NAMES.search(line), line
-        assert re.search(r"\b(Reinstall|Set|Check)\b", line), f"no advice: {line}"
+        assert re.search(r"\b(Reinstall|Install|Set|Check|Fix)\b", line), f"no advice: {line}"

@@ -171,3 +171,22 @@ def test_a_device_that_goes_away_pauses_says_so_and_comes_back(
         term.close()
         recorder.stop()
     assert recorder.first_sound() is not None  # heard through the new server
+
+
+def test_doctor_names_the_sound_system_and_its_device(pulse: PulseServer) -> None:
+    """What `coach doctor` says of a machine with a sound server: the null sink is its one
+    playback device."""
+    import subprocess
+
+    done = subprocess.run(
+        coach_command("doctor"),
+        env=coach_env(**{k: v for k, v in pulse.env.items() if k in ("XDG_RUNTIME_DIR", "HOME")}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    (audio,) = [line for line in done.stdout.splitlines() if " audio output " in line]
+    assert audio == (
+        "ok  audio output  miniaudio through PulseAudio opens; its devices: Null Output "
+        "(live play uses the default one)"
+    ), done.stdout

@@ -110,6 +110,20 @@ class MiniaudioOutput:
         """The sound system miniaudio is playing through, e.g. "PulseAudio" or "ALSA"."""
         return str(self._device.backend) if self._device is not None else ""
 
+    def devices(self) -> list[str]:
+        """The names of the playback devices the same sound system offers ([] if it will not
+        say). The coach plays to the system's default; the list helps to find a speaker."""
+        miniaudio = self._miniaudio
+        try:
+            with _stderr_silenced():
+                found = miniaudio.Devices(self._backends or None)
+                try:
+                    return [str(info["name"]) for info in found.get_playbacks()]
+                finally:
+                    del found
+        except (miniaudio.MiniaudioError, KeyError):
+            return []
+
     def start(self, source: SampleSource) -> None:
         """Start the device pulling from `source`, and return at once.
 
