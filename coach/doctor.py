@@ -243,7 +243,7 @@ def _audio() -> str:
     try:
         name = getattr(output, "name", default_backend())
         system = getattr(output, "backend", "")
-        devices = getattr(output, "devices", list)()
+        devices: list[str] = getattr(output, "devices", list)()
     finally:
         output.close()
     line = name + (f" through {system}" if system else "") + " opens"
