@@ -438,7 +438,7 @@ def config_command(edit: bool) -> None:
 
 @cli.command("doctor")
 def doctor_command() -> None:
-    """Check what the coach needs: speech and voices, audio, the cache, settings.
+    """Check speech, voices, audio, the phrase cache and settings.
 
     Each line says ok, or NO with what is wrong and what to do about it; the exit status is
     1 if any part is missing.
