@@ -444,29 +444,6 @@ class Bench:
 
 # --- live play --------------------------------------------------------------------------
 
-LIVE_ROUTINE = """
-title = "Live timing"
-description = "Two short exercises."
-safety = ["Only while parked."]
-closing = ["Done."]
-
-[[exercise]]
-id = "tilt"
-title = "Neck tilt"
-instructions = ["Lower your {side} ear toward your shoulder, slowly and gently."]
-reminder = ["Ear down."]
-reps = 2
-sides = ["left", "right"]
-hold = 3
-
-[[exercise]]
-id = "press"
-title = "Fist press"
-instructions = ["Press your fists together."]
-reminder = ["Press."]
-reps = 2
-hold = 5
-"""
 QUICK_LIVE_ROUTINE = """
 title = "Live timing"
 safety = ["Only while parked."]
@@ -480,7 +457,6 @@ reminder = ["Ear down."]
 release = ["Slowly bring your head back to the middle."]
 hold = 3
 """
-LIVE_CUT = "Lower your left ear toward your shoulder, slowly and gently."
 ONSET_P95_GOAL_MS = 10.0
 DRIFT_GOAL_MS_PER_S = 0.1
 FIRST_SOUND_GOAL_MS = 500.0
@@ -501,7 +477,14 @@ def bench_live(bench: Bench) -> None:
     share of one core while it streams a hold. --quick: one stopped run of a short session.
     """
     sys.path.insert(0, str(ROOT / "tests"))
-    from support.pulse import LivePlay, PulseServer, PulseUnavailableError, missing_tools
+    from support.pulse import (
+        TIMING_CUT,
+        TIMING_ROUTINE,
+        LivePlay,
+        PulseServer,
+        PulseUnavailableError,
+        missing_tools,
+    )
 
     missing = missing_tools()
     if missing:
@@ -516,10 +499,10 @@ def bench_live(bench: Bench) -> None:
         print(f"  live: skipped, {error}", file=sys.stderr)
         return
     try:
-        play = LivePlay(server, folder, QUICK_LIVE_ROUTINE if bench.quick else LIVE_ROUTINE)
+        play = LivePlay(server, folder, QUICK_LIVE_ROUTINE if bench.quick else TIMING_ROUTINE)
         stops = ["q"] if bench.quick else [None, None, "q", "ctrl-c"]
         pause_s = 1.0 if bench.quick else 2.0
-        runs = [play.play(LIVE_CUT, into_s=0.8, pause_s=pause_s, stop=stop) for stop in stops]
+        runs = [play.play(TIMING_CUT, into_s=0.8, pause_s=pause_s, stop=stop) for stop in stops]
     finally:
         server.kill()
     for heard in runs:
