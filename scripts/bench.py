@@ -643,26 +643,41 @@ METHOD = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer runs, under a minute")
+    parser.add_argument("--quick", action="store_true", help="fewer runs: a few minutes")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write results here")
+    parser.add_argument(
+        "--only",
+        choices=["speech", "render", "memory", "startup", "live"],
+        action="append",
+        help="run only this part (again for more than one); default: all",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     info = machine()
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as folder:
         bench = Bench(args.quick, Path(folder))
-        steps: list[Callable[[], None]] = [
-            bench.speech,
-            lambda: bench.render_time("5-min eSpeak", None, 5),
-            lambda: bench.render_time("full eSpeak", None, None),
-            lambda: bench.render_time("5-min natural", None, 5, NEURAL, NEURAL_COLD_RATIO_GOAL),
-            lambda: bench.render_time("full natural", None, None, NEURAL, NEURAL_COLD_RATIO_GOAL),
-            bench.memory,
-            bench.startup,
-            lambda: bench_live(bench),
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("speech", bench.speech),
+            ("render", lambda: bench.render_time("5-min eSpeak", None, 5)),
+            ("render", lambda: bench.render_time("full eSpeak", None, None)),
+            (
+                "render",
+                lambda: bench.render_time("5-min natural", None, 5, NEURAL, NEURAL_COLD_RATIO_GOAL),
+            ),
+            (
+                "render",
+                lambda: bench.render_time(
+                    "full natural", None, None, NEURAL, NEURAL_COLD_RATIO_GOAL
+                ),
+            ),
+            ("memory", bench.memory),
+            ("startup", bench.startup),
+            ("live", lambda: bench_live(bench)),
         ]
-        for step in steps:
-            step()
+        for part, step in steps:
+            if args.only is None or part in args.only:
+                step()
     elapsed = time.perf_counter() - started
 
     print(
