@@ -7,6 +7,7 @@ import fcntl
 import os
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -35,6 +36,17 @@ def coach_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "coach", *args]
 
 
+def _as_at_a_terminal() -> None:
+    """In the child: Ctrl-C and Ctrl-\\ do what they do for a program started at a terminal.
+
+    A program started in the background by a shell without job control (`cmd &` in a
+    script, or under nohup) inherits SIGINT ignored, and Python then never raises
+    KeyboardInterrupt: a test or benchmark launched that way would see Ctrl-C do nothing.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def start_at_a_terminal(
     command: Sequence[str], env: dict[str, str], *, stderr: IO[Any] | None = None
 ) -> tuple[subprocess.Popen[bytes], int]:
@@ -46,6 +58,7 @@ def start_at_a_terminal(
 
     def take_terminal() -> None:  # in the child, after setsid
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        _as_at_a_terminal()
 
     process = subprocess.Popen(
         list(command),
@@ -81,6 +94,7 @@ class Terminal:
 
         def take_terminal() -> None:  # in the child, after setsid: make it a real terminal
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            _as_at_a_terminal()
 
         self.process = subprocess.Popen(
             command,
