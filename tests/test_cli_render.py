@@ -6,7 +6,6 @@ errors (exit 2, one "coach: " paragraph, no traceback, nothing written, nothing 
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import re
 import subprocess
@@ -16,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from coach.cli import cli
 from coach.errors import CoachError
 from coach.plan.compiler import compile_routine
 from coach.render import output_format
@@ -26,6 +24,7 @@ from coach.routines import load_routine
 from coach.speech.cache import CACHE_DIR_ENV
 from coach.time import format_length, ms_to_samples
 from support.chapters import read_chapters
+from support.cli import run, show_json
 from support.full_disk import fill_disk_after
 
 FIVE_MINUTE_LIMIT_BYTES = 2_500_000
@@ -34,23 +33,8 @@ FAST_FAILURE_S = 1.0
 """A bad output path fails in well under this: before any speech is synthesized."""
 
 
-def run(*args: str) -> Result:
-    try:
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
-    except TypeError:
-        runner = CliRunner()  # click >= 8.2 keeps stderr apart by itself
-    return runner.invoke(cli, list(args), prog_name="coach")
-
-
 def size_text(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
-
-
-def show_json(*args: str) -> dict[str, Any]:
-    result = run("show", "--json", *args)
-    assert result.exit_code == 0, result.output
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
 
 
 @pytest.fixture(scope="module")

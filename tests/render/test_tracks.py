@@ -7,7 +7,6 @@ sounding like it).
 
 from __future__ import annotations
 
-import json
 import wave
 from pathlib import Path
 from typing import Any
@@ -15,24 +14,16 @@ from typing import Any
 import miniaudio
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from coach.cli import cli
 from coach.time import SAMPLE_RATE, ms_to_samples
+from support.cli import run, show_json
 from support.paths import EXAMPLE
 
 id3: Any = pytest.importorskip("mutagen.id3")
 
 TITLES = ["Before you start", "Neck release", "Overhead stretch", "Shoulder rolls"]
 TITLES += ["Upper-body tense and release", "Side bends", "Finish"]
-
-
-def run(*args: str) -> Result:
-    try:
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(cli, list(args), prog_name="coach")
 
 
 def decode(path: Path) -> np.ndarray:
@@ -43,13 +34,6 @@ def decode(path: Path) -> np.ndarray:
         sample_rate=SAMPLE_RATE,
     )
     return np.frombuffer(decoded.samples, dtype=np.int16)
-
-
-def show_json(*args: str) -> dict[str, Any]:
-    result = run("show", "--json", *args)
-    assert result.exit_code == 0, result.output
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
 
 
 @pytest.fixture(scope="module")
