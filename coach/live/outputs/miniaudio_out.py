@@ -116,11 +116,8 @@ class MiniaudioOutput:
         miniaudio = self._miniaudio
         try:
             with _stderr_silenced():
-                found = miniaudio.Devices(self._backends or None)
-                try:
-                    return [str(info["name"]) for info in found.get_playbacks()]
-                finally:
-                    del found
+                playbacks = miniaudio.Devices(self._backends or None).get_playbacks()
+            return [str(info["name"]) for info in playbacks]
         except (miniaudio.MiniaudioError, KeyError):
             return []
 
