@@ -302,14 +302,22 @@ PIPER_LICENCE = "GPL-3.0-or-later"
 """piper-tts's licence (the runtime of the natural voice)."""
 
 
+def voice_setting() -> str:
+    """The voice a session uses when no --voice is given: the voice setting (the
+    environment, then the settings file), else the best voice installed."""
+    from coach.config import load_settings
+    from coach.speech import default_voice
+
+    return str(load_settings().get("voice") or default_voice())
+
+
 def voice_lines() -> list[str]:
     """Every voice, by engine: the natural (Piper) voice first, then eSpeak's, English
     first; each with what `--voice` takes, its name, and the licences; the default marked."""
-    from coach.config import load_settings
-    from coach.speech import default_voice, open_engine, open_voice
+    from coach.speech import open_engine, open_voice
     from coach.speech.piper import INSTALL_HINT, neural_installed
 
-    default_engine, default_id = open_voice(load_settings().get("voice") or default_voice())
+    default_engine, default_id = open_voice(voice_setting())
     voices = open_engine("espeak").voices()
     width = max(len(v.id) for v in voices)
     lines = ["Natural voice (Piper, neural; runtime piper-tts, " + PIPER_LICENCE + "):"]

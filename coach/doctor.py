@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -135,10 +134,11 @@ def _speech() -> str:
     check_voice(engine, DEFAULT_VOICE)
     took, speed = _time_phrase(engine, DEFAULT_VOICE)
     same = "" if getattr(engine, "history_reset", True) else "; phrases may vary with history"
-    english = sum(1 for voice in voices if voice.id.split("/")[-1].startswith("en"))
+    english = sum(voice.is_english for voice in voices)
+    packages = _packages("pyttsx3", "espeakng-loader")
     return (
-        f"eSpeak NG ({_packages(engine.version())}): {len(voices)} voices, {english} of them "
-        f"English (coach voices lists them); a test phrase took {took * 1000:.0f} ms "
+        f"eSpeak NG ({packages}): {len(voices)} voices, {english} of them English (coach "
+        f"voices lists them); a test phrase took {took * 1000:.0f} ms "
         f"({speed:.0f}x real time){same}"
     )
 
@@ -146,8 +146,8 @@ def _speech() -> str:
 def _natural_voice() -> str:
     """The natural voice, when installed: its model's load time and speed; which voice a
     session uses when none is asked for."""
-    from coach.config import load_settings
-    from coach.speech import DEFAULT_RATE, default_voice, open_engine
+    from coach.commands import voice_setting
+    from coach.speech import DEFAULT_RATE, default_voice, open_engine, open_voice
     from coach.speech.piper import INSTALL_HINT, neural_installed
 
     if not neural_installed():
@@ -161,31 +161,27 @@ def _natural_voice() -> str:
     loaded = time.perf_counter() - started
     took, speed = _time_phrase(piper, voice)
     try:
-        chosen = load_settings().get("voice") or default_voice()
+        chosen = voice_setting()
     except CoachError:  # a broken settings file has its own line
         chosen = default_voice()
-    used = (
-        "the default voice"
-        if chosen == voice
-        else f"not the default: your settings choose {chosen}"
-    )
+    try:
+        engine, chosen_id = open_voice(chosen)  # "Joe" is joe too
+        is_default = engine.name == "piper" and chosen_id == voice
+    except CoachError:  # the settings name a voice that is not there: sessions say so
+        is_default = False
+    used = "the default voice" if is_default else f"not the default: your settings choose {chosen}"
+    packages = _packages("piper-tts", "onnxruntime")
     return (
-        f"{voice} ({_packages(piper.version())}), {used}: model loaded in {loaded:.1f} s, a "
+        f"{voice} ({packages}), {used}: model loaded in {loaded:.1f} s, a "
         f"test phrase took {took * 1000:.0f} ms ({speed:.0f}x real time)"
     )
 
 
-def _packages(version: str) -> str:
-    """The package versions in an engine's version string, which also names files and
-    hashes: "pyttsx3 2.99; espeakng-loader 0.2.4; libespeak-ng.so; sync" gives
-    "pyttsx3 2.99, espeakng-loader 0.2.4".
+def _packages(*names: str) -> str:
+    """The installed versions of these packages: "pyttsx3 2.99, espeakng-loader 0.2.4"."""
+    from importlib import metadata
 
-    >>> _packages("piper-tts 1.3.0; onnxruntime 1.20.1; model 3f2a; config 9b1c")
-    'piper-tts 1.3.0, onnxruntime 1.20.1'
-    """
-    return ", ".join(
-        part for part in version.split("; ") if re.fullmatch(r"[\w.-]+ \d+(\.\d+)+\S*", part)
-    )
+    return ", ".join(f"{name} {metadata.version(name)}" for name in names)
 
 
 def _time_phrase(engine: SpeechEngine, voice: str) -> tuple[float, float]:
@@ -220,8 +216,6 @@ def _cache() -> str:
 
 
 def _mp3() -> str:
-    from importlib import metadata
-
     import numpy as np
 
     from coach.render.mp3 import Mp3Encoder
@@ -229,9 +223,7 @@ def _mp3() -> str:
 
     encoder = Mp3Encoder(SAMPLE_RATE)
     data = encoder.encode(np.zeros(SAMPLE_RATE, dtype=np.int16)) + encoder.flush()
-    return (
-        f"lameenc {metadata.version('lameenc')} works ({len(data)} bytes for a second of silence)"
-    )
+    return f"{_packages('lameenc')} works ({len(data)} bytes for a second of silence)"
 
 
 def _audio() -> str:

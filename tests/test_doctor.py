@@ -112,7 +112,7 @@ def test_the_last_line_says_what_a_missing_part_costs(monkeypatch: pytest.Monkey
     )
 
 
-def test_package_versions_are_picked_from_an_engine_version() -> None:
+def test_the_doctests_pass() -> None:
     import doctest
 
     import coach.doctor
