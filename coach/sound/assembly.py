@@ -36,27 +36,32 @@ def assemble_chunks(
 ) -> Iterator[Samples]:
     """Yield the session's samples in order, `chunk_samples` at a time (the last may be short).
 
-    `audio(clip)` gives the samples of an audible clip. Each clip starts at the sample
-    where its start_ms falls; everything else is digital silence, so holds and rests are
-    exact. Where two clips touch, their samples add (with clipping to int16). `start` and
-    `end` (sample indices) give just that part of the session, the same samples as the
-    whole gives there: consecutive parts join up to the whole.
+    `audio(clip)` gives the samples of an audible clip; it is asked for each clip in time
+    order, only when the chunk where the clip starts is made, so a source that is still
+    making later clips (`SessionSounds.mastering_ahead`) is waited for no earlier than
+    needed. Each clip starts at the sample where its start_ms falls; everything else is
+    digital silence, so holds and rests are exact. Where two clips touch, their samples add
+    (with clipping to int16). `start` and `end` (sample indices) give just that part of the
+    session, the same samples as the whole gives there: consecutive parts join up to the
+    whole.
     """
     total = session_samples(timeline) if end is None else min(end, session_samples(timeline))
-    placed = []
-    for clip in timeline.audible_clips():
-        if ms_to_samples(clip.start_ms) >= total or ms_to_samples(clip.end_ms) <= start:
-            continue
-        samples = audio(clip)
-        at = ms_to_samples(clip.start_ms)
-        placed.append((at, at + len(samples), samples))
-    placed.sort(key=lambda item: item[0])
+    waiting = sorted(
+        (
+            (ms_to_samples(clip.start_ms), clip)
+            for clip in timeline.audible_clips()
+            if ms_to_samples(clip.start_ms) < total and ms_to_samples(clip.end_ms) > start
+        ),
+        key=lambda item: item[0],
+    )
     next_clip = 0
     active: list[tuple[int, int, Samples]] = []
     for chunk_start in range(start, total, chunk_samples):
         chunk_end = min(chunk_start + chunk_samples, total)
-        while next_clip < len(placed) and placed[next_clip][0] < chunk_end:
-            active.append(placed[next_clip])
+        while next_clip < len(waiting) and waiting[next_clip][0] < chunk_end:
+            at, clip = waiting[next_clip]
+            samples = audio(clip)
+            active.append((at, at + len(samples), samples))
             next_clip += 1
         active = [item for item in active if item[1] > chunk_start]
         if not active:

@@ -121,3 +121,21 @@ def test_parts_join_up_to_the_whole(chunk: int) -> None:
     ]
     assert [len(part) for part in parts] == [b - a for a, b in itertools.pairwise(cuts)]
     np.testing.assert_array_equal(np.concatenate(parts), whole)
+
+
+def test_each_clip_is_asked_for_in_time_order_when_its_chunk_is_made() -> None:
+    """So a source still mastering later phrases is waited for only when they are due."""
+    line = timeline(
+        [clip(100, 400), clip(1_500, 1_750, "chime", "b"), clip(3_200, 3_500, name="a")], 4_000
+    )
+    asked: list[tuple[str, int]] = []
+    chunks_made = 0
+
+    def recording(item: Clip) -> Samples:
+        asked.append((item.text or item.cue or "", chunks_made))
+        return audio(item)
+
+    for _ in assemble_chunks(line, recording, chunk_samples=ms_to_samples(1_000)):
+        chunks_made += 1
+    # Chunk 0 is [0, 1 s), chunk 1 [1 s, 2 s), chunk 3 [3 s, 4 s): no clip before its chunk.
+    assert asked == [("a", 0), ("b", 1), ("a", 3)]
