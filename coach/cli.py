@@ -579,7 +579,6 @@ def render_command(
     note_robotic_default(request.voice, quiet)
     bars = {
         "progress": progress_bar(SPEECH_LABEL, quiet),
-        "master_progress": progress_bar(MASTER_LABEL, quiet),
         "encode_progress": progress_bar(ENCODE_LABEL, quiet),
     }
     if pack is not None:

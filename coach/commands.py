@@ -347,12 +347,11 @@ def render_to_file(
     *,
     progress: Progress | None,
     encode_progress: Progress | None,
-    master_progress: Progress | None = None,
 ) -> str:
     """Render the session to `out`; return the one-line summary.
 
-    Each phase reports to its own callback: `progress` the synthesis, `master_progress`
-    the mastering (if None, it goes to `progress` too), `encode_progress` the writing.
+    Each phase reports to its own callback: `progress` the synthesis, `encode_progress`
+    the writing, which masters the phrases as it goes (`SessionSounds.mastering_ahead`).
     """
     from coach.files import check_writable
     from coach.render import check_length, output_format, render_session
@@ -367,8 +366,8 @@ def render_to_file(
         check_length(out, silent, at_least=True)
     prepared = prepare_session(request, progress, routine=routine)
     check_length(out, prepared.session.timeline.total_ms)  # before mastering and writing
-    prepared.sounds.prepare_audio(prepared.session.timeline, master_progress or progress)
-    rendered = render_session(prepared.session, prepared.sounds, output, encode_progress)
+    with prepared.sounds.mastering_ahead(prepared.session.timeline, progress):
+        rendered = render_session(prepared.session, prepared.sounds, output, encode_progress)
     chapters = f", {rendered.chapters} chapters" if rendered.chapters else ""
     return (
         f"Wrote {out}: {format_length(rendered.length_ms)}, {_size(rendered.size_bytes)}{chapters} "
@@ -382,7 +381,6 @@ def render_tracks_to_folder(
     *,
     progress: Progress | None,
     encode_progress: Progress | None,
-    master_progress: Progress | None = None,
 ) -> str:
     """Render the session as one MP3 per part, and a playlist, into a folder; the summary.
     The phases report as for `render_to_file`."""
@@ -391,8 +389,8 @@ def render_tracks_to_folder(
 
     folder = check_folder(folder_path)
     prepared = prepare_session(request, progress)
-    prepared.sounds.prepare_audio(prepared.session.timeline, master_progress or progress)
-    tracks = render_tracks(prepared.session, prepared.sounds, folder, encode_progress)
+    with prepared.sounds.mastering_ahead(prepared.session.timeline, progress):
+        tracks = render_tracks(prepared.session, prepared.sounds, folder, encode_progress)
     return (
         f"Wrote {len(tracks)} tracks and the playlist {playlist_name(prepared.session)} in "
         f"{folder_path}: {format_length(prepared.session.timeline.total_ms)} "
@@ -411,7 +409,6 @@ def render_pack(
     *,
     progress: Progress | None,
     encode_progress: Progress | None,
-    master_progress: Progress | None = None,
 ) -> list[str]:
     """Render the session at several lengths (and in full) into a folder, one MP3 each,
     named by length so they sort shortest first; one summary line per file.
@@ -442,8 +439,8 @@ def render_pack(
         check_length(folder.path / names[-1], session.timeline.total_ms)
     lines = []
     for session, name in zip(sessions, names, strict=True):
-        sounds.prepare_audio(session.timeline, master_progress or progress)
-        rendered = render_session(session, sounds, folder.file(name), encode_progress)
+        with sounds.mastering_ahead(session.timeline, progress):
+            rendered = render_session(session, sounds, folder.file(name), encode_progress)
         lines.append(
             f"Wrote {folder_path / name}: {format_length(rendered.length_ms)} "
             f"({session.describe_fit()})."

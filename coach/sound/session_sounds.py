@@ -7,7 +7,8 @@ millisecond. It is also the audio source that assembly reads clips from.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 
 from coach.pcm import Samples
 from coach.plan.timeline import Clip, Timeline
@@ -57,8 +58,21 @@ class SessionSounds:
 
     def prepare_audio(self, timeline: Timeline, progress: Progress | None) -> None:
         """Master every phrase the timeline speaks, before anything is played or written."""
-        texts = [clip.text for clip in timeline.audible_clips() if clip.kind == "speech"]
-        self.phrases.prepare_mastered([text for text in texts if text], progress)
+        self.phrases.prepare_mastered(_spoken(timeline), progress)
+
+    @contextlib.contextmanager
+    def mastering_ahead(self, timeline: Timeline, progress: Progress | None) -> Iterator[None]:
+        """While the block runs, the timeline's phrases are mastered in the order they are
+        spoken, on worker threads, and `audio` waits for one not ready yet: a render
+        encodes the start of the session while later phrases are mastered. `progress`
+        reports any phrase still to synthesize (see PhraseBook.mastering_ahead)."""
+        with self.phrases.mastering_ahead(_spoken(timeline), progress):
+            yield
+
+
+def _spoken(timeline: Timeline) -> list[str]:
+    """The texts of the timeline's phrases, in the order they are spoken."""
+    return [clip.text for clip in timeline.audible_clips() if clip.kind == "speech" and clip.text]
 
 
 def open_sounds(voice: str | None = None, rate: int | None = None) -> SessionSounds:

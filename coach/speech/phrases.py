@@ -8,8 +8,10 @@ engine puts around it, and that one clip is what every later question about the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+import contextlib
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -48,7 +50,7 @@ the sound is already below the threshold): Piper's silence is a faint hiss, not 
 zero, and a clip cut in it would start or end with a click once mastered."""
 
 MASTER_THREADS = 2
-"""Clips mastered at once by `prepare_mastered` (the machines this runs on have 2+ cores)."""
+"""Clips mastered at once by `mastering_ahead` (the machines this runs on have 2+ cores)."""
 
 
 def trim_silence(samples: Samples, rate: int = SAMPLE_RATE) -> Samples:
@@ -120,6 +122,7 @@ class PhraseBook:
         self._master_version = f"{self._engine_version}; mastered: {master_id}"
         self._clips: dict[str, Samples] = {}
         self._mastered: dict[str, Samples] = {}
+        self._mastering: dict[str, Future[Samples]] = {}
 
     def clip(self, text: str) -> Samples:
         """`text` spoken: mono int16 at SAMPLE_RATE, leading and trailing silence trimmed.
@@ -173,11 +176,17 @@ class PhraseBook:
                 progress(done, total)
 
     def mastered(self, text: str) -> Samples:
-        """`text`'s clip after `master` (the plain clip when there is none): what is heard."""
+        """`text`'s clip after `master` (the plain clip when there is none): what is heard.
+
+        Inside `mastering_ahead`, a clip still being made there is waited for.
+        """
         if self._master is None:
             return self.clip(text)
         found = self._mastered.get(text)
         if found is None:
+            making = self._mastering.pop(text, None)
+            if making is not None:
+                return self._store_mastered(text, making.result())
             found = self._mastered_from_cache(text)
         if found is None:
             found = self._store_mastered(text, self._master(self.clip(text)))
@@ -189,30 +198,55 @@ class PhraseBook:
         """Make sure every distinct text in `texts` has its mastered clip.
 
         Plain clips are made first (see `prepare`, with the same `progress`); the missing
-        mastered clips are then made two at a time (numpy releases the GIL) and
+        mastered clips are then made as `mastering_ahead` makes them, and
         `progress(done, total)` reports them.
+        """
+        with self.mastering_ahead(texts, progress) as making:
+            if progress is not None and making:
+                progress(0, len(making))
+            for done, text in enumerate(making, start=1):
+                self.mastered(text)
+                if progress is not None:
+                    progress(done, len(making))
+
+    @contextlib.contextmanager
+    def mastering_ahead(
+        self, texts: Iterable[str], progress: Callable[[int, int], None] | None = None
+    ) -> Iterator[list[str]]:
+        """While the block runs, the mastered clips of `texts` that are neither in memory
+        nor in the cache are made MASTER_THREADS at a time (numpy releases the GIL), in the
+        order given; `mastered` takes each as soon as it is ready, waiting if need be. So a
+        render can encode the session's start while later phrases are still mastered.
+
+        Plain clips are made first (see `prepare`, with the same `progress`). Yields the
+        texts being mastered, in order. Leaving the block drops what has not begun and
+        waits for what has, so no work outlives it; a clip made but not taken is dropped.
         """
         texts = list(dict.fromkeys(texts))
         if self._master is None:
             self.prepare(texts, progress)
+            yield []
             return
         missing = [
             text
             for text in texts
             if text not in self._mastered and self._mastered_from_cache(text) is None
         ]
-        if not missing:
-            return
         self.prepare(missing, progress)
+        if not missing:
+            yield []
+            return
         master = self._master
-        if progress is not None:
-            progress(0, len(missing))
-        with ThreadPoolExecutor(max_workers=MASTER_THREADS) as pool:
-            made = pool.map(lambda text: master(self.clip(text)), missing)
-            for done, (text, samples) in enumerate(zip(missing, made, strict=True), start=1):
-                self._store_mastered(text, samples)
-                if progress is not None:
-                    progress(done, len(missing))
+        pool = ThreadPoolExecutor(max_workers=MASTER_THREADS, thread_name_prefix="coach-master")
+        try:
+            for text in missing:
+                # Every plain clip is in memory now: the workers only read it.
+                clip = self.clip(text)
+                self._mastering[text] = pool.submit(functools.partial(master, clip))
+            yield missing
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._mastering.clear()
 
     def _mastered_from_cache(self, text: str) -> Samples | None:
         if self.cache is None:

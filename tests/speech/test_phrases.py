@@ -310,3 +310,78 @@ class _ToneEngine:
         count = len(text.split()) * SAMPLE_RATE // 4
         tone = (np.sin(np.arange(count) * 0.2) * 10_000).astype(np.int16)
         return tone, SAMPLE_RATE
+
+
+def _tone_book(tmp_path: Path, master: object = _louder) -> PhraseBook:
+    return PhraseBook(
+        _ToneEngine(),
+        "tone",
+        155,
+        PhraseCache(tmp_path),
+        master=master,
+        master_id="m",  # type: ignore[arg-type]
+    )
+
+
+def test_mastering_ahead_gives_what_mastering_first_gives(tmp_path: Path) -> None:
+    texts = ["a b", "c d e", "f", "a b", "g h i j"]
+    first = _tone_book(tmp_path / "one")
+    first.prepare_mastered(texts)
+    ahead = _tone_book(tmp_path / "two")
+    with ahead.mastering_ahead(texts) as making:
+        assert making == ["a b", "c d e", "f", "g h i j"]  # distinct, in the order given
+        for text in texts:
+            np.testing.assert_array_equal(ahead.mastered(text), first.mastered(text))
+    assert ahead.mastered_made == 4
+    # What was made went to the cache like any mastered clip.
+    again = _tone_book(tmp_path / "two")
+    with again.mastering_ahead(texts) as making:
+        assert making == []
+    assert (again.synthesized, again.mastered_made) == (0, 0)
+
+
+def test_mastering_ahead_works_while_the_caller_waits_and_stops_with_the_block(
+    tmp_path: Path,
+) -> None:
+    """The clips are made on other threads, two at a time in the order given, ahead of
+    being asked for; leaving the block drops what has not begun and leaves no thread
+    behind."""
+    import threading
+    import time
+
+    texts = [" ".join("w" * (count + 1)) for count in range(8)]  # 1 to 8 words
+    started: list[tuple[int, str]] = []
+    release = threading.Event()
+    book = _tone_book(tmp_path, _louder)
+    first = len(book.clip(texts[0]))
+
+    def slow_master(samples: Samples) -> Samples:
+        started.append((len(samples), threading.current_thread().name))
+        if len(samples) != first:
+            release.wait(5)  # all but the first wait until the block is left
+        return _louder(samples)
+
+    book = _tone_book(tmp_path, slow_master)
+    before = threading.active_count()
+    with book.mastering_ahead(texts):
+        deadline = time.monotonic() + 5
+        while len(started) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
+        np.testing.assert_array_equal(book.mastered(texts[0]), _louder(book.clip(texts[0])))
+        opener = threading.Timer(0.2, release.set)  # lets the two that began finish
+        opener.start()
+    opener.join()
+    assert [length for length, _ in started] == [len(book.clip(t)) for t in texts[:3]]
+    assert all(name.startswith("coach-master") for _, name in started)
+    assert threading.active_count() == before
+    assert book.mastered_made == 1  # the two made but not taken are dropped
+
+
+def test_a_failure_while_mastering_ahead_reaches_the_caller(tmp_path: Path) -> None:
+    def broken(samples: Samples) -> Samples:
+        raise ValueError("the limiter broke")
+
+    book = _tone_book(tmp_path, broken)
+    with pytest.raises(ValueError, match="the limiter broke"), book.mastering_ahead(["a b"]):
+        book.mastered("a b")
