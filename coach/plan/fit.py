@@ -13,6 +13,12 @@ The first state in that order that fits the target is taken. When it lands more 
 `TOLERANCE_MS` under the target (one cut can be half a minute), the state before it is
 used instead with its holds trimmed just enough to fit. The result is never longer than
 asked. Pure and deterministic: lengths come from the `SpeechLengths` passed in.
+
+A state is measured exactly only when a lower bound of its length (`lengths.AtLeast`: the
+phrases known so far, nothing for the rest) does not already rule it out. With measured
+speech, the phrases of states far too long (the full session's third rep, say, for a
+five-minute version) are then never synthesized; the answer is the same as if every length
+were known, since a state is only passed over when it is certainly too long.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from coach.plan.compiler import (
     exercise_events,
     opening_events,
 )
-from coach.plan.lengths import SpeechLengths, events_length_ms
+from coach.plan.lengths import AtLeast, SpeechLengths, events_length_ms
 from coach.plan.routine import Exercise, Routine
 from coach.plan.script import Script
 from coach.time import format_length, minutes_at_least, minutes_text, seconds_text
@@ -103,14 +109,22 @@ def fit_session(routine: Routine, brief: bool, target_ms: int, lengths: SpeechLe
     A target at or above the full length gives the full session. A target below the
     shortest possible version is a CoachError naming that shortest length.
     """
-    full = full_session(routine, brief, lengths)
-    if target_ms >= full.length_ms:
-        return full
+    at_least = AtLeast(lengths)
+    full_options = CompileOptions(brief=brief)
+    if events_length_ms(compile_routine(routine, full_options).events, at_least) <= target_ms:
+        full = full_session(routine, brief, lengths)
+        if target_ms >= full.length_ms:
+            return full
     measure = _PlanLengths(routine, brief, SHORTER_NOTE, lengths)
+    bound = _PlanLengths(routine, brief, SHORTER_NOTE, at_least)
+
+    def fits(plan: PlanTuple) -> bool:
+        return bound(plan) <= target_ms and measure(plan) <= target_ms
+
     previous: PlanTuple | None = None
     chosen: PlanTuple | None = None
     for plan in _cut_sequence(routine):
-        if measure(plan) <= target_ms:
+        if fits(plan):
             chosen = plan
             break
         previous = plan
@@ -124,7 +138,7 @@ def fit_session(routine: Routine, brief: bool, target_ms: int, lengths: SpeechLe
         )
     if measure(chosen) < target_ms - TOLERANCE_MS and previous is not None:
         for trimmed in _filler_trims(routine, previous):
-            if measure(trimmed) <= target_ms:
+            if fits(trimmed):
                 if measure(trimmed) > measure(chosen):
                     chosen = trimmed
                 break
@@ -153,7 +167,9 @@ def _compiled(
 
 class _PlanLengths:
     """Session length for a plan, from memoized lengths of its parts (the fitter tries
-    hundreds of plans; each exercise's length depends only on its own plan and place)."""
+    hundreds of plans; each exercise's length depends only on its own plan and place).
+    With `AtLeast` lengths, a lower bound: one memoized before more phrases were known is
+    lower than it could be, but still a lower bound."""
 
     def __init__(self, routine: Routine, brief: bool, note: str, lengths: SpeechLengths):
         self.routine = routine

@@ -9,7 +9,7 @@ plain numbers in tests).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from coach.plan.script import Cue, Event, Hold, Relax, Rest, Say
 
@@ -24,6 +24,36 @@ class SpeechLengths(Protocol):
     def cue_ms(self, name: str) -> int:
         """Length of the chime called `name`."""
         ...
+
+
+@runtime_checkable
+class KnownLengths(SpeechLengths, Protocol):
+    """`SpeechLengths` that can also say which phrase lengths are known already, so a
+    caller that only needs a lower bound need not have the rest made (synthesized)."""
+
+    def known_speech_ms(self, text: str) -> int | None:
+        """`speech_ms(text)` if it is known without making the phrase, else None."""
+        ...
+
+
+class AtLeast:
+    """`SpeechLengths` that are lower bounds of `lengths`: the known phrase lengths, and
+    0 for a phrase not made yet. Every event's length grows with its phrases' (see
+    `event_ms`), so a run of events measured with these is never longer than it really
+    is. Lengths without `known_speech_ms` are all known."""
+
+    def __init__(self, lengths: SpeechLengths) -> None:
+        self.lengths = lengths
+        self.known = lengths.known_speech_ms if isinstance(lengths, KnownLengths) else None
+
+    def speech_ms(self, text: str) -> int:
+        if self.known is None:
+            return self.lengths.speech_ms(text)
+        known = self.known(text)
+        return 0 if known is None else known
+
+    def cue_ms(self, name: str) -> int:
+        return self.lengths.cue_ms(name)
 
 
 RELAX_QUIET_MS = 300

@@ -175,3 +175,52 @@ def test_every_target_fits_with_measured_speech(rest_stop: Routine, brief: bool)
         if not target - TOLERANCE_MS <= fitted.length_ms <= target:
             misses.append((target, fitted.length_ms))
     assert misses == []
+
+
+class _PartlyKnown:
+    """Estimated lengths of which only `known` are known ahead, as phrases made already
+    are; a phrase measured is known from then on. Notes what is measured."""
+
+    def __init__(self, known: set[str]) -> None:
+        self.estimated = EstimatedLengths()
+        self.known = set(known)
+        self.measured: set[str] = set()
+
+    def speech_ms(self, text: str) -> int:
+        self.measured.add(text)
+        self.known.add(text)
+        return self.estimated.speech_ms(text)
+
+    def known_speech_ms(self, text: str) -> int | None:
+        return self.estimated.speech_ms(text) if text in self.known else None
+
+    def cue_ms(self, name: str) -> int:
+        return self.estimated.cue_ms(name)
+
+
+@pytest.mark.parametrize("brief", [False, True])
+def test_the_fit_is_the_same_whatever_lengths_are_known_ahead(
+    rest_stop: Routine, brief: bool
+) -> None:
+    """A version is only passed over unmeasured when it is certainly too long."""
+    lengths = EstimatedLengths()
+    for target in _sweep(rest_stop, brief)[::2]:
+        expected = fit_session(rest_stop, brief, target, lengths)
+        for known in (set(), set(expected.script.phrases())):
+            assert fit_session(rest_stop, brief, target, _PartlyKnown(known)) == expected
+
+
+def test_a_shorter_version_measures_only_the_versions_it_cannot_rule_out(
+    rest_stop: Routine,
+) -> None:
+    """Five minutes, with the picked version's phrases made: the full session's later reps
+    (far too long) are never measured, so they need never be synthesized."""
+    everything = _PartlyKnown(set())
+    expected = fit_session(rest_stop, False, 300_000, EstimatedLengths())
+    ahead = _PartlyKnown(set(expected.script.phrases()))
+    assert fit_session(rest_stop, False, 300_000, ahead) == expected
+    full = set(full_session(rest_stop, False, everything).script.phrases())
+    unmeasured = full - ahead.measured
+    assert "Set four of four. Roll up, back and down." in unmeasured
+    assert "Four. Breathe in: shoulders up, fists tight. Hold." in unmeasured
+    assert len(unmeasured) >= 10
