@@ -1,13 +1,12 @@
 """What each command does, below the command line: one function a command.
 
 Every command that speaks starts the same way (`prepare_session`): find the routine, open
-the voice, synthesize what the full session says (so fitting can measure it), fit, and
-place it on the timeline. What follows is the command's own: print it, render it, play it.
+the voice, synthesize what the session says and what fitting will measure, fit, and place
+it on the timeline. What follows is the command's own: print it, render it, play it.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from coach.plan.compiler import CompileOptions, compile_routine
 from coach.plan.fit import full_session, shortest_session
+from coach.plan.lengths import KnownLengths
 from coach.plan.routine import Exercise, Routine
 from coach.plan.session import Session, build_session
 from coach.plan.timeline import Timeline
@@ -94,7 +94,8 @@ def prepare_session(
     sounds: SessionSounds | None = None,
     routine: Routine | None = None,
 ) -> Prepared:
-    """Load the routine, synthesize its full script's phrases (with progress), then fit.
+    """Load the routine, synthesize the phrases the fit will measure (with progress; see
+    `session_phrases` and `prepare_for_fit`), then fit.
 
     `sounds` are the request's voice and rate opened afresh, and `routine` the request's
     routine loaded, unless given.
@@ -102,6 +103,7 @@ def prepare_session(
     sounds = sounds or open_request_sounds(request)
     routine = routine or load_routine(request.routine)
     sounds.prepare(session_phrases(routine, request), progress)
+    prepare_for_fit(routine, request, sounds)
     session = build_session(routine, sounds, minutes=request.minutes, brief=request.brief)
     return Prepared(session, sounds)
 
@@ -125,12 +127,12 @@ def full_session_phrases(routine: Routine, brief: bool) -> list[str]:
 
 
 def session_phrases(routine: Routine, request: SessionRequest) -> list[str]:
-    """The phrases to synthesize before the fit: the full session's, and for a shorter
-    version those the fit will most likely measure too ("One of two.", the shorter
-    version's note), found by fitting once with lengths guessed from the words.
+    """The phrases to synthesize before the fit: the full session's, or for a shorter
+    version those of the version a fit with lengths guessed from the words picks ("One of
+    two.", the shorter version's note). For a length that is too short, the fit measures
+    every version to find the shortest, so all of their phrases.
 
-    Synthesized together, they are made several at a time by an engine that can (Piper);
-    the fit then measures from memory, and makes any phrase the guess missed itself.
+    Synthesized together, they are made several at a time by an engine that can (Piper).
     """
     texts = full_session_phrases(routine, request.brief)
     if request.minutes is None:
@@ -140,25 +142,68 @@ def session_phrases(routine: Routine, request: SessionRequest) -> list[str]:
     from coach.time import minutes_to_ms
 
     guess = _GuessedLengths()
-    with contextlib.suppress(CoachError):  # the real fit says what is wrong
-        fit_session(routine, request.brief, minutes_to_ms(request.minutes), guess)
-    return list(dict.fromkeys([*texts, *guess.asked]))
+    try:
+        fitted = fit_session(routine, request.brief, minutes_to_ms(request.minutes), guess)
+    except CoachError:  # the real fit says what is wrong
+        return list(dict.fromkeys([*texts, *guess.asked]))
+    return fitted.script.phrases()
+
+
+def prepare_for_fit(routine: Routine, request: SessionRequest, sounds: SessionSounds) -> None:
+    """Synthesize, a batch at a time, every phrase the fit and the timeline will measure
+    that is not made yet.
+
+    The fit measures a version only when the phrases made so far cannot rule it out (see
+    `coach.plan.fit`), so which phrases it needs depends on their lengths. It is run with
+    the lengths made so far and a guess for the rest, noting the phrases it guessed; those
+    are made together, and again until it guesses none. Then the phrases of the version it
+    picked are made too (words said inside a hold, which no fit measures). The real fit
+    that follows measures every phrase from memory, with the same answer.
+    """
+    if request.minutes is None:
+        return
+    from coach.errors import CoachError
+    from coach.plan.fit import fit_session
+    from coach.time import minutes_to_ms
+
+    while True:
+        stand_in = _GuessedLengths(sounds)
+        try:
+            fitted = fit_session(routine, request.brief, minutes_to_ms(request.minutes), stand_in)
+        except CoachError:  # the real fit says what is wrong
+            fitted = None
+        if stand_in.asked:
+            sounds.prepare(stand_in.asked, None)
+            continue
+        if fitted is not None:
+            sounds.prepare(fitted.script.phrases(), None)
+        return
 
 
 class _GuessedLengths:
     """`SpeechLengths` from word counts (165 words a minute): close enough to tell which
-    phrases a fit will ask about. Notes the phrases asked for."""
+    phrases a fit will ask about. Notes the phrases it guessed.
 
-    def __init__(self) -> None:
+    Given the `made` lengths, it gives the lengths of the phrases made there, and guesses
+    (and notes) only the others.
+    """
+
+    def __init__(self, made: KnownLengths | None = None) -> None:
         self.asked: list[str] = []
+        self.made = made
 
     def speech_ms(self, text: str) -> int:
+        known = self.known_speech_ms(text)
+        if known is not None:
+            return known
         self.asked.append(text)
         return len(text.split()) * 60_000 // 165 + 150
 
+    def known_speech_ms(self, text: str) -> int | None:
+        return None if self.made is None else self.made.known_speech_ms(text)
+
     def cue_ms(self, name: str) -> int:
-        del name  # every chime is guessed alike
-        return 800
+        return 800 if self.made is None else self.made.cue_ms(name)
 
 
 def list_routines(progress: Progress | None = None) -> list[str]:

@@ -1,7 +1,8 @@
 """The session's sounds: its spoken phrases (mastered) and chimes, with their exact lengths.
 
-`SessionSounds` is the real `SpeechLengths`: the timeline is built from the measured length
-of each synthesized (and cached) clip, so `coach show`, the MP3 and live play agree to the
+`SessionSounds` is the real `SpeechLengths` (a `KnownLengths`, so the fit can tell which
+phrases are made already): the timeline is built from the measured length of each
+synthesized (and cached) clip, so `coach show`, the MP3 and live play agree to the
 millisecond. It is also the audio source that assembly reads clips from.
 """
 
@@ -28,6 +29,9 @@ class SessionSounds:
 
     def speech_ms(self, text: str) -> int:
         return self.phrases.speech_ms(text)
+
+    def known_speech_ms(self, text: str) -> int | None:
+        return self.phrases.known_speech_ms(text)
 
     def cue_ms(self, name: str) -> int:
         return samples_to_ms(len(self.chime(name)))

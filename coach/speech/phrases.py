@@ -87,7 +87,8 @@ class PhraseBook:
     `synthesized` and `cache_hits` count the two ways a clip was obtained, so a warm run
     can be checked to synthesize nothing. Not safe to share between threads.
 
-    Implements the speech half of `coach.plan.lengths.SpeechLengths` (`speech_ms`).
+    Implements the speech half of `coach.plan.lengths.KnownLengths` (`speech_ms`,
+    `known_speech_ms`).
     """
 
     def __init__(
@@ -139,6 +140,12 @@ class PhraseBook:
     def speech_ms(self, text: str) -> int:
         """Length of `text`'s clip in whole milliseconds, rounded up so the clip fits."""
         return samples_to_ms(len(self.clip(text)))
+
+    def known_speech_ms(self, text: str) -> int | None:
+        """`speech_ms(text)` if the clip is in memory already, else None (nothing is read
+        or synthesized)."""
+        found = self._clips.get(text)
+        return None if found is None else samples_to_ms(len(found))
 
     def prepare(
         self, texts: Iterable[str], progress: Callable[[int, int], None] | None = None

@@ -1,0 +1,94 @@
+"""What a command synthesizes before it fits: for a shorter version, the phrases the fit
+measures and the session says, made in batches; the same session whatever was made before."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+
+from coach.commands import SessionRequest, full_session_phrases, prepare_session
+from coach.pcm import Samples
+from coach.sound.session_sounds import SessionSounds
+from coach.speech import DEFAULT_VOICE
+from coach.speech.cache import PhraseCache
+from coach.speech.espeak import EspeakEngine
+from coach.speech.phrases import PhraseBook
+
+pytestmark = pytest.mark.tts
+
+
+class _CountingBook(PhraseBook):
+    """A phrase book that notes how each phrase was made: one at a time, or in a batch."""
+
+    def __init__(self, cache: PhraseCache | None) -> None:
+        super().__init__(EspeakEngine(), DEFAULT_VOICE, 155, cache)
+        self.one_at_a_time: list[str] = []
+        self.batches: list[list[str]] = []
+
+    def _synthesize(self, text: str) -> Samples:
+        self.one_at_a_time.append(text)
+        return super()._synthesize(text)
+
+    def prepare(
+        self, texts: Iterable[str], progress: Callable[[int, int], None] | None = None
+    ) -> None:
+        texts = list(texts)
+        self.batches.append([text for text in dict.fromkeys(texts) if text not in self._clips])
+        super().prepare(texts, progress)
+
+
+class _CountingSounds(SessionSounds):
+    phrases: _CountingBook
+
+
+def _sounds(cache: PhraseCache | None = None) -> _CountingSounds:
+    return _CountingSounds(_CountingBook(cache))
+
+
+def test_a_shorter_version_makes_what_it_says_and_not_the_full_sessions_later_reps() -> None:
+    sounds = _sounds()
+    session = prepare_session(SessionRequest(minutes=5), None, sounds).session
+    book = sounds.phrases
+    spoken = {clip.text for clip in session.timeline.audible_clips() if clip.kind == "speech"}
+    made = set(book._clips)
+    assert spoken <= made
+    full = set(full_session_phrases(session.routine, False))
+    assert "Set four of four. Roll up, back and down." in full - made
+    assert len(full - spoken - made) >= 10  # the full session's phrases it never needed
+    assert len(made) <= len(spoken) + 4  # the few it measured to rule versions out
+    # All in batches (made several at a time by Piper), none one by one by the fit.
+    assert book.one_at_a_time == []
+    assert len(book.batches[0]) >= len(spoken) - 4
+
+
+@pytest.mark.parametrize("minutes", [3.0, 4.5, 6.0])
+def test_the_session_is_the_same_whatever_was_made_before(minutes: float, tmp_path: Path) -> None:
+    """From nothing, from a book that holds the full session already, and from a cache
+    that holds it: the same fit and timeline, and no phrase made one by one."""
+    fresh = _sounds()
+    expected = prepare_session(SessionRequest(minutes=minutes), None, fresh).session
+    assert fresh.phrases.one_at_a_time == []
+
+    full_first = _sounds()
+    full_first.prepare(full_session_phrases(expected.routine, False), None)
+    same = prepare_session(SessionRequest(minutes=minutes), None, full_first).session
+    assert same.timeline == expected.timeline
+    assert same.fitted == expected.fitted
+
+    cache = PhraseCache(tmp_path / "cache")
+    _sounds(cache).prepare(full_session_phrases(expected.routine, False), None)
+    from_cache = _sounds(cache)
+    again = prepare_session(SessionRequest(minutes=minutes), None, from_cache).session
+    assert again.timeline == expected.timeline
+    assert from_cache.phrases.one_at_a_time == []
+
+
+def test_a_length_too_short_measures_every_version_in_one_batch() -> None:
+    from coach.errors import CoachError
+
+    sounds = _sounds()
+    with pytest.raises(CoachError, match="shortest version"):
+        prepare_session(SessionRequest(minutes=0.5), None, sounds)
+    assert sounds.phrases.one_at_a_time == []
