@@ -134,9 +134,8 @@ def session_phrases(routine: Routine, request: SessionRequest) -> list[str]:
 
     Synthesized together, they are made several at a time by an engine that can (Piper).
     """
-    texts = full_session_phrases(routine, request.brief)
     if request.minutes is None:
-        return texts
+        return full_session_phrases(routine, request.brief)
     from coach.errors import CoachError
     from coach.plan.fit import fit_session
     from coach.time import minutes_to_ms
@@ -145,7 +144,8 @@ def session_phrases(routine: Routine, request: SessionRequest) -> list[str]:
     try:
         fitted = fit_session(routine, request.brief, minutes_to_ms(request.minutes), guess)
     except CoachError:  # the real fit says what is wrong
-        return list(dict.fromkeys([*texts, *guess.asked]))
+        full = full_session_phrases(routine, request.brief)
+        return list(dict.fromkeys([*full, *guess.asked]))
     return fitted.script.phrases()
 
 
@@ -181,11 +181,11 @@ def prepare_for_fit(routine: Routine, request: SessionRequest, sounds: SessionSo
 
 
 class _GuessedLengths:
-    """`SpeechLengths` from word counts (165 words a minute): close enough to tell which
-    phrases a fit will ask about. Notes the phrases it guessed.
+    """`KnownLengths` from word counts (165 words a minute): close enough to tell which
+    phrases a fit will ask about. Notes the phrases whose length it guessed when asked.
 
-    Given the `made` lengths, it gives the lengths of the phrases made there, and guesses
-    (and notes) only the others.
+    Given the `made` lengths, it gives the lengths of the phrases made there, and only the
+    others are guessed; without, every guess is known at once.
     """
 
     def __init__(self, made: KnownLengths | None = None) -> None:
@@ -193,14 +193,18 @@ class _GuessedLengths:
         self.made = made
 
     def speech_ms(self, text: str) -> int:
-        known = self.known_speech_ms(text)
+        known = None if self.made is None else self.made.known_speech_ms(text)
         if known is not None:
             return known
         self.asked.append(text)
-        return len(text.split()) * 60_000 // 165 + 150
+        return self._guess(text)
 
     def known_speech_ms(self, text: str) -> int | None:
-        return None if self.made is None else self.made.known_speech_ms(text)
+        return self._guess(text) if self.made is None else self.made.known_speech_ms(text)
+
+    @staticmethod
+    def _guess(text: str) -> int:
+        return len(text.split()) * 60_000 // 165 + 150
 
     def cue_ms(self, name: str) -> int:
         return 800 if self.made is None else self.made.cue_ms(name)

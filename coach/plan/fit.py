@@ -110,8 +110,7 @@ def fit_session(routine: Routine, brief: bool, target_ms: int, lengths: SpeechLe
     shortest possible version is a CoachError naming that shortest length.
     """
     at_least = AtLeast(lengths)
-    full_options = CompileOptions(brief=brief)
-    if events_length_ms(compile_routine(routine, full_options).events, at_least) <= target_ms:
+    if full_session(routine, brief, at_least).length_ms <= target_ms:
         full = full_session(routine, brief, lengths)
         if target_ms >= full.length_ms:
             return full
