@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from coach.plan.compiler import CompileOptions, compile_routine
-from coach.plan.fit import full_session, shortest_session
-from coach.plan.lengths import KnownLengths
+from coach.plan.fit import Fitted, full_session, shortest_session
+from coach.plan.lengths import KnownLengths, SpeechLengths
 from coach.plan.routine import Exercise, Routine
 from coach.plan.session import Session, build_session
 from coach.plan.timeline import Timeline
@@ -23,6 +23,7 @@ from coach.sound.session_sounds import SessionSounds, open_sounds
 from coach.time import format_clock, format_length, seconds_text
 
 Progress = Callable[[int, int], None]
+Measured = TypeVar("Measured")
 
 
 @dataclass(frozen=True)
@@ -151,33 +152,52 @@ def session_phrases(routine: Routine, request: SessionRequest) -> list[str]:
 
 def prepare_for_fit(routine: Routine, request: SessionRequest, sounds: SessionSounds) -> None:
     """Synthesize, a batch at a time, every phrase the fit and the timeline will measure
-    that is not made yet.
+    that is not made yet: those the fit measures (`make_what_it_measures`), then the
+    phrases of the version it picks (words said inside a hold, which no fit measures)."""
+    if request.minutes is None:
+        return
+    from coach.plan.fit import fit_session
+    from coach.time import minutes_to_ms
+
+    target = minutes_to_ms(request.minutes)
+    fitted = make_what_it_measures(
+        sounds, lambda lengths: fit_session(routine, request.brief, target, lengths)
+    )
+    if fitted is not None:
+        sounds.prepare(fitted.script.phrases(), None)
+
+
+def make_what_it_measures(
+    sounds: SessionSounds, compute: Callable[[SpeechLengths], Measured]
+) -> Measured | None:
+    """Synthesize, a batch at a time, every phrase that `compute` (the fit, say) measures
+    and that is not made yet; what it gives once they are all made (None for a CoachError,
+    which the caller's own call will raise).
 
     The fit measures a version only when the phrases made so far cannot rule it out (see
     `coach.plan.fit`), so which phrases it needs depends on their lengths. It is run with
     the lengths made so far and a guess for the rest, noting the phrases it guessed; those
-    are made together, and again until it guesses none. Then the phrases of the version it
-    picked are made too (words said inside a hold, which no fit measures). The real fit
-    that follows measures every phrase from memory, with the same answer.
+    are made together, and again until it guesses none. Afterwards, the same computation
+    with the real lengths measures every phrase from memory, with the same answer.
     """
-    if request.minutes is None:
-        return
     from coach.errors import CoachError
-    from coach.plan.fit import fit_session
-    from coach.time import minutes_to_ms
 
     while True:
         stand_in = _GuessedLengths(sounds)
+        result: Measured | None
         try:
-            fitted = fit_session(routine, request.brief, minutes_to_ms(request.minutes), stand_in)
-        except CoachError:  # the real fit says what is wrong
-            fitted = None
-        if stand_in.asked:
-            sounds.prepare(stand_in.asked, None)
-            continue
-        if fitted is not None:
-            sounds.prepare(fitted.script.phrases(), None)
-        return
+            result = compute(stand_in)
+        except CoachError:
+            result = None
+        if not stand_in.asked:
+            return result
+        sounds.prepare(stand_in.asked, None)
+
+
+def _shortest(routine: Routine, sounds: SessionSounds) -> Fitted:
+    """The routine's shortest version, its phrases made in batches first."""
+    make_what_it_measures(sounds, lambda made: shortest_session(routine, False, made))
+    return shortest_session(routine, False, sounds)
 
 
 class _GuessedLengths:
@@ -220,7 +240,7 @@ def list_routines(progress: Progress | None = None) -> list[str]:
         routine = load_routine(name)
         lengths.prepare(full_session_phrases(routine, False), progress)
         full = full_session(routine, False, lengths)
-        shortest = shortest_session(routine, False, lengths)
+        shortest = _shortest(routine, lengths)
         rows.append(
             (
                 name,
@@ -276,7 +296,7 @@ def check_routine(
         sounds.prepare(full_session_phrases(routine, brief_mode), progress)
     full = build_session(routine, sounds)
     brief = build_session(routine, sounds, brief=True)
-    shortest = shortest_session(routine, False, sounds)
+    shortest = _shortest(routine, sounds)
     least = minutes_at_least(shortest.length_ms)
     count = len(routine.exercises)
     lines = [

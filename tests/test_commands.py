@@ -92,3 +92,20 @@ def test_a_length_too_short_measures_every_version_in_one_batch() -> None:
     with pytest.raises(CoachError, match="shortest version"):
         prepare_session(SessionRequest(minutes=0.5), None, sounds)
     assert sounds.phrases.one_at_a_time == []
+
+
+@pytest.mark.parametrize("command", ["list", "check"])
+def test_list_and_check_measure_the_shortest_version_in_batches(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coach import commands
+
+    sounds = _sounds()
+    monkeypatch.setattr(commands, "open_sounds", lambda voice=None, rate=None: sounds)
+    if command == "list":
+        lines = commands.list_routines()
+    else:
+        lines = commands.check_routine("rest-stop", voice=None, rate=None, progress=None)
+    assert any("shortest" in line for line in lines)
+    assert sounds.phrases.one_at_a_time == []
+    assert len(sounds.phrases.batches) >= 2  # the full session's, then the shortest's

@@ -145,9 +145,25 @@ def fit_session(routine: Routine, brief: bool, target_ms: int, lengths: SpeechLe
 
 
 def shortest_session(routine: Routine, brief: bool, lengths: SpeechLengths) -> Fitted:
-    """The shortest version the fitter can make of this routine."""
+    """The shortest version the fitter can make of this routine (the first in the order of
+    cuts, of those equally short).
+
+    The versions are tried from the last cut back, the most cut first, so the shortest so
+    far soon rules the others out by their lower bounds without measuring them.
+    """
     measure = _PlanLengths(routine, brief, SHORTER_NOTE, lengths)
-    shortest = min(_cut_sequence(routine), key=measure)
+    bound = _PlanLengths(routine, brief, SHORTER_NOTE, AtLeast(lengths))
+    shortest: PlanTuple | None = None
+    shortest_ms = 0
+    for plan in reversed(list(_cut_sequence(routine))):
+        # Backwards, an equally short version is earlier in the order, and is the one kept.
+        if shortest is not None and bound(plan) > shortest_ms:
+            continue
+        length = measure(plan)
+        if shortest is None or length <= shortest_ms:
+            shortest, shortest_ms = plan, length
+    if shortest is None:
+        raise ValueError("a routine has at least one version")
     return _compiled(routine, brief, measure.note, shortest, lengths)
 
 

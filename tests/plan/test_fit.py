@@ -224,3 +224,30 @@ def test_a_shorter_version_measures_only_the_versions_it_cannot_rule_out(
     assert "Set four of four. Roll up, back and down." in unmeasured
     assert "Four. Breathe in: shoulders up, fists tight. Hold." in unmeasured
     assert len(unmeasured) >= 10
+
+
+@pytest.mark.parametrize("brief", [False, True])
+def test_the_shortest_version_is_the_first_of_the_shortest_whatever_is_known(
+    rest_stop: Routine, brief: bool
+) -> None:
+    from coach.plan.fit import _cut_sequence, _PlanLengths
+
+    lengths = EstimatedLengths()
+    measure = _PlanLengths(rest_stop, brief, SHORTER_NOTE, lengths)
+    plans = list(_cut_sequence(rest_stop))
+    expected = min(plans, key=measure)  # min() keeps the first of equals
+    for known in (set(), {"Hold."}):
+        partly = _PartlyKnown(known)
+        shortest = shortest_session(rest_stop, brief, partly)
+        assert shortest.options.plan == expected
+        assert shortest == shortest_session(rest_stop, brief, lengths)
+    # The most cut versions rule the rest out: far fewer phrases are measured than exist.
+    every = {text for plan in plans for text in _plan_phrases(rest_stop, brief, plan)}
+    assert len(partly.measured) < len(every) / 2
+
+
+def _plan_phrases(routine: Routine, brief: bool, plan: object) -> list[str]:
+    from coach.plan.compiler import CompileOptions, compile_routine
+
+    options = CompileOptions(brief=brief, plan=plan, note=SHORTER_NOTE)  # type: ignore[arg-type]
+    return compile_routine(routine, options).phrases()
