@@ -237,7 +237,9 @@ class PhraseBook:
         missing = [
             text
             for text in texts
-            if text not in self._mastered and self._mastered_from_cache(text) is None
+            if text not in self._mastered
+            and text not in self._mastering  # an enclosing block is making it
+            and self._mastered_from_cache(text) is None
         ]
         self.prepare(missing, progress)
         if not missing:
@@ -252,8 +254,9 @@ class PhraseBook:
                 self._mastering[text] = pool.submit(functools.partial(master, clip))
             yield missing
         finally:
+            for text in missing:  # this block's own, first: nothing may wait for them now
+                self._mastering.pop(text, None)
             pool.shutdown(wait=True, cancel_futures=True)
-            self._mastering.clear()
 
     def _mastered_from_cache(self, text: str) -> Samples | None:
         if self.cache is None:

@@ -385,3 +385,21 @@ def test_a_failure_while_mastering_ahead_reaches_the_caller(tmp_path: Path) -> N
     book = _tone_book(tmp_path, broken)
     with pytest.raises(ValueError, match="the limiter broke"), book.mastering_ahead(["a b"]):
         book.mastered("a b")
+
+
+def test_mastering_ahead_inside_another_makes_each_clip_once(tmp_path: Path) -> None:
+    texts = [" ".join("w" * (count + 1)) for count in range(6)]
+    made: list[int] = []
+
+    def counted(samples: Samples) -> Samples:
+        made.append(len(samples))
+        return _louder(samples)
+
+    book = _tone_book(tmp_path, counted)
+    with book.mastering_ahead(texts) as outer:
+        assert outer == texts
+        book.prepare_mastered(texts[2:])  # the outer block is making these already
+        for text in texts:
+            np.testing.assert_array_equal(book.mastered(text), _louder(book.clip(text)))
+    assert sorted(made) == sorted(len(book.clip(text)) for text in texts)
+    assert book.mastered_made == len(texts)
