@@ -8,7 +8,7 @@ it on the timeline. What follows is the command's own: print it, render it, play
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -95,8 +95,9 @@ def prepare_session(
     sounds: SessionSounds | None = None,
     routine: Routine | None = None,
 ) -> Prepared:
-    """Load the routine, synthesize the phrases the fit will measure (with progress; see
-    `session_phrases` and `prepare_for_fit`), then fit.
+    """Load the routine, synthesize the phrases the fit will measure (the main batch with
+    progress, see `session_phrases`; any the guess missed after it, see `prepare_for_fit`),
+    then fit.
 
     `sounds` are the request's voice and rate opened afresh, and `routine` the request's
     routine loaded, unless given.
@@ -130,8 +131,8 @@ def full_session_phrases(routine: Routine, brief: bool) -> list[str]:
 def session_phrases(routine: Routine, request: SessionRequest) -> list[str]:
     """The phrases to synthesize before the fit: the full session's, or for a shorter
     version those of the version a fit with lengths guessed from the words picks ("One of
-    two.", the shorter version's note). For a length that is too short, the fit measures
-    every version to find the shortest, so all of their phrases.
+    two.", the shorter version's note). For a length that is too short, those the guessed
+    fit measured to find the shortest version, which the error names.
 
     Synthesized together, they are made several at a time by an engine that can (Piper).
     """
@@ -145,8 +146,7 @@ def session_phrases(routine: Routine, request: SessionRequest) -> list[str]:
     try:
         fitted = fit_session(routine, request.brief, minutes_to_ms(request.minutes), guess)
     except CoachError:  # the real fit says what is wrong
-        full = full_session_phrases(routine, request.brief)
-        return list(dict.fromkeys([*full, *guess.asked]))
+        return list(dict.fromkeys(guess.asked))
     return fitted.script.phrases()
 
 
@@ -182,6 +182,7 @@ def make_what_it_measures(
     """
     from coach.errors import CoachError
 
+    made: set[str] = set()
     while True:
         stand_in = _GuessedLengths(sounds)
         result: Measured | None
@@ -191,6 +192,9 @@ def make_what_it_measures(
             result = None
         if not stand_in.asked:
             return result
+        if made.issuperset(stand_in.asked):  # made, yet still not known: a broken engine
+            raise RuntimeError(f"speech for {stand_in.asked[0]!r} was made but not kept")
+        made.update(stand_in.asked)
         sounds.prepare(stand_in.asked, None)
 
 
@@ -497,6 +501,7 @@ def render_pack(
     full = build_session(routine, sounds, brief=request.brief)
     sessions = []
     for length in sorted(set(minutes or PACK_MINUTES)):
+        prepare_for_fit(routine, replace(request, minutes=length), sounds)
         session = build_session(routine, sounds, minutes=length, brief=request.brief)
         if session.fitted.changes:  # else it is the full session, written below
             sessions.append(session)

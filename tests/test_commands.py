@@ -63,35 +63,49 @@ def test_a_shorter_version_makes_what_it_says_and_not_the_full_sessions_later_re
     assert len(book.batches[0]) >= len(spoken) - 4
 
 
-@pytest.mark.parametrize("minutes", [3.0, 4.5, 6.0])
-def test_the_session_is_the_same_whatever_was_made_before(minutes: float, tmp_path: Path) -> None:
+LONG = str(Path(__file__).parent / "data" / "long-routine.toml")
+
+
+@pytest.mark.parametrize(
+    ("routine", "minutes"), [(None, 3.0), (None, 4.5), (None, 6.0), (LONG, 2.0)]
+)
+def test_the_session_is_the_same_whatever_was_made_before(
+    routine: str | None, minutes: float, tmp_path: Path
+) -> None:
     """From nothing, from a book that holds the full session already, and from a cache
-    that holds it: the same fit and timeline, and no phrase made one by one."""
+    that holds it: the same fit and timeline, and no phrase made one by one (the long
+    routine's two minutes are a version the guess did not pick, whose words inside a hold
+    are made in a batch of their own)."""
     fresh = _sounds()
-    expected = prepare_session(SessionRequest(minutes=minutes), None, fresh).session
+    request = SessionRequest(routine=routine, minutes=minutes)
+    expected = prepare_session(request, None, fresh).session
     assert fresh.phrases.one_at_a_time == []
 
     full_first = _sounds()
     full_first.prepare(full_session_phrases(expected.routine, False), None)
-    same = prepare_session(SessionRequest(minutes=minutes), None, full_first).session
+    same = prepare_session(request, None, full_first).session
     assert same.timeline == expected.timeline
     assert same.fitted == expected.fitted
 
     cache = PhraseCache(tmp_path / "cache")
     _sounds(cache).prepare(full_session_phrases(expected.routine, False), None)
     from_cache = _sounds(cache)
-    again = prepare_session(SessionRequest(minutes=minutes), None, from_cache).session
+    again = prepare_session(request, None, from_cache).session
     assert again.timeline == expected.timeline
     assert from_cache.phrases.one_at_a_time == []
 
 
-def test_a_length_too_short_measures_every_version_in_one_batch() -> None:
+def test_a_length_too_short_makes_what_finds_the_shortest_in_batches() -> None:
     from coach.errors import CoachError
 
     sounds = _sounds()
     with pytest.raises(CoachError, match="shortest version"):
         prepare_session(SessionRequest(minutes=0.5), None, sounds)
     assert sounds.phrases.one_at_a_time == []
+    from coach.routines import load_routine
+
+    full = set(full_session_phrases(load_routine(None), False))
+    assert len(set(sounds.phrases._clips)) < len(full) / 2  # the most cut versions' phrases
 
 
 @pytest.mark.parametrize("command", ["list", "check"])
@@ -109,3 +123,17 @@ def test_list_and_check_measure_the_shortest_version_in_batches(
     assert any("shortest" in line for line in lines)
     assert sounds.phrases.one_at_a_time == []
     assert len(sounds.phrases.batches) >= 2  # the full session's, then the shortest's
+
+
+def test_a_pack_makes_each_lengths_phrases_in_batches(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from coach import commands
+
+    sounds = _sounds()
+    monkeypatch.setattr(commands, "open_sounds", lambda voice=None, rate=None: sounds)
+    lines = commands.render_pack(
+        SessionRequest(), tmp_path, (3.0, 5.0), progress=None, encode_progress=None
+    )
+    assert len(lines) == 3  # 3 and 5 minutes, and the full session
+    assert sounds.phrases.one_at_a_time == []

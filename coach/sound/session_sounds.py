@@ -61,7 +61,10 @@ class SessionSounds:
         self.phrases.prepare(texts, progress)
 
     def prepare_audio(self, timeline: Timeline, progress: Progress | None) -> None:
-        """Master every phrase the timeline speaks, before anything is played or written."""
+        """Master every phrase the timeline speaks, before anything is played or written.
+
+        Live play does this before it starts, so the stream, which asks for clips on the
+        device's thread, only ever reads them from memory."""
         self.phrases.prepare_mastered(_spoken(timeline), progress)
 
     @contextlib.contextmanager

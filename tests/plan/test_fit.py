@@ -246,6 +246,39 @@ def test_the_shortest_version_is_the_first_of_the_shortest_whatever_is_known(
     assert len(partly.measured) < len(every) / 2
 
 
+TIED = b"""
+title = "Tied"
+safety = ["Only do this while you're parked."]
+closing = ["Done."]
+
+[[exercise]]
+id = "stretch"
+title = "Stretch"
+instructions = ["Reach up."]
+reminder = "Reach up."
+release = "Now relax slowly and completely, letting your shoulders drop and your breath settle."
+hold = 5
+relax = 3
+min_relax = 1
+"""
+
+
+def test_of_equally_short_versions_the_first_in_the_order_of_cuts_is_the_shortest() -> None:
+    """The release outlasts every relax, so shorter relaxes change nothing: three versions
+    tie, and the first of them (nothing cut) is the one a fit names."""
+    from coach.plan.fit import _cut_sequence, _PlanLengths
+    from coach.plan.routine import parse_routine
+
+    routine = parse_routine(TIED, source="tied.toml", name="tied")
+    lengths = EstimatedLengths()
+    measure = _PlanLengths(routine, False, SHORTER_NOTE, lengths)
+    plans = list(_cut_sequence(routine))
+    assert len(plans) == 3
+    assert len({measure(plan) for plan in plans}) == 1
+    assert shortest_session(routine, False, lengths).options.plan == plans[0]
+    assert shortest_session(routine, False, _PartlyKnown(set())).options.plan == plans[0]
+
+
 def _plan_phrases(routine: Routine, brief: bool, plan: object) -> list[str]:
     from coach.plan.compiler import CompileOptions, compile_routine
 
