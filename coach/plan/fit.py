@@ -110,8 +110,9 @@ def fit_session(routine: Routine, brief: bool, target_ms: int, lengths: SpeechLe
     shortest possible version is a CoachError naming that shortest length.
     """
     at_least = AtLeast(lengths)
-    if full_session(routine, brief, at_least).length_ms <= target_ms:
-        full = full_session(routine, brief, lengths)
+    full = full_session(routine, brief, at_least)
+    if full.length_ms <= target_ms:  # only then can it fit: measure it
+        full = replace(full, length_ms=events_length_ms(full.script.events, lengths))
         if target_ms >= full.length_ms:
             return full
     measure = _PlanLengths(routine, brief, SHORTER_NOTE, lengths)

@@ -80,10 +80,10 @@ INTRA_OP_THREADS = 1
 
 GRAPH_OPTIMIZATION = "ORT_ENABLE_BASIC"
 """onnxruntime's graph optimization level for the voice model: the basic optimizations
-(constant folding, redundant nodes removed), not all of them. The extended and layout passes
-took 0.5 to 0.7 s of the model's load here and made the speech no faster (this model's
-convolutions are 1-D, which the layout pass leaves alone), so the model loads in 0.3 to
-0.4 s instead. The samples differ from the fully optimized graph's by floating-point
+(constant folding, redundant nodes removed), not all of them. With the extended and
+layout passes too, the model took 0.5 to 0.7 s to load here and spoke no faster (this
+model's convolutions are 1-D, which the layout pass leaves alone); with the basic ones it
+loads in 0.3 to 0.4 s. The samples differ from the fully optimized graph's by floating-point
 rounding only (every sentence of the rest-stop session the same length, the difference
 79 dB or more below the speech), and are the same every time, like all of the engine's."""
 
