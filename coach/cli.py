@@ -589,7 +589,7 @@ def render_command(
         lines = [render_tracks_to_folder(request, split, **bars)]
     else:
         if output is None:
-            output = default_output(routine)
+            output = default_output(request)
         lines = [render_to_file(request, output, **bars)]
     if not quiet:
         for line in lines:

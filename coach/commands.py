@@ -70,13 +70,19 @@ def session_request(
     )
 
 
-def default_output(routine: str | None) -> Path:
-    """Where `coach render` writes without -o: ROUTINE.mp3 in the settings' output folder,
-    else in this folder."""
+def default_output(request: SessionRequest) -> Path:
+    """Where `coach render` writes without -o: in the settings' output folder, else in this
+    folder, ROUTINE.mp3, with the version in the name when it is not the full one
+    ("rest-stop 5 min.mp3", "rest-stop brief.mp3")."""
     from coach.config import load_settings
+    from coach.filenames import file_name
+    from coach.render import length_label
     from coach.routines import DEFAULT_ROUTINE
 
-    name = f"{Path(routine or DEFAULT_ROUTINE).stem}.mp3"
+    version = " brief" if request.brief else ""
+    if request.minutes is not None:
+        version += f" {length_label(request.minutes)}"
+    name = file_name(Path(request.routine or DEFAULT_ROUTINE).stem, f"{version}.mp3").name
     folder = load_settings().get("output")
     return Path(folder).expanduser() / name if folder else Path(name)
 
@@ -455,20 +461,40 @@ def render_tracks_to_folder(
     progress: Progress | None,
     encode_progress: Progress | None,
 ) -> str:
-    """Render the session as one MP3 per part, and a playlist, into a folder; the summary.
-    The phases report as for `render_to_file`."""
+    """Render the session as one MP3 per part, and a playlist, into a folder, as one set
+    that replaces the folder's earlier split (`coach.fileset`); the summary. The phases
+    report as for `render_to_file`."""
     from coach.files import check_folder
+    from coach.fileset import SPLIT, open_set
     from coach.render import playlist_name, render_tracks
 
-    folder = check_folder(folder_path)
-    prepared = prepare_session(request, progress)
-    with prepared.sounds.mastering_ahead(prepared.session.timeline, progress):
-        tracks = render_tracks(prepared.session, prepared.sounds, folder, encode_progress)
+    with open_set(check_folder(folder_path), SPLIT) as files:
+        prepared = prepare_session(request, progress)
+        with prepared.sounds.mastering_ahead(prepared.session.timeline, progress):
+            tracks = render_tracks(prepared.session, prepared.sounds, files, encode_progress)
+        done = files.commit()
     return (
         f"Wrote {len(tracks)} tracks and the playlist {playlist_name(prepared.session)} in "
         f"{folder_path}: {format_length(prepared.session.timeline.total_ms)} "
-        f"({prepared.session.describe_fit()})."
+        f"({prepared.session.describe_fit()}).{_earlier_split(done.removed, done.kept)}"
     )
+
+
+def _earlier_split(removed: tuple[str, ...], kept: tuple[str, ...]) -> str:
+    """What became of an earlier split's files, for the summary ("" when there were none)."""
+    notes = ""
+    if removed:
+        notes += f" Removed the earlier split's {_files(len(removed))}."
+    if kept:
+        notes += (
+            f" Left the earlier split's {_files(len(kept))} that changed since the coach wrote "
+            f"them: {', '.join(kept)}."
+        )
+    return notes
+
+
+def _files(count: int) -> str:
+    return f"{count} other file{'s' if count != 1 else ''}"
 
 
 PACK_MINUTES = (3.0, 5.0, 7.0)
@@ -484,41 +510,58 @@ def render_pack(
     encode_progress: Progress | None,
 ) -> list[str]:
     """Render the session at several lengths (and in full) into a folder, one MP3 each,
-    named by length so they sort shortest first; one summary line per file.
+    named by length so they sort shortest first; one summary line per file, and a note for
+    each length asked for that is the full session.
 
     Every length is fitted (and checked against what an MP3 holds) before anything is
     written, so a length that is too short fails at once. The phrases are synthesized and
-    mastered once for all of them. A length that is not shorter than the full session is
-    the full session, written once. The phases report as for `render_to_file`.
+    mastered once for all of them. The files are one set (`coach.fileset`): all are
+    written, or none.
     """
     from coach.files import check_folder
-    from coach.render import check_length, render_session, safe_file_name
+    from coach.fileset import PACK, open_set
+    from coach.render import check_length, pack_names, write_session
+    from coach.time import minutes_text
 
-    folder = check_folder(folder_path)
-    sounds = open_sounds(request.voice, request.rate)
-    routine = load_routine(request.routine)
-    sounds.prepare(full_session_phrases(routine, request.brief), progress)
-    full = build_session(routine, sounds, brief=request.brief)
-    sessions = []
-    for length in sorted(set(minutes or PACK_MINUTES)):
-        prepare_for_fit(routine, replace(request, minutes=length), sounds)
-        session = build_session(routine, sounds, minutes=length, brief=request.brief)
-        if session.fitted.changes:  # else it is the full session, written below
-            sessions.append(session)
-    sessions.append(full)
-    names = []
-    for session in sessions:
-        label = "full" if session.minutes is None else f"{session.minutes:02g} min"
-        names.append(f"{safe_file_name(routine.title)} {label}.mp3")
-        check_length(folder.path / names[-1], session.timeline.total_ms)
-    lines = []
-    for session, name in zip(sessions, names, strict=True):
-        with sounds.mastering_ahead(session.timeline, progress):
-            rendered = render_session(session, sounds, folder.file(name), encode_progress)
-        lines.append(
-            f"Wrote {folder_path / name}: {format_length(rendered.length_ms)} "
-            f"({session.describe_fit()})."
-        )
+    with open_set(check_folder(folder_path), PACK) as files:
+        sounds = open_sounds(request.voice, request.rate)
+        routine = load_routine(request.routine)
+        sounds.prepare(full_session_phrases(routine, request.brief), progress)
+        full = build_session(routine, sounds, brief=request.brief)
+        sessions = []
+        in_full = []
+        for length in sorted(set(minutes or PACK_MINUTES)):
+            prepare_for_fit(routine, replace(request, minutes=length), sounds)
+            session = build_session(routine, sounds, minutes=length, brief=request.brief)
+            if session.fitted.changes:
+                sessions.append(session)
+            else:
+                in_full.append(length)
+        sessions.append(full)
+        names = [
+            made.name
+            for made in pack_names(routine.title, [s.minutes for s in sessions], request.brief)
+        ]
+        for session, name in zip(sessions, names, strict=True):
+            check_length(files.folder / name, session.timeline.total_ms)
+        files.claim(names)
+        for session, name in zip(sessions, names, strict=True):
+            with (
+                sounds.mastering_ahead(session.timeline, progress),
+                files.staged(name) as path,
+            ):
+                write_session(session, sounds, path, encode_progress, kind=Path(name))
+        files.commit()
+    lines = [
+        f"Wrote {folder_path / name}: {format_length(session.timeline.total_ms)} "
+        f"({session.describe_fit()})."
+        for session, name in zip(sessions, names, strict=True)
+    ]
+    lines += [
+        f"{minutes_text(length).capitalize()} is not shorter than the full session "
+        f"({format_length(full.timeline.total_ms)}): that length is {names[-1]}."
+        for length in in_full
+    ]
     return lines
 
 

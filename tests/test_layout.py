@@ -15,8 +15,10 @@ from support.paths import ROOT
 
 PACKAGE = ROOT / "coach"
 
-SHARED = {"coach", "coach.errors", "coach.time", "coach.pcm", "coach.files"}
-"""Leaf modules every stage may use: errors, time conversions, the PCM format, atomic files."""
+SHARED = {"coach", "coach.errors", "coach.time", "coach.pcm", "coach.files", "coach.filenames"}
+SHARED |= {"coach.fileset"}
+"""Leaf modules every stage may use: errors, time conversions, the PCM format, atomic files,
+file names, and sets of files written as one."""
 
 ALLOWED = {
     "plan": {"plan"},

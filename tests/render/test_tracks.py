@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from click.testing import Result
 
+from coach.fileset import MANIFEST
 from coach.time import SAMPLE_RATE, ms_to_samples
 from support.cli import run, show_json
 from support.paths import EXAMPLE
@@ -58,7 +59,7 @@ def test_split_writes_one_track_per_part_named_to_sort_in_order(
     assert result.exit_code == 0, result.output
     names = sorted(path.name for path in folder.iterdir())
     expected = [f"{n:02d} {title}.mp3" for n, title in enumerate(TITLES, start=1)]
-    assert names == sorted([*expected, "Rest-stop stretch.m3u8"])
+    assert names == sorted([*expected, "Rest-stop stretch.m3u8", MANIFEST])
     assert result.stdout.startswith(
         f"Wrote 7 tracks and the playlist Rest-stop stretch.m3u8 in {folder}"
     )
@@ -154,6 +155,7 @@ def test_a_pack_has_each_length_and_the_full_session(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     names = sorted(path.name for path in folder.iterdir())
     assert names == [
+        MANIFEST,
         "Rest-stop stretch 03 min.mp3",
         "Rest-stop stretch 05 min.mp3",
         "Rest-stop stretch full.mp3",
@@ -175,6 +177,7 @@ def test_a_pack_length_longer_than_the_full_session_is_the_full_one(tmp_path: Pa
     result = run("render", "-q", "--pack", str(folder), "--minutes", "4,500")
     assert result.exit_code == 0, result.output
     assert sorted(path.name for path in folder.iterdir()) == [
+        MANIFEST,
         "Rest-stop stretch 04 min.mp3",
         "Rest-stop stretch full.mp3",
     ]
