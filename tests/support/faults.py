@@ -109,6 +109,13 @@ def _at_cache_write(fire: Callable[[], None]) -> None:
     coach.files.os.write = half_then_fire  # type: ignore[attr-defined]
 
 
+def _at_swapping(fire: Callable[[], None]) -> None:
+    """In the middle of swapping a split's or pack's new files in: after the first rename."""
+    import coach.fileset
+
+    coach.fileset._rename = _after_calls(coach.fileset._rename, 1, fire)  # type: ignore[attr-defined]
+
+
 MOMENTS: dict[str, Callable[[Callable[[], None]], None]] = {
     "synthesis": _at_synthesis,
     "mastering": _at_mastering,
@@ -116,6 +123,7 @@ MOMENTS: dict[str, Callable[[Callable[[], None]], None]] = {
     "tagging": _at_tagging,
     "renaming": _at_renaming,
     "cache-write": _at_cache_write,
+    "swapping": _at_swapping,
 }
 """Moment -> how to arrange for the signal to be sent there, in pipeline order."""
 
