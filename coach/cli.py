@@ -168,6 +168,20 @@ def _rate_option(_ctx: click.Context, _param: click.Parameter, value: str | None
     )
 
 
+def _path_option(_ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """-o, --split and --pack: a path, never an empty one (which would name this folder)."""
+    if value is None:
+        return None
+    if not value.strip():
+        option = max(param.opts, key=len)
+        if option == "--output":
+            needs = "a file's name, such as rest-stop.mp3"
+        else:
+            needs = "a folder's name; for this folder, give ."
+        raise CoachError(f"{option} needs {needs} ({value!r} names nothing).")
+    return Path(value)
+
+
 _WITH_UNIT = re.compile(r"\s*(.+?)\s*(?:m|mins?|minutes?)\.?\s*", re.IGNORECASE)
 _CLOCK = re.compile(r"(\d+):([0-5]\d)")
 
@@ -511,20 +525,20 @@ def show_command(
     "output",
     # No dir_okay=False: click would reject a folder with its own usage error; the
     # render checks the path itself and says "coach: ... it is a folder" (exit 2).
-    type=click.Path(path_type=Path),
+    callback=_path_option,
     help="The file to write: .mp3 (with a chapter per exercise) or .wav. "
     "Default: ROUTINE.mp3 in this folder.",
 )
 @click.option(
     "--split",
-    type=click.Path(path_type=Path),
+    callback=_path_option,
     metavar="FOLDER",
     help="Write one MP3 per part instead (01 Before you start.mp3, 02 Neck release.mp3, ...) "
     "and a playlist, so a car's next and previous buttons step through the exercises.",
 )
 @click.option(
     "--pack",
-    type=click.Path(path_type=Path),
+    callback=_path_option,
     metavar="FOLDER",
     help="Write several lengths instead, one MP3 each, named by length: 3, 5 and 7 minutes "
     "and the full session, or the lengths given with --minutes (3,5,10).",

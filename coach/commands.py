@@ -331,7 +331,20 @@ def check_routine(
             f"  {format_clock(chapter.start_ms, width=2)}  {chapter.title.ljust(width)}  "
             f"{length:>5}  {detail}".rstrip()
         )
-    return lines
+    return lines + _long_titles(full)
+
+
+def _long_titles(session: Session) -> list[str]:
+    """A warning for each title too long for a file name, with the name it gets."""
+    from coach.render import shortened_names
+
+    shortened = dict(shortened_names(session))
+    if not shortened:
+        return []
+    return [
+        "",
+        "Warning: too long for a file name, so shortened where a file is named after it:",
+    ] + [f"  {title!r} as {name!r}" for title, name in shortened.items()]
 
 
 def _exercise_summary(exercise: Exercise) -> str:

@@ -246,6 +246,16 @@ def pack_names(title: str, lengths: Sequence[float | None], brief: bool) -> list
     return [FileName(f"{base}{label}.mp3", stem.shortened) for label in labels]
 
 
+def shortened_names(session: Session) -> list[tuple[str, str]]:
+    """(title, file name) for each title of the session that a file name must shorten:
+    its tracks' (`--split`), and the routine's in the playlist and a pack's files."""
+    titles = [chapter.title for chapter in session.timeline.chapters]
+    made = [*zip(titles, track_names(session), strict=True)]
+    made.append((album_title(session), file_name(album_title(session), ".m3u8")))
+    made.append((session.routine.title, pack_names(session.routine.title, [1.5], True)[0]))
+    return [(title, name.name) for title, name in made if name.shortened]
+
+
 def _playlist(album: str, tracks: list[Track]) -> bytes:
     """An extended M3U playlist of `tracks`, in UTF-8."""
     lines = ["#EXTM3U", f"#PLAYLIST:{album}", f"#EXTART:{ARTIST}"]
