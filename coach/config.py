@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.errors import CoachError
+from coach.plan.toml_limits import SETTINGS_LIMITS, check_toml_limits
 
 CONFIG_ENV = "COACH_CONFIG"
 """Environment variable naming the settings file to use instead of the user's."""
@@ -110,6 +111,7 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise CoachError(f"Could not read the settings file {path}: {error.strerror}.") from None
     try:
         text = data.decode("utf-8-sig")
+        check_toml_limits(text, f"The settings file {path}", SETTINGS_LIMITS)
         document = tomllib.loads(text)
     except UnicodeDecodeError:
         raise CoachError(f"The settings file {path} is not UTF-8 text. Save it as UTF-8.") from None

@@ -80,7 +80,7 @@ def test_render_writes_to_the_settings_output_folder(
     monkeypatch.chdir(tmp_path)
     result = run("render", "-q")
     assert result.exit_code == 0, result.output
-    assert [p.name for p in folder.iterdir()] == ["rest-stop.mp3"]
+    assert [p.name for p in folder.iterdir()] == ["rest-stop 3 min.mp3"]  # named by its length
     elsewhere = tmp_path / "here.mp3"
     assert run("render", "-q", "-o", str(elsewhere)).exit_code == 0  # -o wins
     assert elsewhere.is_file()
