@@ -178,26 +178,28 @@ def _digest(path: Path, size: int, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
-DIGESTS_FILE = "file-digests.json"
-"""Beside the phrase cache: the SHA-256 of each voice file hashed before, with the size and
-modification time it had, so a warm render does not read 60 MB of model to find its key."""
+MAX_DIGESTS_BYTES = 1_000_000
+"""The digests file holds a line or two for each voice; a bigger one is damage."""
 
 
 def file_digest(path: Path) -> str:
     """The SHA-256 of `path`'s contents (the model in cache keys: a file, not a name).
 
-    Remembered in DIGESTS_FILE for as long as the file keeps its size and modification time
-    (to the nanosecond); hashed again otherwise.
+    Remembered beside the phrase cache (DIGESTS_FILE), with the size and modification time
+    it had, so a warm render does not read 60 MB of model to find its key; hashed again
+    when either changed. A digests file that is damaged, or not a regular file, is made
+    again.
     """
-    from coach.speech.cache import default_cache_dir
+    from coach.files import UnexpectedFileError, read_own_file
+    from coach.speech.cache import DIGESTS_FILE, default_cache_dir
 
     stat = path.stat()
     resolved = path.resolve()
     stamp = [stat.st_size, stat.st_mtime_ns]
     memo = default_cache_dir().parent / DIGESTS_FILE
     try:
-        known = json.loads(memo.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        known = json.loads((read_own_file(memo, MAX_DIGESTS_BYTES) or b"{}").decode("utf-8"))
+    except (OSError, UnexpectedFileError, UnicodeDecodeError, ValueError, RecursionError):
         known = {}
     if not isinstance(known, dict):
         known = {}

@@ -261,8 +261,8 @@ def test_the_model_loads_once_per_process(engine: PiperEngine) -> None:
 
 
 def test_the_model_hash_is_remembered_until_the_file_changes(tmp_path: Path) -> None:
-    from coach.speech.cache import default_cache_dir
-    from coach.speech.piper import DIGESTS_FILE, file_digest
+    from coach.speech.cache import DIGESTS_FILE, default_cache_dir
+    from coach.speech.piper import file_digest
 
     voice = tmp_path / "voice.onnx"
     voice.write_bytes(b"first model")
