@@ -108,6 +108,31 @@ def test_resplitting_never_deletes_what_the_playlist_names_but_the_coach_did_not
     assert entries[1] in playlist.read_text(encoding="utf-8")
 
 
+class HungError(Exception):
+    """Raised by SIGALRM in a test that would otherwise wait for ever."""
+
+
+def test_playlists_that_are_pipes_or_devices_are_left_alone(car: Path) -> None:
+    """A FIFO and a link to /dev/zero named like playlists: a split reads neither (it
+    used to wait for ever on the first and fill memory from the second)."""
+    os.mkfifo(car / "pipe.m3u8")
+    (car / "zero.m3u8").symlink_to("/dev/zero")
+
+    def hung(_signum: int, _frame: object) -> None:
+        raise HungError("the split hung")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        result = run(*SPLIT_AGAIN, str(car))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert result.exit_code == 0, result.output
+    assert (car / "pipe.m3u8").is_fifo()
+    assert (car / "zero.m3u8").readlink() == Path("/dev/zero")
+
+
 def test_a_full_disk_on_the_third_track_leaves_the_earlier_split_whole(
     car: Path, earlier: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
