@@ -12,6 +12,7 @@ Heavy modules are imported inside the commands so `coach --help` stays instant.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import re
@@ -26,6 +27,7 @@ from coach.console import (
     CoachCommand,
     CoachContext,
     is_output_error,
+    reopen_closed_streams,
     say_error,
     say_stopped,
     stop_printing,
@@ -33,7 +35,7 @@ from coach.console import (
     usage_message,
     while_stopping,
 )
-from coach.errors import CoachError
+from coach.errors import CoachError, printable
 
 MINUTES_HELP = (
     "Fit the session to at most this many minutes (decimals allowed), by cutting words, "
@@ -88,10 +90,16 @@ class CoachGroup(click.Group):
             if not isinstance(error, OSError) or not is_output_error(error):
                 raise
             stop_printing()
-            say_error(
-                f"Could not print the output: {(error.strerror or str(error)).lower()}. "
-                "If it goes to a file, free some space on that disk or choose another."
-            )
+            if error.errno == errno.EBADF:
+                say_error(
+                    "Could not print the output: standard output is closed. Run the command "
+                    "with its output going to a terminal, a file, or /dev/null."
+                )
+            else:
+                say_error(
+                    f"Could not print the output: {(error.strerror or str(error)).lower()}. "
+                    "If it goes to a file, free some space on that disk or choose another."
+                )
             sys.exit(2)
         if not standalone_mode:  # the caller asked for the command's result
             return result
@@ -122,6 +130,12 @@ def cli() -> None:
       coach show --brief              what the brief version says, and when
       coach new my-stretch.toml       a routine of your own, to edit
     """
+
+
+def echo(text: str) -> None:
+    """Print a line of a command's output, with any control character in it escaped (a
+    setting, a variable or a file name can hold them; routine text cannot)."""
+    click.echo(printable(text))
 
 
 def routine_argument(function: Any) -> Any:
@@ -330,7 +344,7 @@ def list_command() -> None:
     from coach.commands import list_routines
 
     for line in list_routines(progress_bar(SPEECH_LABEL)):
-        click.echo(line)
+        echo(line)
 
 
 @cli.command("voices")
@@ -349,7 +363,7 @@ def voices_command() -> None:
     from coach.commands import voice_lines
 
     for line in voice_lines():
-        click.echo(line)
+        echo(line)
 
 
 @cli.command("new")
@@ -367,7 +381,7 @@ def new_command(file: Path) -> None:
     """
     from coach.commands import new_routine
 
-    click.echo(new_routine(file))
+    echo(new_routine(file))
 
 
 @cli.command("check")
@@ -391,7 +405,7 @@ def check_command(routine: str, voice: str | None, rate: int | None) -> None:
         routine, voice=request.voice, rate=request.rate, progress=progress_bar(SPEECH_LABEL)
     )
     for line in lines:
-        click.echo(line)
+        echo(line)
 
 
 @cli.group("cache", invoke_without_command=True)
@@ -412,7 +426,7 @@ def cache_command(ctx: click.Context) -> None:
         from coach.commands import cache_lines
 
         for line in cache_lines(clear=False):
-            click.echo(line)
+            echo(line)
 
 
 @cache_command.command("clear")
@@ -421,7 +435,7 @@ def cache_clear_command() -> None:
     from coach.commands import cache_lines
 
     for line in cache_lines(clear=True):
-        click.echo(line)
+        echo(line)
 
 
 @cli.command("config")
@@ -445,9 +459,9 @@ def config_command(edit: bool) -> None:
     from coach.config import edit as edit_settings
 
     if edit:
-        click.echo(edit_settings(config_path()))
+        echo(edit_settings(config_path()))
     for line in describe(load_settings()):
-        click.echo(line)
+        echo(line)
 
 
 @cli.command("doctor")
@@ -467,10 +481,10 @@ def doctor_command() -> None:
     checks = run_checks()
     for check in checks:
         mark = "ok " if check.ok else "NO "
-        click.echo(f"{mark} {check.name:<13} {check.detail}")
+        echo(f"{mark} {check.name:<13} {check.detail}")
     last = summary(checks)
     if last is not None:
-        click.echo(last)
+        echo(last)
         sys.exit(1)
 
 
@@ -512,9 +526,9 @@ def show_command(
         progress=progress_bar(SPEECH_LABEL),
     )
     if isinstance(output, dict):
-        click.echo(json.dumps(output, indent=2))
+        echo(json.dumps(output, indent=2))
     else:
-        click.echo(output)
+        echo(output)
 
 
 @cli.command("render")
@@ -607,7 +621,7 @@ def render_command(
         lines = [render_to_file(request, output, **bars)]
     if not quiet:
         for line in lines:
-            click.echo(line)
+            echo(line)
 
 
 @cli.command("play")
@@ -671,12 +685,13 @@ def play_command(
         confirmed=yes,
         progress=progress_bar(SPEECH_LABEL),
         confirm=confirm,
-        say=click.echo,
+        say=echo,
         master_progress=progress_bar(MASTER_LABEL),
     )
-    click.echo(closing)
+    echo(closing)
 
 
 def main() -> None:
     """Entry point of the `coach` command."""
+    reopen_closed_streams()
     cli.main(prog_name="coach")

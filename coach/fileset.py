@@ -46,7 +46,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from coach.errors import CoachError
+from coach.errors import CoachError, visible
 from coach.filenames import MAX_NAME_BYTES
 from coach.files import (
     OutputFolder,
@@ -471,8 +471,10 @@ def _list(raw: object) -> list[list[Any]]:
 def _warn_damaged(path: Path) -> None:
     with contextlib.suppress(OSError, ValueError, AttributeError):
         print(
-            f"coach: warning: {path}, the coach's list of its files there, is damaged; no "
-            "earlier file in that folder is replaced or deleted.",
+            visible(
+                f"coach: warning: {path}, the coach's list of its files there, is damaged; "
+                "no earlier file in that folder is replaced or deleted."
+            ),
             file=sys.stderr,
         )
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coach.errors import CoachError
+from coach.errors import CoachError, visible
 from coach.files import UnexpectedFileError, read_own_file, remove_abandoned, replace_file
 from coach.pcm import Samples
 from coach.time import SAMPLE_RATE
@@ -190,8 +190,11 @@ class PhraseCache:
         if not self._warned_damage:
             self._warned_damage = True
             print(
-                f"coach: warning: a damaged entry in the phrase cache in {self.directory} "
-                "was deleted and is being made again. If this keeps happening, check the disk.",
+                visible(
+                    f"coach: warning: a damaged entry in the phrase cache in {self.directory} "
+                    "was deleted and is being made again. If this keeps happening, check the "
+                    "disk."
+                ),
                 file=sys.stderr,
             )
 
@@ -246,9 +249,11 @@ class PhraseCache:
             return
         self._warned = True
         print(
-            f"coach: warning: cannot write the phrase cache in {self.directory} ({exc}); "
-            f"speech will be synthesized again next time. Set {CACHE_DIR_ENV} to a writable "
-            "folder to keep it.",
+            visible(
+                f"coach: warning: cannot write the phrase cache in {self.directory} ({exc}); "
+                f"speech will be synthesized again next time. Set {CACHE_DIR_ENV} to a "
+                "writable folder to keep it."
+            ),
             file=sys.stderr,
         )
 
