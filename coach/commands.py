@@ -21,6 +21,7 @@ from coach.plan.timeline import Timeline
 from coach.routines import builtin_names, load_routine
 from coach.sound.session_sounds import SessionSounds, open_sounds
 from coach.time import format_clock, format_length, seconds_text
+from coach.width import display_width, pad
 
 Progress = Callable[[int, int], None]
 Measured = TypeVar("Measured")
@@ -260,9 +261,9 @@ def list_routines(progress: Progress | None = None) -> list[str]:
                 f"shortest {format_length(shortest.length_ms)}",
             )
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    widths = [max(display_width(row[column]) for row in rows) for column in range(4)]
     return [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        "  ".join(pad(cell, width) for cell, width in zip(row, widths, strict=False))
         + "  "
         + row[4]
         for row in rows
@@ -321,14 +322,14 @@ def check_routine(
         ),
         "",
     ]
-    width = max(len(chapter.title) for chapter in full.timeline.chapters)
+    width = max(display_width(chapter.title) for chapter in full.timeline.chapters)
     for chapter in full.timeline.chapters:
         detail = ""
         if chapter.exercise_id is not None:
             detail = _exercise_summary(routine.exercise(chapter.exercise_id))
         length = format_clock(chapter.end_ms - chapter.start_ms)  # as the time column
         lines.append(
-            f"  {format_clock(chapter.start_ms, width=2)}  {chapter.title.ljust(width)}  "
+            f"  {format_clock(chapter.start_ms, width=2)}  {pad(chapter.title, width)}  "
             f"{length:>5}  {detail}".rstrip()
         )
     return lines + _long_titles(full)
