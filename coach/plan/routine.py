@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coach.errors import CoachError, control_name, is_control
+from coach.plan.sayable import check_sayable
 from coach.plan.toml_limits import ROUTINE_LIMITS, check_toml_limits
 from coach.time import seconds_to_ms
 
@@ -118,7 +119,9 @@ def parse_routine(data: bytes, *, source: str, name: str) -> Routine:
         raise CoachError(
             f"{source} has lists or tables nested too deeply to read. Check its brackets."
         ) from None
-    return _RoutineReader(source, name).read(document)
+    routine = _RoutineReader(source, name).read(document)
+    check_sayable(routine, source)
+    return routine
 
 
 class _Fields:

@@ -90,6 +90,17 @@ rounding only (every sentence of the rest-stop session the same length, the diff
 PARALLEL_PHRASES = 2
 """Sentences synthesized at once, each on its own thread (the machines have 2+ cores)."""
 
+MAX_PHONEMES = 160
+"""Most phonemes the model speaks in one call. Its memory grows with what it says in a
+call, about 1 MB a phoneme: a sentence of 49 numbers ("1e308 1e308 ...", 293 characters,
+1,371 phonemes) took 1.6 GB, two of them at once twice that. A longer sentence is spoken
+in parts of at most this many, split between words, joined as sentences are; so no text,
+however it expands, costs more. The longest sentence of the built-in routine has about
+105 phonemes; prose of 300 characters without a full stop, about 300."""
+
+MAX_CONFIG_BYTES = 1_000_000
+"""A voice's .onnx.json is a few kB; anything near this is not one."""
+
 MEMO_SECONDS = 600
 """Most audio an engine keeps of the sentences it has made, for the phrases that say them
 again (10 minutes: about 50 MB)."""
@@ -275,9 +286,9 @@ class PiperEngine:
             self.length_scale = float(config.get("inference", {}).get("length_scale", 1.0))
             language = config.get("language", {})
             code = str(language.get("code") or config["espeak"]["voice"])
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             raise self._bad_voice("its .onnx.json is not a Piper voice config") from None
-        if not 8_000 <= self.model_rate <= 96_000 or not 0.1 <= self.length_scale <= 10:
+        if not 8_000 <= self.model_rate <= 96_000 or not 0.1 <= self.length_scale <= 10:  # NaN too
             raise self._bad_voice("its .onnx.json gives an impossible sample rate or speed")
         self.language = code.replace("_", "-").lower()
         self._voice = Voice(id=self.files.id, name=_voice_name(config), language=self.language)
@@ -288,9 +299,13 @@ class PiperEngine:
 
     def _read_config(self) -> dict[str, Any]:
         try:
+            if self.files.config.stat().st_size > MAX_CONFIG_BYTES:
+                raise self._bad_voice("its .onnx.json is far too large for a voice config")
             config = json.loads(self.files.config.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise self._bad_voice(f"its .onnx.json could not be read ({exc})") from None
+        except RecursionError:
+            raise self._bad_voice("its .onnx.json is nested too deeply to be a config") from None
         if not isinstance(config, dict):
             raise self._bad_voice("its .onnx.json is not a Piper voice config")
         return config
@@ -324,7 +339,8 @@ class PiperEngine:
                 f"{runtime}; model sha256 {model}; config sha256 {config}; noise 0; "
                 f"{INTRA_OP_THREADS} thread; {GRAPH_OPTIMIZATION}; "
                 f"sentence pause {SENTENCE_PAUSE_MS} ms; "
-                f"end fade {END_FADE_MS} ms"
+                f"end fade {END_FADE_MS} ms; "
+                f"at most {MAX_PHONEMES} phonemes a call"
             )
         return self._version
 
@@ -409,16 +425,25 @@ class PiperEngine:
         )
 
     def _sentences_of(self, model: Any, text: str) -> list[tuple[int, ...]]:
-        """The phoneme ids of each sentence of `text`, as the model takes them."""
+        """The phoneme ids of each sentence of `text`, as the model takes them; a sentence
+        of more than MAX_PHONEMES in parts (see `bounded`)."""
         try:
-            return [tuple(model.phonemes_to_ids(p)) for p in model.phonemize(text) if p]
+            return [
+                tuple(model.phonemes_to_ids(part))
+                for phonemes in model.phonemize(text)
+                for part in bounded(phonemes)
+                if part
+            ]
         except Exception as exc:  # the phonemizer raises its own types
             raise self._failed(text, exc) from exc
 
     def _assemble(self, text: str, sentences: list[Any]) -> tuple[Samples, int]:
         audio = _join_sentences([resample(sentence, self.model_rate) for sentence in sentences])
         if not len(audio):
-            raise CoachError(f"Piper produced no audio for {text!r}. Run `coach doctor`.")
+            raise CoachError(
+                f"The natural voice made no sound for {text!r}: there are no words in it that "
+                "it can say. Write it in words; if it is plain words, run `coach doctor`."
+            )
         scaled = np.clip(np.round(audio * 32767.0), -32767, 32767)
         return scaled.astype(np.int16), SAMPLE_RATE
 
@@ -470,6 +495,25 @@ class PiperEngine:
         except Exception as exc:  # onnxruntime's load errors have no common base class
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise self._bad_voice(f"the model could not be loaded ({message})") from exc
+
+
+def bounded(phonemes: list[str], most: int = MAX_PHONEMES) -> list[list[str]]:
+    """`phonemes` (one sentence's) in parts of at most `most`, each ending at a word's end
+    where there is one in reach (a word longer than that is cut).
+
+    >>> bounded(list("ab cd ef"), 4)
+    [['a', 'b', ' '], ['c', 'd', ' '], ['e', 'f']]
+    """
+    parts = []
+    start = 0
+    while len(phonemes) - start > most:
+        window = phonemes[start : start + most]
+        spaces = [index for index, phoneme in enumerate(window) if phoneme == " "]
+        end = start + (spaces[-1] + 1 if spaces else most)
+        parts.append(phonemes[start:end])
+        start = end
+    parts.append(phonemes[start:])
+    return parts
 
 
 def _voice_name(config: dict[str, Any]) -> str:

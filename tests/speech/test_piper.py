@@ -21,6 +21,7 @@ from coach.speech.cache import PhraseCache
 from coach.speech.phrases import TRIM_THRESHOLD_DBFS, PhraseBook
 from coach.speech.piper import (
     GRAPH_OPTIMIZATION,
+    MAX_PHONEMES,
     SENTENCE_PAUSE_MS,
     PiperEngine,
     bundled_voice,
@@ -308,3 +309,77 @@ def test_sentences_said_again_are_made_once_and_sound_as_piper_makes_them() -> N
         ]
     )
     assert np.array_equal(got, np.clip(np.round(reference * 32767), -32767, 32767).astype(np.int16))
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        '{"audio": {"sample_rate": Infinity}, "espeak": {"voice": "en-us"}}',
+        '{"audio": {"sample_rate": NaN}, "espeak": {"voice": "en-us"}}',
+        (
+            '{"audio": {"sample_rate": 22050}, "inference": {"length_scale": NaN}, '
+            '"espeak": {"voice": "en-us"}}'
+        ),
+        "[" * 200_000 + "]" * 200_000,
+        '{"pad": "' + "x" * 1_100_000 + '"}',
+    ],
+    ids=["infinite rate", "NaN rate", "NaN speed", "nested 200,000 deep", "over 1 MB"],
+)
+def test_a_voice_config_that_cannot_be_is_a_clear_error(tmp_path: Path, config: str) -> None:
+    model = tmp_path / "odd.onnx"
+    model.write_bytes(b"x")
+    (tmp_path / "odd.onnx.json").write_text(config, encoding="utf-8")
+    with pytest.raises(CoachError) as caught:
+        open_voice(str(model))
+    message = str(caught.value)
+    assert message.startswith(f"The Piper voice {model} cannot be used: its .onnx.json ")
+    assert "\n" not in message
+
+
+NUMBERS = " ".join(["1e308"] * 25)
+"""A line a routine allows (125 characters) that the phonemizer makes 699 phonemes of."""
+
+
+def test_no_sentence_reaches_the_model_longer_than_the_bound(engine: PiperEngine) -> None:
+    model = engine._model()
+    calls: list[int] = []
+    real = model.phoneme_ids_to_audio
+
+    def counted(ids: list[int], settings: object, **kwargs: object) -> object:
+        calls.append(len(ids))
+        return real(ids, settings, **kwargs)
+
+    model.phoneme_ids_to_audio = counted
+    try:
+        fresh = PiperEngine()  # no memo of these sentences yet
+        samples, _ = fresh.synthesize(NUMBERS, NEURAL_VOICE, 155)
+    finally:
+        del model.phoneme_ids_to_audio
+    assert len(calls) >= 2  # parts said again come from the memo
+    assert max(calls) <= 2 * MAX_PHONEMES + 2  # each phoneme and a pad, and the two ends
+    assert len(samples) > 20 * SAMPLE_RATE  # all of it is said
+
+
+MEASURE = """
+import resource, sys
+from coach.speech.piper import PiperEngine
+engine = PiperEngine()
+engine._model()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+engine.synthesize(sys.argv[1], "joe", 155)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) // 1024)
+"""
+
+
+def test_text_that_expands_costs_no_more_memory_than_a_long_sentence() -> None:
+    """699 phonemes in one call took 680 MB more than the loaded model; in parts, what
+    a sentence of MAX_PHONEMES takes."""
+    measured = subprocess.run(
+        [sys.executable, "-c", MEASURE, NUMBERS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert int(measured.stdout) < 300, measured.stdout
