@@ -325,17 +325,53 @@ def check_routine(
             f"  {format_clock(chapter.start_ms, width=2)}  {chapter.title.ljust(width)}  "
             f"{length:>5}  {detail}".rstrip()
         )
+    notes = grown_relax_notes(routine, full.timeline)
+    if notes:
+        lines.append("")
+        lines.extend(notes)
     return lines
 
 
+def grown_relax_notes(routine: Routine, timeline: Timeline) -> list[str]:
+    """A line for each exercise whose relax had to grow to fit its words (the release, and
+    the quiet a rest keeps): a relax is meant to be exactly as long as the file says."""
+    from coach.plan.compiler import REST_FROM_MS, REST_QUIET_MS
+
+    notes = []
+    for exercise in routine.exercises:
+        longest = max(
+            (
+                clip.length_ms
+                for clip in timeline.clips
+                if clip.kind == "relax" and clip.exercise_id == exercise.id
+            ),
+            default=0,
+        )
+        if exercise.relax_ms and longest > exercise.relax_ms:
+            words = (
+                f"the chime, the release and {seconds_text(REST_QUIET_MS)} of quiet"
+                if exercise.relax_ms >= REST_FROM_MS
+                else "the chime and the release"
+            )
+            notes.append(
+                f"Note: in {exercise.title}, {words} need more than "
+                f"its relax of {seconds_text(exercise.relax_ms)}, so the relax grows to "
+                f"{seconds_text(longest, 1)}. Shorten the release, or give a longer relax."
+            )
+    return notes
+
+
 def _exercise_summary(exercise: Exercise) -> str:
-    """ "3 reps a side, hold 4 s, relax 1 s" or "4 sets of 3 counted over 12 s"."""
+    """ "3 reps a side, move 3.5 s, hold 4 s, relax 1 s" or "4 sets of 3 counted over 12 s,
+    move 2 s"."""
     sides = " a side" if exercise.sides else ""
     if exercise.count:
         what = f"{exercise.reps} set{'s' if exercise.reps != 1 else ''}{sides} of "
         what += f"{exercise.count} counted over {seconds_text(exercise.hold_ms)}"
+        what += f", move {seconds_text(exercise.move_ms)}"
     else:
         what = f"{exercise.reps} rep{'s' if exercise.reps != 1 else ''}{sides}"
+        what += f", move {seconds_text(exercise.move_ms)}"
         if exercise.hold_ms:
             what += f", hold {seconds_text(exercise.hold_ms)}"
     if exercise.relax_ms:
@@ -659,10 +695,14 @@ def format_timeline(timeline: Timeline, fit_line: str) -> str:
             lines.append(f'{clock(clip.start_ms)}{indent}"{clip.text}"')
         elif clip.kind == "chime":
             lines.append(f"{clock(clip.start_ms)}{indent}(chime: {clip.cue})")
-        elif clip.kind in ("hold", "relax"):
-            what = {"hold": "counted movement" if clip.counted else "hold", "relax": "relax"}
+        elif clip.kind in ("move", "hold", "relax"):
+            what = {
+                "move": "move",
+                "hold": "counted movement" if clip.counted else "hold",
+                "relax": "relax",
+            }
             step = f", {clip.step}" if clip.step and clip.kind == "hold" else ""
-            places = 1 if clip.kind == "relax" else 3  # a relax grown to fit its words
+            places = 3 if clip.kind == "hold" else 1  # a move or relax grown to fit its words
             lines.append(
                 f"{clock(clip.start_ms)}{indent}"
                 f"[{what[clip.kind]} {seconds_text(clip.length_ms, places)}{step}]"
