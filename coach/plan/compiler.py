@@ -29,7 +29,7 @@ AFTER_CHIME_MS = 300
 BEFORE_RELEASE_MS = 150
 BETWEEN_REPS_MS = 1_000
 """Quiet between the reps of an exercise that has no hold."""
-BETWEEN_EXERCISES_MS = 700
+BETWEEN_EXERCISES_MS = 500
 
 SETTLE_MS = 300
 """The least quiet between a rep's short cue and "Hold.", where the words fill its move."""
@@ -212,17 +212,16 @@ class _Rep:
     @property
     def counter(self) -> str:
         """What the coach says to start it, as a person counts: "One of four.", "Two of
-        four.", and "Last one." for the last; "Set two of four." and "Last set." for a
+        four.", and "Last one." for the last; "Set two of four." and "The last set." for a
         counted movement, so the set's number is not taken for one of the counts. A side
         opens with "Left side." and switches with "Left side done. Now the right."; its last
         rep is "Last one on this side." before the other side, whose count the first side
         has told. The only rep of an exercise without sides gets no count."""
-        unit = "set" if self.counted else "one"
         if self.of == 1:
             count = ""
         elif self.number == self.of:
             on_this_side = " on this side" if self.side_index + 1 < self.sides else ""
-            count = f"Last {unit}{on_this_side}."
+            count = f"The last set{on_this_side}." if self.counted else f"Last one{on_this_side}."
         elif self.counted:
             count = f"Set {number_words(self.number)} of {number_words(self.of)}."
         else:

@@ -211,7 +211,7 @@ def test_counts_as_a_person_says_them(rest_stop: Routine) -> None:
         "Set one of four.",
         "Set two of four.",
         "Set three of four.",
-        "Last set.",
+        "The last set.",
     ]
     neck = _lead_ins(parts["neck-release"])
     assert [text.split(" Breathe")[0] for text in neck] == [
@@ -233,8 +233,8 @@ def test_the_last_rep_of_each_side_is_announced(name: str, brief: bool) -> None:
         if exercise.reps == 1:
             continue
         cues = _lead_ins(parts[exercise.id])
-        unit = "set" if exercise.count else "one"
-        lasts = [i for i, cue in enumerate(cues) if cue.startswith(f"Last {unit}")]
+        last = "The last set" if exercise.count else "Last one"
+        lasts = [i for i, cue in enumerate(cues) if cue.startswith(last)]
         sides = len(exercise.sides or (None,))
         assert lasts == [exercise.reps * (side + 1) - 1 for side in range(sides)], exercise.id
 
@@ -543,7 +543,7 @@ def test_plan_drops_and_shortens(rest_stop: Routine) -> None:
     release = rest_stop.exercise("neck-release").release[0]
     assert says.count(release) == 1  # the first rep's release in full, then "And relax."
     assert says.count("And relax.") == 3
-    assert "Last one on this side. Breathe out, left ear down." in says
+    assert "Last one on this side. Breathe out, left ear to your shoulder." in says
     assert [e.ms for e in script.events if isinstance(e, Hold)] == [3_000] * 4
     assert {e.ms for e in script.events if isinstance(e, Move)} == {2_000}
     assert rest_stop.description not in says  # it describes all five exercises
