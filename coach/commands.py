@@ -778,8 +778,8 @@ def _and_list(items: list[str]) -> str:
 def _left_out_line(count: int) -> str:
     files = "file" if count == 1 else "files"
     return (
-        f"Left out {count} MP3 {files} there that the coach did not render (or that repeat a "
-        "session): only the coach's sessions are served."
+        f"Left out {count} other MP3 {files} there: only sessions the coach rendered into "
+        "this folder are served (no links to elsewhere, no copies)."
     )
 
 

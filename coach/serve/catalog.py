@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -121,7 +120,8 @@ class Catalog:
         """The sessions in the folder now (tags read only for files new or changed)."""
         with self._lock:
             read: dict[str, tuple[FileKey, SessionFile | None]] = {}
-            for name, key, modified in _mp3_files(self.folder):
+            regular, mp3_names = _mp3_files(self.folder)
+            for name, key, modified in regular:
                 earlier = self._read.get(name)
                 if earlier is not None and earlier[0] == key:
                     read[name] = earlier
@@ -129,7 +129,7 @@ class Catalog:
                     read[name] = (key, self._session_file(name, key, modified))
             self._read = read
             found = [file for _key, file in read.values() if file is not None]
-            self._latest = _arrange(found, len(read))
+            self._latest = _arrange(found, mp3_names)
             return self._latest
 
     def latest(self) -> Snapshot:
@@ -168,22 +168,23 @@ def _key(status: os.stat_result) -> FileKey:
     return (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_size)
 
 
-def _mp3_files(folder: Path) -> Iterator[tuple[str, FileKey, float]]:
-    """(name, key, modification time) of each regular .mp3 file directly in `folder`;
-    symbolic links are not followed, whatever they point at."""
+def _mp3_files(folder: Path) -> tuple[list[tuple[str, FileKey, float]], int]:
+    """(name, key, modification time) of each regular .mp3 file directly in `folder`
+    (symbolic links are not followed, whatever they point at), and how many names there
+    end in .mp3, links and all."""
     try:
-        entries = list(os.scandir(folder))
+        entries = [entry for entry in os.scandir(folder) if entry.name.lower().endswith(".mp3")]
     except OSError:  # the folder went away: nothing to offer
-        return
+        return [], 0
+    regular = []
     for entry in entries:
-        if not entry.name.lower().endswith(".mp3"):
-            continue
         try:
             status = entry.stat(follow_symlinks=False)
         except OSError:
             continue
         if stat.S_ISREG(status.st_mode):
-            yield entry.name, _key(status), status.st_mtime
+            regular.append((entry.name, _key(status), status.st_mtime))
+    return regular, len(entries)
 
 
 _NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
