@@ -13,14 +13,7 @@ import pytest
 
 from coach.speech import DEFAULT_VOICE
 from support.cli import run
-from support.serving import ServeProcess
-
-PACK = ("Rest-stop stretch 03 min.mp3", "Rest-stop stretch full.mp3")
-"""What `coach render --pack FOLDER -m 3` writes (names are only for the tests' own use)."""
-
-NOT_SESSIONS = ("notes.txt", "not-a-session.mp3", "link.mp3", "sub/inside.mp3")
-"""Files in the folder that must never be served: text, an MP3 without the coach's tags,
-a symbolic link to a session outside the folder, and a session in a subfolder."""
+from support.serving import PACK, ServeProcess
 
 
 @pytest.fixture(scope="session")

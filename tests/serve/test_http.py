@@ -12,9 +12,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from serve.conftest import NOT_SESSIONS, PACK
 
-from support.serving import Reply, ServeProcess, fetch, raw, status_of
+from support.serving import NOT_SESSIONS, PACK, Reply, ServeProcess, fetch, raw, status_of
 
 pytestmark = pytest.mark.tts  # the sessions are rendered with the real speech engine
 

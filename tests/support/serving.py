@@ -22,6 +22,13 @@ from pathlib import Path
 
 from support.terminal import coach_command, coach_env
 
+PACK = ("Rest-stop stretch 03 min.mp3", "Rest-stop stretch full.mp3")
+"""What `coach render --pack FOLDER -m 3` writes (names are only for the tests' own use)."""
+
+NOT_SESSIONS = ("notes.txt", "not-a-session.mp3", "link.mp3", "sub/inside.mp3")
+"""Files in the folder that must never be served: text, an MP3 without the coach's tags,
+a symbolic link to a session outside the folder, and a session in a subfolder."""
+
 TIMEOUT_S = 30.0
 ADDRESS = re.compile(r"http://127\.0\.0\.1:(\d+)/([a-z2-7]{16})/")
 
