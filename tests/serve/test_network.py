@@ -5,11 +5,11 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from coach.serve.network import Address, link_token, load_key, rank, reachable
 from coach.serve.qr import terminal_qr
+from support.serving import qr_image
 
 
 def test_the_default_routes_interface_comes_first_and_virtual_ones_last() -> None:
@@ -69,17 +69,3 @@ def test_the_terminal_qr_code_reads_back_as_the_address() -> None:
     image = qr_image(drawing)
     (found,) = zxingcpp.read_barcodes(image)
     assert found.text == address
-
-
-def qr_image(drawing: str, scale: int = 8) -> np.ndarray:
-    """The half-block drawing as a picture, as a camera would see it on a terminal with
-    light text on a dark background: a drawn half is light, a blank one dark."""
-    halves = {" ": (0, 0), "\u2580": (1, 0), "\u2584": (0, 1), "\u2588": (1, 1)}
-    rows = []
-    for line in drawing.splitlines():
-        top = [halves[char][0] for char in line]
-        bottom = [halves[char][1] for char in line]
-        rows += [top, bottom]
-    light = np.array(rows, dtype=np.uint8) * 255
-    padded = np.pad(light, 4, constant_values=0)
-    return np.kron(padded, np.ones((scale, scale), dtype=np.uint8))

@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from support.terminal import coach_command, coach_env
 
 PACK = ("Rest-stop stretch 03 min.mp3", "Rest-stop stretch full.mp3")
@@ -148,3 +150,17 @@ def status_of(answer: bytes) -> int:
     """The status code of a raw HTTP answer."""
     line = answer.split(b"\r\n", 1)[0].split()
     return int(line[1]) if len(line) > 1 else 0
+
+
+def qr_image(drawing: str, scale: int = 8) -> np.ndarray:
+    """The half-block drawing as a picture, as a camera would see it on a terminal with
+    light text on a dark background: a drawn half is light, a blank one dark."""
+    halves = {" ": (0, 0), "\u2580": (1, 0), "\u2584": (0, 1), "\u2588": (1, 1)}
+    rows = []
+    for line in drawing.splitlines():
+        top = [halves[char][0] for char in line]
+        bottom = [halves[char][1] for char in line]
+        rows += [top, bottom]
+    light = np.array(rows, dtype=np.uint8) * 255
+    padded = np.pad(light, 4, constant_values=0)
+    return np.kron(padded, np.ones((scale, scale), dtype=np.uint8))
