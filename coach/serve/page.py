@@ -82,7 +82,7 @@ def _sha256_source(text: str) -> str:
 
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; media-src 'self'; img-src 'self'; "
+    "default-src 'none'; media-src 'self'; img-src 'self' data:; "
     f"style-src {_sha256_source(STYLE)}; script-src {_sha256_source(SCRIPT)}; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
@@ -106,6 +106,7 @@ def page_html(snapshot: Snapshot, feed_url: str) -> bytes:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
+<link rel="icon" href="data:,">
 <link rel="alternate" type="{FEED_TYPE}" title="{title}" href="{FEED_NAME}">
 <style>{STYLE}</style>
 </head>
