@@ -112,7 +112,8 @@ def cli() -> None:
 
     Talks you through a short routine for the neck and upper back at a rest stop: live
     through the speakers (`coach play`), or as an MP3 with one chapter per exercise to play
-    from a phone (`coach render`). Only while parked, with the engine off.
+    from a phone (`coach render`), served to the phone over the Wi-Fi (`coach serve`). Only
+    while parked, with the engine off.
 
     Examples:
 
@@ -121,6 +122,7 @@ def cli() -> None:
       coach play --minutes 5          the five-minute version, live
       coach show --brief              what the brief version says, and when
       coach new my-stretch.toml       a routine of your own, to edit
+      coach serve phone/              the sessions in phone/, to a phone on the Wi-Fi
     """
 
 
@@ -438,7 +440,7 @@ def config_command(edit: bool) -> None:
 
 @cli.command("doctor")
 def doctor_command() -> None:
-    """Check speech, voices, audio, the phrase cache and settings.
+    """Check speech, voices, audio, network, phrase cache and settings.
 
     Each line says ok, or NO with what is wrong and what to do about it; the exit status is
     1 if any part is missing.
@@ -696,7 +698,7 @@ def _port_option(_ctx: click.Context, _param: click.Parameter, value: str) -> in
     "podcast apps must subscribe again.",
 )
 def serve_command(folder: Path | None, host: str | None, port: int, new_address: bool) -> None:
-    """Serve your sessions to a phone on the same Wi-Fi: a page and a podcast feed.
+    """Serve the sessions to a phone on the Wi-Fi, with a podcast feed.
 
     Serves the sessions the coach rendered in FOLDER (default: the output folder of your
     settings, else this folder), and nothing else; when it holds none, the default pack is

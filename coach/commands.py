@@ -689,7 +689,6 @@ def serve_folder(
     say: Callable[[str], None],
     progress: Progress | None,
     encode_progress: Progress | None,
-    limits: Any = None,
 ) -> None:
     """Serve the sessions in a folder (default: the settings' output folder, else this
     one) to phones on the local network until stopped, after rendering the default pack
@@ -699,7 +698,7 @@ def serve_folder(
     from coach.serve.app import ServeApp
     from coach.serve.catalog import Catalog
     from coach.serve.network import link_token, load_key
-    from coach.serve.server import Limits, Server
+    from coach.serve.server import Server
 
     folder = _served_folder(folder_path).resolve()
     catalog = Catalog(folder)
@@ -718,7 +717,7 @@ def serve_folder(
     key, key_note = load_key(config_path().with_name(SERVE_KEY_NAME), renew=new_address)
     token = link_token(key, folder)
     app = ServeApp(catalog, token, "localhost", notice=lambda line: say(f"  {line}"))
-    server = Server(app, host or "0.0.0.0", port, limits or Limits())
+    server = Server(app, host or "0.0.0.0", port)
     try:
         say(_serving_line(snapshot, folder))
         if snapshot.left_out:
