@@ -122,7 +122,7 @@ def cli() -> None:
       coach play --minutes 5          the five-minute version, live
       coach show --brief              what the brief version says, and when
       coach new my-stretch.toml       a routine of your own, to edit
-      coach serve phone/              the sessions in phone/, to a phone on the Wi-Fi
+      coach serve phone/              the sessions, to a phone on the Wi-Fi
     """
 
 
