@@ -26,7 +26,8 @@ from coach.files import check_writable
 from coach.pcm import Samples
 from coach.plan.session import Session
 from coach.plan.timeline import Clip
-from coach.render import ARTIST, Rendered, render_session, track_title
+from coach.render import ARTIST, Rendered, render_session, track_title, version_name
+from coach.render.tags import read_session_tags
 from coach.sound.assembly import session_samples
 from coach.sound.session_sounds import SessionSounds, open_sounds
 from coach.speech import DEFAULT_VOICE, NEURAL_VOICE
@@ -525,6 +526,14 @@ def test_id3_tags_read_back(render: Render) -> None:
     from coach.time import format_length
 
     assert title.endswith(f"({format_length(render.session.timeline.total_ms)})")
+    with render.mp3.open("rb") as file:
+        read = read_session_tags(file)
+    assert read is not None
+    assert read.mark.version == version_name(render.session)
+    assert read.mark.version == (
+        "full" if render.session.minutes is None else f"{FITTED_MINUTES:g} minutes"
+    )
+    assert read.length_ms == render.session.timeline.total_ms
 
 
 # --- loudness ---------------------------------------------------------------------------------
