@@ -120,7 +120,8 @@ def cli() -> None:
 
     Talks you through a short routine for the neck and upper back at a rest stop: live
     through the speakers (`coach play`), or as an MP3 with one chapter per exercise to play
-    from a phone (`coach render`). Only while parked, with the engine off.
+    from a phone (`coach render`), served to the phone over the Wi-Fi (`coach serve`). Only
+    while parked, with the engine off.
 
     Examples:
 
@@ -129,6 +130,7 @@ def cli() -> None:
       coach play --minutes 5          the five-minute version, live
       coach show --brief              what the brief version says, and when
       coach new my-stretch.toml       a routine of your own, to edit
+      coach serve phone/              the sessions, to a phone on the Wi-Fi
     """
 
 
@@ -466,7 +468,7 @@ def config_command(edit: bool) -> None:
 
 @cli.command("doctor")
 def doctor_command() -> None:
-    """Check speech, voices, audio, the phrase cache and settings.
+    """Check speech, voices, audio, network, phrase cache and settings.
 
     Each line says ok, or NO with what is wrong and what to do about it; the exit status is
     1 if any part is missing.
@@ -689,6 +691,68 @@ def play_command(
         master_progress=progress_bar(MASTER_LABEL),
     )
     echo(closing)
+
+
+def _port_option(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
+    """--port: a whole number from 0 (any free port) to 65535."""
+    with contextlib.suppress(ValueError):
+        port = int(value)
+        if 0 <= port <= 65535:
+            return port
+    raise CoachError(
+        f"--port takes a port number from 1 to 65535, like --port 8765, not {value!r}."
+    )
+
+
+@cli.command("serve")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--host",
+    metavar="ADDRESS",
+    help="Listen on this address only: one of this computer's (coach doctor lists them), or "
+    "127.0.0.1 for this computer alone. Default: every network it is on.",
+)
+@click.option(
+    "--port",
+    default="8765",
+    callback=_port_option,
+    metavar="PORT",
+    help="The port to listen on (default 8765; 0 takes any free one).",
+)
+@click.option(
+    "--new-address",
+    is_flag=True,
+    help="Make a new secret part of the address: anyone who has the old one loses it, and "
+    "podcast apps must subscribe again.",
+)
+def serve_command(folder: Path | None, host: str | None, port: int, new_address: bool) -> None:
+    """Serve the sessions to a phone on the Wi-Fi, with a podcast feed.
+
+    Serves the sessions the coach rendered in FOLDER (default: the output folder of your
+    settings, else this folder), and nothing else; when it holds none, the default pack is
+    rendered into it first. Open the address it prints on the phone, or scan the QR code:
+    the page plays each session and jumps to its exercises, and a podcast app subscribed
+    to the feed keeps them offline, with chapters. The address has a secret part, so only
+    people you show it to find it. Ctrl-C stops it.
+
+    Examples:
+
+    \b
+      coach serve
+      coach serve phone/
+      coach serve --host 127.0.0.1 --port 8000
+    """
+    from coach.commands import serve_folder
+
+    serve_folder(
+        folder,
+        host=host,
+        port=port,
+        new_address=new_address,
+        say=click.echo,
+        progress=progress_bar(SPEECH_LABEL),
+        encode_progress=progress_bar(ENCODE_LABEL),
+    )
 
 
 def main() -> None:

@@ -332,6 +332,10 @@ def check_routine(
             f"  {format_clock(chapter.start_ms, width=2)}  {pad(chapter.title, width)}  "
             f"{length:>5}  {detail}".rstrip()
         )
+    notes = grown_relax_notes(routine, full.timeline)
+    if notes:
+        lines.append("")
+        lines.extend(notes)
     return lines + _long_titles(full)
 
 
@@ -348,14 +352,46 @@ def _long_titles(session: Session) -> list[str]:
     ] + [f"  {title!r} as {name!r}" for title, name in shortened.items()]
 
 
+def grown_relax_notes(routine: Routine, timeline: Timeline) -> list[str]:
+    """A line for each exercise whose relax had to grow to fit its words (the release, and
+    the quiet a rest keeps): a relax is meant to be exactly as long as the file says."""
+    from coach.plan.compiler import REST_FROM_MS, REST_QUIET_MS
+
+    notes = []
+    for exercise in routine.exercises:
+        longest = max(
+            (
+                clip.length_ms
+                for clip in timeline.clips
+                if clip.kind == "relax" and clip.exercise_id == exercise.id
+            ),
+            default=0,
+        )
+        if exercise.relax_ms and longest > exercise.relax_ms:
+            words = (
+                f"the chime, the release and {seconds_text(REST_QUIET_MS)} of quiet"
+                if exercise.relax_ms >= REST_FROM_MS
+                else "the chime and the release"
+            )
+            notes.append(
+                f"Note: in {exercise.title}, {words} need more than "
+                f"its relax of {seconds_text(exercise.relax_ms)}, so the relax grows to "
+                f"{seconds_text(longest, 1)}. Shorten the release, or give a longer relax."
+            )
+    return notes
+
+
 def _exercise_summary(exercise: Exercise) -> str:
-    """ "3 reps a side, hold 4 s, relax 1 s" or "4 sets of 3 counted over 12 s"."""
+    """ "3 reps a side, move 3.5 s, hold 4 s, relax 1 s" or "4 sets of 3 counted over 12 s,
+    move 2 s"."""
     sides = " a side" if exercise.sides else ""
     if exercise.count:
         what = f"{exercise.reps} set{'s' if exercise.reps != 1 else ''}{sides} of "
         what += f"{exercise.count} counted over {seconds_text(exercise.hold_ms)}"
+        what += f", move {seconds_text(exercise.move_ms)}"
     else:
         what = f"{exercise.reps} rep{'s' if exercise.reps != 1 else ''}{sides}"
+        what += f", move {seconds_text(exercise.move_ms)}"
         if exercise.hold_ms:
             what += f", hold {seconds_text(exercise.hold_ms)}"
     if exercise.relax_ms:
@@ -716,10 +752,14 @@ def format_timeline(timeline: Timeline, fit_line: str) -> str:
             lines.append(f'{clock(clip.start_ms)}{indent}"{clip.text}"')
         elif clip.kind == "chime":
             lines.append(f"{clock(clip.start_ms)}{indent}(chime: {clip.cue})")
-        elif clip.kind in ("hold", "relax"):
-            what = {"hold": "counted movement" if clip.counted else "hold", "relax": "relax"}
+        elif clip.kind in ("move", "hold", "relax"):
+            what = {
+                "move": "move",
+                "hold": "counted movement" if clip.counted else "hold",
+                "relax": "relax",
+            }
             step = f", {clip.step}" if clip.step and clip.kind == "hold" else ""
-            places = 1 if clip.kind == "relax" else 3  # a relax grown to fit its words
+            places = 3 if clip.kind == "hold" else 1  # a move or relax grown to fit its words
             lines.append(
                 f"{clock(clip.start_ms)}{indent}"
                 f"[{what[clip.kind]} {seconds_text(clip.length_ms, places)}{step}]"
@@ -727,3 +767,189 @@ def format_timeline(timeline: Timeline, fit_line: str) -> str:
             hold_end = clip.end_ms
     lines.append(f"{clock(timeline.total_ms)}  end")
     return "\n".join(lines)
+
+
+DEFAULT_PORT = 8765
+"""The port `coach serve` listens on unless told: the same every time, so an address a
+podcast app subscribed to keeps working."""
+
+SERVE_KEY_NAME = "serve-key"
+"""The file beside the settings file that holds the key of `coach serve`'s addresses."""
+
+
+def serve_folder(
+    folder_path: Path | None,
+    *,
+    host: str | None,
+    port: int,
+    new_address: bool,
+    say: Callable[[str], None],
+    progress: Progress | None,
+    encode_progress: Progress | None,
+) -> None:
+    """Serve the sessions in a folder (default: the settings' output folder, else this
+    one) to phones on the local network until stopped, after rendering the default pack
+    into it when it holds none. Prints, through `say`, what it serves and where, with a QR
+    code of the address."""
+    from coach.config import config_path
+    from coach.serve.app import ServeApp
+    from coach.serve.catalog import Catalog
+    from coach.serve.network import link_token, load_key
+    from coach.serve.server import Server
+
+    folder = _served_folder(folder_path).resolve()
+    catalog = Catalog(folder)
+    snapshot = catalog.snapshot()
+    if not snapshot.sessions:
+        say(
+            f"No sessions in {folder} yet: rendering the default pack into it first "
+            "(3, 5 and 7 minutes and the full session)."
+        )
+        request = session_request(None, None, None, None, None, pack=True)
+        for line in render_pack(
+            request, folder, None, progress=progress, encode_progress=encode_progress
+        ):
+            say(line)
+        snapshot = catalog.snapshot()
+    key, key_note = load_key(config_path().with_name(SERVE_KEY_NAME), renew=new_address)
+    token = link_token(key, folder)
+    app = ServeApp(catalog, token, "localhost", notice=lambda line: say(f"  {line}"))
+    server = Server(app, host or "0.0.0.0", port)
+    try:
+        say(_serving_line(snapshot, folder))
+        if snapshot.left_out:
+            say(_left_out_line(snapshot.left_out))
+        where = _where_to_open(host, server.port, token)
+        app.host = where.host
+        for line in where.lines:
+            say(line)
+        if key_note:
+            say(key_note)
+        say("Press Ctrl-C to stop.")
+    except BaseException:
+        server.close()
+        raise
+    server.run()
+
+
+def _served_folder(folder_path: Path | None) -> Path:
+    """The folder asked for, else the settings' output folder, else this one; a CoachError
+    for a file."""
+    from coach.config import load_settings
+    from coach.errors import CoachError
+
+    if folder_path is None:
+        setting = load_settings().get("output")
+        folder_path = Path(setting).expanduser() if setting else Path()
+    folder = folder_path.expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise CoachError(
+            f"{folder} is a file, not a folder: give coach serve the folder your sessions are "
+            "in (or one to render them into)."
+        )
+    return folder
+
+
+def _serving_line(snapshot: Any, folder: Path) -> str:
+    """ "Serving 4 sessions from FOLDER: 3 minutes, 5 minutes, 7 minutes and full; and the 7
+    tracks of 5 minutes." """
+    wholes = [session.version for session in snapshot.sessions if not session.split]
+    splits = [
+        f"the {len(session.files)} tracks of {session.version}"
+        for session in snapshot.sessions
+        if session.split
+    ]
+    count = len(snapshot.sessions)
+    parts = [_and_list(wholes)] if wholes else []
+    parts += [_and_list(splits)] if splits else []
+    return (
+        f"Serving {count} session{'s' if count != 1 else ''} from {folder}: {'; and '.join(parts)}."
+    )
+
+
+def _and_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _left_out_line(count: int) -> str:
+    files = "file" if count == 1 else "files"
+    return (
+        f"Left out {count} other MP3 {files} there: only sessions the coach rendered into "
+        "this folder are served (no links to elsewhere, no copies)."
+    )
+
+
+@dataclass(frozen=True)
+class _Where:
+    host: str
+    """host:port for the addresses the server makes when a request does not say."""
+    lines: list[str]
+
+
+def _where_to_open(host: str | None, port: int, token: str) -> _Where:
+    """What to tell the user about where a phone opens the page: the address (with a QR
+    code), the feed's, and the other addresses when the computer has several."""
+    import ipaddress
+
+    from coach.serve.network import phone_addresses
+    from coach.serve.qr import terminal_qr
+
+    def url(ip: str) -> str:
+        shown = f"[{ip}]" if ":" in ip else ip
+        return f"http://{shown}:{port}/{token}/"
+
+    if host is not None and host not in ("", "0.0.0.0", "::"):
+        try:
+            local_only = ipaddress.ip_address(host.strip("[]")).is_loopback
+        except ValueError:
+            local_only = host == "localhost"
+        address = url(host.strip("[]"))
+        shown_host = address.split("/")[2]
+        if local_only:
+            return _Where(
+                shown_host,
+                [f"This computer only (--host {host}): open {address}", f"Feed: {address}feed.xml"],
+            )
+        return _Where(shown_host, _open_lines(address, terminal_qr(address)))
+    addresses = phone_addresses()
+    if not addresses:
+        address = url("127.0.0.1")
+        return _Where(
+            address.split("/")[2],
+            [
+                (
+                    "No network address found: this computer is not on a network a phone "
+                    "could join. Connect it to the Wi-Fi (or the phone's hotspot) and run "
+                    f"coach serve again. Meanwhile, this computer can open {address}"
+                ),
+            ],
+        )
+    best = addresses[0]
+    address = url(best.ip)
+    lines = _open_lines(address, terminal_qr(address))
+    if len(addresses) > 1:
+        others = "; ".join(f"{url(a.ip)} ({a.interface})" for a in addresses[1:])
+        lines.append(
+            f"This computer has {len(addresses)} network addresses; the one above is on "
+            f"{best.interface}. If the phone is on another network, try: {others}."
+        )
+    return _Where(address.split("/")[2], lines)
+
+
+def _open_lines(address: str, qr: str) -> list[str]:
+    """The address, its QR code (where the terminal can show it), and the feed's address."""
+    import sys
+
+    try:
+        qr.encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        qr = "(A QR code of it would show here on a terminal that shows Unicode.)"
+    return [
+        "On your phone, on the same Wi-Fi, open this address (or scan the code):",
+        "",
+        f"    {address}",
+        "",
+        qr.rstrip("\n"),
+        "",
+        f"Podcast app (for offline play, with chapters): add {address}feed.xml",
+    ]

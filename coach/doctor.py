@@ -76,6 +76,12 @@ def run_checks() -> list[Check]:
             "your phone instead: coach render -o session.mp3.",
         ),
         _Part(
+            "network",
+            _network,
+            "The network addresses could not be read",
+            "coach serve still runs: give it the computer's address with --host.",
+        ),
+        _Part(
             "settings",
             _settings,
             "The settings could not be read",
@@ -99,9 +105,17 @@ def summary(checks: list[Check]) -> str | None:
     failed = {check.name for check in checks if not check.ok}
     if not failed:
         return None
-    if failed == {"audio output"}:
-        return "Live play needs an audio device; `coach render` makes a file without one."
+    if failed <= _OPTIONAL.keys():
+        return " ".join(_OPTIONAL[name] for name in sorted(failed))
     return "Some parts are missing or broken: each NO line says what to do."
+
+
+_OPTIONAL = {
+    "audio output": "Live play needs an audio device; `coach render` makes a file without one.",
+    "network": "`coach serve` needs a network the phone is on too; `coach render` makes files "
+    "to copy without one.",
+}
+"""Parts only one command needs, and what the others do without them."""
 
 
 def plain_reason(error: BaseException) -> str:
@@ -241,6 +255,23 @@ def _audio() -> str:
     line = name + (f" through {system}" if system else "") + " opens"
     if devices:
         line += f"; its devices: {', '.join(devices)} (live play uses the default one)"
+    return line
+
+
+def _network() -> str:
+    """The addresses a phone on the same network could open `coach serve` at."""
+    from coach.serve.network import phone_addresses
+
+    addresses = phone_addresses()
+    if not addresses:
+        raise CoachError(
+            "No network address: this computer is not on a network a phone could join. "
+            "Connect it to the Wi-Fi (or the phone's hotspot) to use coach serve."
+        )
+    first, *others = addresses
+    line = f"a phone on the same network can reach {first.describe()}"
+    if others:
+        line += f" (coach serve shows this one), or {', '.join(a.describe() for a in others)}"
     return line
 
 

@@ -177,18 +177,19 @@ def check_folder(path: Path | str) -> OutputFolder:
     return OutputFolder(folder)
 
 
-def _create_temp(target: Path) -> tuple[int, Path]:
+def _create_temp(target: Path, mode: int = 0o666) -> tuple[int, Path]:
     """A new, empty, hidden file next to `target`, opened for writing and locked against
     `remove_abandoned`: (descriptor, path). The lock lasts while the descriptor is open.
 
     Mode 0o666 lets the umask decide the permissions, as for any newly created file
-    (mkstemp would force 0o600). O_EXCL with a random name never touches an existing file.
+    (mkstemp would force 0o600); a secret asks for 0o600. O_EXCL with a random name never
+    touches an existing file.
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
         temp = target.with_name(f".{temporary_target(target.name)}.{secrets.token_hex(4)}.tmp")
         try:
-            descriptor = os.open(temp, flags, 0o666)
+            descriptor = os.open(temp, flags, mode)
         except FileExistsError:
             continue
         if _lock_new(descriptor, temp):
@@ -312,10 +313,10 @@ def _commit(target: Path, temp: Path, *, durable: bool) -> Iterator[None]:
         _fsync_folder(target.parent)
 
 
-def _open_temp(target: Path) -> tuple[int, Path]:
+def _open_temp(target: Path, mode: int = 0o666) -> tuple[int, Path]:
     """A new temporary file beside `target`: its descriptor and path (CoachError if not)."""
     try:
-        return _create_temp(target)
+        return _create_temp(target, mode)
     except OSError as exc:
         raise CoachError(
             f"Could not write {target}: {_reason(exc)}. {_hint(exc, target.parent)}"
@@ -338,14 +339,15 @@ def atomic_path(output: OutputPath) -> Iterator[Path]:
         os.close(descriptor)  # only now: the open descriptor holds the lock
 
 
-def replace_file(path: Path, data: bytes, *, durable: bool = False) -> None:
+def replace_file(path: Path, data: bytes, *, durable: bool = False, private: bool = False) -> None:
     """Write `data` to `path` whole, through a temporary file beside it; fsynced (the file,
-    then its folder) only when `durable`.
+    then its folder) only when `durable`; `private` makes it readable by its owner only (a
+    key).
 
     Raises CoachError, as outputs do, when the folder or the disk refuses; the caller
     decides whether that matters.
     """
-    descriptor, temp = _open_temp(path)
+    descriptor, temp = _open_temp(path, 0o600 if private else 0o666)
     try:
         with _commit(path, temp, durable=durable):
             view = memoryview(data)

@@ -94,8 +94,24 @@ def test_check_passes_the_template_and_prints_its_lengths(tmp_path: Path) -> Non
     assert fitted.startswith(f"My stretch: {match[5]}:{match[6]} (fitted to ")
     chapters = [line.split()[1:3] for line in lines[3:]]
     assert [c[0] for c in chapters] == ["Before", "Neck", "Shoulder", "Finish"]
-    assert "2 reps a side, hold 10 s, relax 3 s" in lines[4]
-    assert "2 sets of 4 counted over 16 s" in lines[5]
+    assert "2 reps a side, move 4 s, hold 10 s, relax 5 s" in lines[4]
+    assert "2 sets of 4 counted over 16 s, move 2 s, relax 4 s" in lines[5]
+    assert len(lines) == 7  # no notes: every relax is as long as the file says
+
+
+@pytest.mark.tts
+def test_check_notes_a_relax_too_short_for_its_words(tmp_path: Path) -> None:
+    path = tmp_path / "my-stretch.toml"
+    path.write_bytes(template_text().replace(b"relax = 5 ", b"relax = 3 "))
+    result = run("check", str(path))
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stdout.splitlines() if line.startswith("Note:")]
+    assert len(notes) == 1, result.stdout
+    assert notes[0].startswith(
+        "Note: in Neck tilt, the chime, the release and 2 s of quiet need more than its relax "
+        "of 3 s, so the relax grows to "
+    )
+    assert notes[0].endswith("Shorten the release, or give a longer relax.")
 
 
 def test_check_names_the_mistake(tmp_path: Path) -> None:

@@ -107,13 +107,13 @@ def seconds(clock: str) -> int:
     return int(minutes) * 60 + int(secs)
 
 
-RELAX = re.compile(r"\[relax ([\d.]+) s\]")
-"""A relax that grew to fit its words: its length comes from the speech, like a time."""
+RELAX = re.compile(r"\[(?:relax|move) ([\d.]+) s\]")
+"""A move or relax that grew to fit its words: its length comes from the speech, like a time."""
 
 
 def assert_a_stretch_of(shown: str, printed: str) -> None:
     """`shown` is a run of consecutive lines of the listing `printed`: every word alike,
-    every time within a second and every grown relax within 0.2 s (a phrase synthesized
+    every time within a second and every grown move or relax within 0.2 s (a phrase synthesized
     afresh can differ from the page's by a few milliseconds, which may cross a second; the
     holds never differ)."""
 

@@ -9,9 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 import coach.live.outputs
+import coach.serve.network
 from coach.cli import cli
 from coach.doctor import run_checks
 from coach.errors import CoachError
+from coach.serve.network import Address
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +29,9 @@ def _no_device(name: str | None) -> object:
 def test_every_part_is_checked_and_named(monkeypatch: pytest.MonkeyPatch) -> None:
     null = coach.live.outputs.BACKENDS["null"]
     monkeypatch.setattr(coach.live.outputs, "open_output", lambda name: null())
+    monkeypatch.setattr(
+        coach.serve.network, "phone_addresses", lambda: [Address("192.168.1.23", "wlan0")]
+    )
     checks = {c.name: c for c in run_checks()}
     assert list(checks) == [
         "python",
@@ -35,6 +40,7 @@ def test_every_part_is_checked_and_named(monkeypatch: pytest.MonkeyPatch) -> Non
         "phrase cache",
         "mp3 encoder",
         "audio output",
+        "network",
         "settings",
     ]
     from coach.speech.piper import neural_installed
@@ -46,6 +52,7 @@ def test_every_part_is_checked_and_named(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "coach voices" in speech and "real time" in speech
     assert re.search(r"^lameenc [\d.]+ works", checks["mp3 encoder"].detail)
     assert checks["audio output"].detail == "null opens"
+    assert checks["network"].detail == "a phone on the same network can reach 192.168.1.23 (wlan0)"
     assert checks["settings"].detail.startswith("no settings file yet (")
     assert "coach config --edit" in checks["settings"].detail
 
@@ -110,6 +117,30 @@ def test_the_last_line_says_what_a_missing_part_costs(monkeypatch: pytest.Monkey
     assert summary([no_mp3, no_audio]) == (
         "Some parts are missing or broken: each NO line says what to do."
     )
+    no_network = Check("network", False, "No network address.")
+    assert summary([fine, no_network, no_audio]) == (
+        "Live play needs an audio device; `coach render` makes a file without one. "
+        "`coach serve` needs a network the phone is on too; `coach render` makes files to "
+        "copy without one."
+    )
+
+
+def test_the_network_line_lists_every_address_a_phone_could_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from coach.doctor import _network
+
+    found = [Address("192.168.1.23", "wlan0"), Address("172.17.0.1", "docker0")]
+    monkeypatch.setattr(coach.serve.network, "phone_addresses", lambda: found)
+    assert _network() == (
+        "a phone on the same network can reach 192.168.1.23 (wlan0) (coach serve shows this "
+        "one), or 172.17.0.1 (docker0)"
+    )
+    monkeypatch.setattr(coach.serve.network, "phone_addresses", list)
+    (network,) = [check for check in run_checks() if check.name == "network"]
+    assert not network.ok
+    assert network.detail.startswith("No network address: this computer is not on a network")
+    assert "Connect it to the Wi-Fi" in network.detail
 
 
 def test_the_doctests_pass() -> None:

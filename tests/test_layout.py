@@ -27,6 +27,7 @@ ALLOWED = {
     "sound": {"sound", "plan", "speech"},
     "render": {"render", "sound", "plan"},
     "live": {"live", "sound", "plan"},
+    "serve": {"serve", "render"},
 }
 """Stage -> the stages its modules may import (besides SHARED). The command line on top
 (cli, commands, doctor) may import anything."""

@@ -8,8 +8,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from coach.plan.routine import Exercise, Routine
-from coach.plan.script import Chapter, Cue, Event, Hold, HoldWord, Relax, Rest, Say, Script, Step
+from coach.plan.routine import SIDES, Exercise, Routine
+from coach.plan.script import (
+    Chapter,
+    Cue,
+    Event,
+    Hold,
+    HoldWord,
+    Move,
+    Relax,
+    Rest,
+    Say,
+    Script,
+    Step,
+)
 
 PHRASE_GAP_MS = 300
 """Quiet between two phrases of an instruction."""
@@ -17,14 +29,28 @@ AFTER_CHIME_MS = 300
 BEFORE_RELEASE_MS = 150
 BETWEEN_REPS_MS = 1_000
 """Quiet between the reps of an exercise that has no hold."""
-BETWEEN_EXERCISES_MS = 700
+BETWEEN_EXERCISES_MS = 500
 
-HALFWAY_FROM_MS = 10_000
-"""Holds at least this long get a halfway mark ("Ten seconds left." or "Halfway.")."""
+SETTLE_MS = 300
+"""The least quiet between a rep's short cue and "Hold.", where the words fill its move."""
+FIRST_SETTLE_MS = 1_500
+"""The least quiet between the full instructions and "Hold.": the last of them describes
+where to end up, and the user needs a moment to get there."""
+REST_FROM_MS = 3_000
+"""A relax at least this long is a rest: it keeps REST_QUIET_MS without a word or a chime."""
+REST_QUIET_MS = 2_000
+SHORT_RELAX_QUIET_MS = 300
+"""The least quiet after the release in a shorter relax (a one-second one, say)."""
+
+LONG_HOLD_MS = 10_000
+"""Holds at least this long carry a word on breathing or what to feel, and end with
+"three, two, one"; shorter ones are silent, ended by the chime."""
+FOCUS_AT_MS = 2_000
+"""When that word comes: once the user has settled into the hold."""
+HALFWAY_FROM_MS = 30_000
+"""Holds at least this long also get a halfway mark ("Ten seconds left." or "Halfway.")."""
 ROUND_SECONDS_MS = 5_000
 """A halfway mark names the seconds left only when they are a multiple of this."""
-COUNTDOWN_FROM_MS = 5_000
-"""Holds at least this long end with "three, two, one"."""
 
 OPENING_TITLE = "Before you start"
 CLOSING_TITLE = "Finish"
@@ -32,19 +58,30 @@ LETS_BEGIN = "Let's begin."
 HOLD_WORD = "Hold."
 HALFWAY_WORD = "Halfway."
 SHORT_RELEASE = "And relax."
-"""A short release (brief mode, or a later rep of a shortened session) without a breath cue."""
+"""A short release (a later rep of a shortened session) without a breath cue."""
+DURING_WORDS = (
+    "Keep breathing, slow and easy.",
+    "Breathe slowly, and let the stretch do the work.",
+    "Keep breathing. Stay relaxed everywhere else.",
+)
+"""Said early in a long hold when the routine gives no `during` wording, in turn."""
+ENCOURAGEMENT_WORDS = ("Nice work.", "Good.", "Well done.")
+"""Said after an exercise when the routine gives no `encouragement`, in turn."""
 
 
 @dataclass(frozen=True)
 class ExercisePlan:
-    """How much of one exercise to do: reps (per side), hold and relax in ms, and whether
+    """How much of one exercise to do: reps (per side); move, hold and relax in ms; whether
     later reps come out of the hold with a short "And relax." instead of the release wording
-    (`terse`)."""
+    and skip the word of encouragement (`terse`); and whether the first rep is explained in
+    full (`explain`) or started, like the others, by its short cue."""
 
     reps: int
     hold_ms: int
     relax_ms: int
+    move_ms: int = 0
     terse: bool = False
+    explain: bool = True
 
 
 @dataclass(frozen=True)
@@ -64,7 +101,9 @@ class CompileOptions:
 def full_plan(routine: Routine) -> dict[str, ExercisePlan]:
     """Every exercise of the routine, as written."""
     return {
-        exercise.id: ExercisePlan(exercise.reps, exercise.hold_ms, exercise.relax_ms)
+        exercise.id: ExercisePlan(
+            exercise.reps, exercise.hold_ms, exercise.relax_ms, exercise.move_ms
+        )
         for exercise in routine.exercises
     }
 
@@ -85,7 +124,14 @@ def compile_routine(routine: Routine, options: CompileOptions | None = None) -> 
     for number, exercise in enumerate(chosen, start=1):
         events.append(Rest(BETWEEN_EXERCISES_MS))
         events.extend(
-            exercise_events(exercise, plans[exercise.id], number, len(chosen), options.brief)
+            exercise_events(
+                exercise,
+                plans[exercise.id],
+                number,
+                len(chosen),
+                options.brief,
+                encouragement=routine.encouragement,
+            )
         )
     events.append(Rest(BETWEEN_EXERCISES_MS))
     events.extend(closing_events(routine))
@@ -134,6 +180,12 @@ def _say_lines(events: list[Event], lines: list[str] | tuple[str, ...]) -> None:
         events.append(Say(line))
 
 
+def in_turn(wordings: tuple[str, ...], index: int) -> str:
+    """The wording for the `index`-th time a line is said: the wordings in turn, in a fixed
+    order, so the same session always says the same words."""
+    return wordings[index % len(wordings)]
+
+
 @dataclass(frozen=True)
 class _Rep:
     """One rep in the order it is done: which side (if any), and its number on that side."""
@@ -145,6 +197,7 @@ class _Rep:
     counted: bool = False
     """A counted movement's reps are sets ("Set two of four."), so that the number of the set
     is not mistaken for the counting that follows."""
+    sides: int = 1
 
     @property
     def label(self) -> str:
@@ -153,127 +206,185 @@ class _Rep:
         return f"{self.side} side, {count}" if self.side else count
 
     @property
+    def other_side(self) -> str | None:
+        return None if self.side is None else SIDES[1 - SIDES.index(self.side)]
+
+    @property
     def counter(self) -> str:
-        """What the coach says to start it: "Left side. One of three." or "One of four." on
-        a side's first rep, just "Two." on later ones (the first said how many), nothing
-        for the only rep of an exercise without sides; "Set two of four." for a counted
-        movement."""
-        if self.counted:
+        """What the coach says to start it, as a person counts: "One of four.", "Two of
+        four.", and "Last one." for the last; "Set two of four." and "The last set." for a
+        counted movement, so the set's number is not taken for one of the counts. A side
+        opens with "Left side." and switches with "Left side done. Now the right."; its last
+        rep is "Last one on this side." before the other side, whose count the first side
+        has told. The only rep of an exercise without sides gets no count."""
+        if self.of == 1:
+            count = ""
+        elif self.number == self.of:
+            on_this_side = " on this side" if self.side_index + 1 < self.sides else ""
+            count = f"The last set{on_this_side}." if self.counted else f"Last one{on_this_side}."
+        elif self.counted:
             count = f"Set {number_words(self.number)} of {number_words(self.of)}."
-            if self.number > 1:
-                return count
         else:
             count = f"{number_words(self.number).capitalize()} of {number_words(self.of)}."
-            if self.number > 1:
-                return f"{number_words(self.number).capitalize()}."
-        if self.side:
-            opening = (
-                f"{self.side.capitalize()} side."
-                if self.side_index == 0
-                else f"Now the {self.side} side."
-            )
-            return opening if self.of == 1 else f"{opening} {count}"
-        return count if self.of > 1 else ""
+        if self.side and self.number == 1:
+            if self.side_index > 0:
+                return f"{str(self.other_side).capitalize()} side done. Now the {self.side}."
+            return f"{self.side.capitalize()} side. {count}".strip()
+        return count
 
 
 def _reps(exercise: Exercise, plan: ExercisePlan) -> list[_Rep]:
     sides: tuple[str | None, ...] = exercise.sides or (None,)
     return [
-        _Rep(side, side_index, number, plan.reps, counted=bool(exercise.count))
+        _Rep(side, side_index, number, plan.reps, bool(exercise.count), len(sides))
         for side_index, side in enumerate(sides)
         for number in range(1, plan.reps + 1)
     ]
 
 
 def exercise_events(
-    exercise: Exercise, plan: ExercisePlan, number: int, total: int, brief: bool
+    exercise: Exercise,
+    plan: ExercisePlan,
+    number: int,
+    total: int,
+    brief: bool,
+    *,
+    encouragement: tuple[str, ...] = (),
 ) -> list[Event]:
     """One exercise's chapter: number `number` of `total` in the session.
 
-    The first rep is explained in full; every later rep (and in brief mode every rep) starts
-    with a short lead-in that names its movement, said at the end of the relax before it.
-    Brief mode, and a later rep of a shortened session, come out of a hold with a short
-    release: the breath cue, or "And relax.".
+    Each rep is done as a person does it: a move (the cue is said while the user gets into
+    position, then "Hold."), the hold, and a relax that opens with the release and is
+    otherwise quiet. The first rep's move says the full instructions; every later rep (and
+    in brief mode, or when `plan.explain` is off, every rep) is started by a short cue that
+    names its movement. A word of encouragement follows the exercise, unless it is the last
+    one (the closing says it), brief, or cut short (`plan.terse`).
     """
-    heading = f"Exercise {number_words(number)} of {number_words(total)}: {exercise.title}"
+    if brief or total == 1:
+        heading = exercise.title
+    else:
+        heading = f"Exercise {number_words(number)} of {number_words(total)}: {exercise.title}"
     events: list[Event] = [
         Chapter(exercise.title, exercise.id),
         Cue("exercise"),
         Rest(AFTER_CHIME_MS),
-        Say(sentence(exercise.title if brief else heading)),
+        Say(sentence(heading)),
+        Rest(PHRASE_GAP_MS),
     ]
     reps = _reps(exercise, plan)
-    events.append(Step(reps[0].label))
-    events.extend(_first_rep_words(exercise, plan, reps[0], brief))
+    long_holds = 0
     for index, rep in enumerate(reps):
-        following = reps[index + 1] if index + 1 < len(reps) else None
-        lead_in: tuple[Step | Say, ...] = ()
-        if following is not None:
-            lead_in = (Step(following.label), Say(_lead_in(exercise, plan, following)))
+        explained = plan.explain and not brief
+        events.append(Step(rep.label))
+        events.append(
+            _move(exercise, plan, rep, index - explained, explain=index == 0 and explained)
+        )
         if not plan.hold_ms:
             events.append(Rest(max(plan.relax_ms, BETWEEN_REPS_MS)))
-            events.extend(lead_in)
             continue
-        events.append(_hold(plan.hold_ms, exercise.count))
-        full = not brief and (index == 0 or not plan.terse)
-        release = _release(exercise, rep, full=full, brief=brief)
-        events.append(Relax(plan.relax_ms, release, lead_in))
+        during = (
+            _for_side(_during(exercise, number, long_holds), rep)
+            if plan.hold_ms >= LONG_HOLD_MS
+            else None
+        )
+        long_holds += during is not None
+        events.append(_hold(plan.hold_ms, exercise.count, during))
+        release = _release(
+            exercise, rep, index, short=brief or (plan.terse and index > 0), brief=brief
+        )
+        events.append(Relax(plan.relax_ms, release, _relax_quiet_ms(plan.relax_ms)))
+    if not (brief or plan.terse) and number < total:  # after the relax's quiet
+        events.append(Say(in_turn(encouragement or ENCOURAGEMENT_WORDS, number - 1)))
     return events
 
 
-def _first_rep_words(exercise: Exercise, plan: ExercisePlan, rep: _Rep, brief: bool) -> list[Event]:
-    """The count, the breath cue, the full instructions and "Hold.", each its own phrase
-    with a short pause before it; in brief mode, the lead-in that every later rep has."""
-    if brief:
-        return [Rest(PHRASE_GAP_MS), Say(_lead_in(exercise, plan, rep))]
+def _move(
+    exercise: Exercise, plan: ExercisePlan, rep: _Rep, cue_index: int, *, explain: bool
+) -> Move:
+    """A rep's move: the full instructions on the first rep when it is explained (the count,
+    the breath cue, then each line, with short pauses), else one short cue (`_lead_in`, the
+    `cue_index`-th said in the exercise); then "Hold." for a still hold, which ends it."""
+    go = (Say(HOLD_WORD),) if plan.hold_ms and not exercise.count else ()
+    if not explain:
+        return Move(plan.move_ms, (Say(_lead_in(exercise, rep, cue_index)),), go, SETTLE_MS)
     lines = [rep.counter] if rep.counter else []
     if exercise.breath_move:
         lines.append(f"Breathe {exercise.breath_move}.")
-    lines.extend(_for_side(line, rep.side) for line in exercise.instructions)
-    if plan.hold_ms and not exercise.count:
-        lines.append(HOLD_WORD)
-    events: list[Event] = []
+    lines.extend(_for_side(line, rep) for line in exercise.instructions)
+    cue: list[Say | Rest] = []
     for line in lines:
-        events.append(Rest(PHRASE_GAP_MS))
-        events.append(Say(line))
-    return events
+        if cue:
+            cue.append(Rest(PHRASE_GAP_MS))
+        cue.append(Say(line))
+    return Move(plan.move_ms, tuple(cue), go, FIRST_SETTLE_MS)
 
 
-def _lead_in(exercise: Exercise, plan: ExercisePlan, rep: _Rep) -> str:
-    """A rep's start in one phrase: its count, the breath cue joined to the reminder (a few
-    words that name the movement), and "Hold.": "Two. Breathe in: shoulders up, fists
-    tight. Hold." """
-    movement = " ".join(_for_side(line, rep.side) for line in exercise.reminder)
+def _lead_in(exercise: Exercise, rep: _Rep, index: int) -> str:
+    """A rep's start in one phrase: its count, and the breath cue joined to the reminder (a
+    few words that name the movement, the routine's wordings in turn): "Two of four.
+    Breathe in, shoulders up, fists tight." """
+    movement = _for_side(in_turn(exercise.reminder, index), rep)
     if exercise.breath_move:
-        movement = f"Breathe {exercise.breath_move}: {_lower_first(movement)}"
+        movement = f"Breathe {exercise.breath_move}, {_lower_first(movement)}"
     else:
         movement = movement[:1].upper() + movement[1:]  # "{side} ear ..." starts a sentence
-    parts = [rep.counter, movement]
-    if plan.hold_ms and not exercise.count:
-        parts.append(HOLD_WORD)
-    return " ".join(part for part in parts if part)
+    return " ".join(part for part in (rep.counter, movement) if part)
 
 
 def _release(
-    exercise: Exercise, rep: _Rep, *, full: bool, brief: bool
-) -> tuple[Step | Say | Rest | Cue, ...]:
-    """What starts a relax: the hold-end chime, then how to come out of the stretch, with the
-    breath cue joined to it ("Breathe out, and relax completely."). `full` False says only
-    the breath cue ("Breathe out.") or, without one, "And relax."; brief mode only the
-    breath cue (the chime and the next rep's lead-in say the rest)."""
-    if full and exercise.release:
-        lines = [_for_side(line, rep.side) for line in exercise.release]
+    exercise: Exercise, rep: _Rep, index: int, *, short: bool, brief: bool
+) -> tuple[Say | Rest | Cue, ...]:
+    """What opens a relax: the hold-end chime, then how to come out of the stretch.
+
+    The routine's release wordings are taken in turn, with the breath cue joined to them
+    ("Breathe out, and relax completely."). A routine with a single wording has it said
+    every other time, and a short "And relax." (or the breath cue, "Breathe out, and
+    relax.") between, so no relax opens like the two before it. `short` (a later rep of a
+    shortened session) says only the short form; brief mode only the breath cue.
+    """
+    wordings = exercise.release
+    if wordings and len(wordings) == 1:
+        wordings = (wordings[0], "")
+    line = "" if short or not wordings else in_turn(wordings, index)
+    if line:
+        line = _for_side(line, rep)
         if exercise.breath_release:
-            lines[0] = f"Breathe {exercise.breath_release}, and {_lower_first(lines[0])}"
+            line = f"Breathe {exercise.breath_release}, and {_lower_first(_without_and(line))}"
     elif exercise.breath_release:
-        lines = [f"Breathe {exercise.breath_release}."]
-    else:
-        lines = [] if full or brief else [SHORT_RELEASE]
-    events: list[Step | Say | Rest | Cue] = [Cue("hold-end")]
-    for index, line in enumerate(lines):
-        events.append(Rest(BEFORE_RELEASE_MS if index == 0 else PHRASE_GAP_MS))
-        events.append(Say(line))
+        line = (
+            f"Breathe {exercise.breath_release}."
+            if brief
+            else f"Breathe {exercise.breath_release}, and relax."
+        )
+    elif not brief and exercise.release:
+        line = SHORT_RELEASE
+    events: list[Say | Rest | Cue] = [Cue("hold-end")]
+    if line:
+        events.extend((Rest(BEFORE_RELEASE_MS), Say(line)))
     return tuple(events)
+
+
+def _without_and(text: str) -> str:
+    """`text` without a leading "And", to follow ", and": "And back up." -> "back up."."""
+    first, _, rest = text.partition(" ")
+    return rest if first.lower() == "and" and rest else text
+
+
+def _relax_quiet_ms(relax_ms: int) -> int:
+    """The quiet a relax keeps after its release: a rest's worth in a relax of a few seconds
+    or more, a moment in a shorter one, none where the routine gives no relax."""
+    if relax_ms >= REST_FROM_MS:
+        return REST_QUIET_MS
+    return min(relax_ms, SHORT_RELAX_QUIET_MS)
+
+
+def _during(exercise: Exercise, number: int, index: int) -> str:
+    """The word said early in the `index`-th long hold of an exercise: the routine's
+    `during` wordings in turn, else the coach's own breathing reminders, taken from the
+    exercise's `number` on so that the exercises of a session do not all start alike."""
+    if exercise.during:
+        return in_turn(exercise.during, index)
+    return in_turn(DURING_WORDS, number - 1 + index)
 
 
 def _lower_first(text: str) -> str:
@@ -285,9 +396,10 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _hold(hold_ms: int, count: int) -> Hold:
-    """A hold with its words: counts spread evenly for a counted movement; else a halfway
-    mark on long holds and "Three. Two. One." at the end."""
+def _hold(hold_ms: int, count: int, during: str | None) -> Hold:
+    """A hold with its words: counts spread evenly for a counted movement. A still hold of
+    LONG_HOLD_MS or more gets the `during` word once the user has settled, a halfway mark
+    when it is very long, and "Three. Two. One." at its end; a shorter one is silent."""
     if count:
         beat_ms = hold_ms // count
         counts = tuple(
@@ -296,9 +408,11 @@ def _hold(hold_ms: int, count: int) -> Hold:
         )
         return Hold(hold_ms, counts, counted=True)
     words: list[HoldWord] = []
+    if hold_ms >= LONG_HOLD_MS and during:
+        words.append(HoldWord(FOCUS_AT_MS, during))
     if hold_ms >= HALFWAY_FROM_MS:
         words.append(_halfway(hold_ms))
-    if hold_ms >= COUNTDOWN_FROM_MS:
+    if hold_ms >= LONG_HOLD_MS:
         words.extend(
             HoldWord(hold_ms - left * 1000, f"{number_words(left).capitalize()}.")
             for left in (3, 2, 1)
@@ -317,8 +431,11 @@ def _halfway(hold_ms: int) -> HoldWord:
     return HoldWord(half_ms, HALFWAY_WORD)
 
 
-def _for_side(line: str, side: str | None) -> str:
-    return line.replace("{side}", side) if side else line
+def _for_side(line: str, rep: _Rep) -> str:
+    """`line` with `{side}` and `{other_side}` said as the rep's sides."""
+    if rep.side is None or rep.other_side is None:
+        return line
+    return line.replace("{side}", rep.side).replace("{other_side}", rep.other_side)
 
 
 _ONES = (

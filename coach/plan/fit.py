@@ -1,12 +1,15 @@
 """The shorter version: fit a session to a length the user asks for.
 
 Cuts happen in a fixed order, lowest-priority exercise first within each kind of cut:
-1. later reps come out of the hold with a short "And relax." instead of the release wording
-   (every rep still starts with its count and the words that name its movement);
-2. fewer reps, one at a time across exercises, down to each exercise's minimum
+1. later reps come out of the hold with a short "And relax." instead of the release wording,
+   and no word of encouragement follows the exercise (every rep still starts with its count
+   and the words that name its movement);
+2. the first rep is started by its short cue, as the later ones are, instead of the full
+   instructions;
+3. fewer reps, one at a time across exercises, down to each exercise's minimum
    (left and right always keep the same number);
-3. shorter holds and relax times, a second at a time, down to each minimum;
-4. whole exercises left out, lowest priority first (the rest keep their order and start
+4. shorter holds and relax times, a second at a time, down to each minimum;
+5. whole exercises left out, lowest priority first (the rest keep their order and start
    again from step 1).
 
 The first state in that order that fits the target is taken. When it lands more than
@@ -57,11 +60,13 @@ PlanTuple = tuple[tuple[str, ExercisePlan], ...]
 @dataclass(frozen=True)
 class Cuts:
     """How far one kept exercise is cut: its reps (per side), whether later reps skip the
-    reminder wording, and how much shorter its hold and relax are."""
+    release wording, whether the first rep is explained in full, and how much shorter its
+    hold and relax are."""
 
     reps: int
     terse: bool = False
     trim_ms: int = 0
+    explain: bool = True
 
 
 State = dict[str, Cuts]
@@ -214,6 +219,7 @@ class _PlanLengths:
                     number,
                     len(plan),
                     self.brief,
+                    encouragement=self.routine.encouragement,
                 )
                 self.parts[key] = events_length_ms(events, self.lengths)
             total += self.parts[key]
@@ -238,7 +244,9 @@ def _as_plan(kept: tuple[Exercise, ...], state: State) -> PlanTuple:
                     reps=cuts.reps,
                     hold_ms=max(exercise.min_hold_ms, exercise.hold_ms - cuts.trim_ms),
                     relax_ms=max(exercise.min_relax_ms, exercise.relax_ms - cuts.trim_ms),
+                    move_ms=exercise.move_ms,
                     terse=cuts.terse,
+                    explain=cuts.explain,
                 ),
             )
         )
@@ -255,9 +263,12 @@ def _cut_sequence(routine: Routine) -> Iterator[PlanTuple]:
         state: State = {exercise.id: Cuts(exercise.reps) for exercise in kept}
         yield _as_plan(kept, state)
         for exercise in order:
-            if _has_later_releases(exercise):
+            if _has_later_words(exercise, last=exercise is kept[-1]):
                 state[exercise.id] = replace(state[exercise.id], terse=True)
                 yield _as_plan(kept, state)
+        for exercise in order:
+            state[exercise.id] = replace(state[exercise.id], explain=False)
+            yield _as_plan(kept, state)
         reducing = True
         while reducing:
             reducing = False
@@ -271,10 +282,11 @@ def _cut_sequence(routine: Routine) -> Iterator[PlanTuple]:
             yield _as_plan(kept, trimmed)
 
 
-def _has_later_releases(exercise: Exercise) -> bool:
-    """True when an exercise says release wording after more than one hold: the words the
-    first cut shortens."""
-    return bool(exercise.release and exercise.hold_ms and (exercise.reps > 1 or exercise.sides))
+def _has_later_words(exercise: Exercise, *, last: bool) -> bool:
+    """True when the first cut has words to take from an exercise: release wording after
+    more than one hold, or the encouragement after it (said unless it is the last)."""
+    later_releases = exercise.hold_ms and (exercise.reps > 1 or exercise.sides)
+    return not last or bool(later_releases and (exercise.release or exercise.breath_release))
 
 
 def _trim_steps(order: list[Exercise], state: State) -> Iterator[State]:
@@ -308,7 +320,9 @@ def _filler_trims(routine: Routine, plan: PlanTuple) -> Iterator[PlanTuple]:
         already = max(
             exercise.hold_ms - exercise_plan.hold_ms, exercise.relax_ms - exercise_plan.relax_ms
         )
-        state[exercise.id] = Cuts(exercise_plan.reps, exercise_plan.terse, already)
+        state[exercise.id] = Cuts(
+            exercise_plan.reps, exercise_plan.terse, already, exercise_plan.explain
+        )
     order = [exercise for exercise in _cut_order(routine.exercises) if exercise.id in plans]
     for trimmed in _trim_steps(order, state):
         yield _as_plan(kept, trimmed)
@@ -323,6 +337,12 @@ def describe_changes(routine: Routine, options: CompileOptions) -> tuple[str, ..
     changes: list[str] = []
     if any(plans[e.id].terse for e in kept):
         changes.append("fewer words after the first rep")
+    short = [e for e in kept if not plans[e.id].explain]
+    if short:
+        if len(short) == len(kept):
+            changes.append("short instructions")
+        else:
+            changes.append("short instructions: " + _join([e.title.lower() for e in short]))
     changes.extend(
         _describe_numbers(
             [(e, plans[e.id].reps) for e in kept if plans[e.id].reps != e.reps],

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
-from coach.plan.script import Cue, Event, Hold, Relax, Rest, Say
+from coach.plan.script import Cue, Event, Hold, Move, Relax, Rest, Say
 
 
 class SpeechLengths(Protocol):
@@ -56,16 +56,11 @@ class AtLeast:
         return self.lengths.cue_ms(name)
 
 
-RELAX_QUIET_MS = 300
-"""The least quiet inside a relax between the release and the next rep's lead-in: a moment
-to let go before the next words."""
-
-
 def event_ms(event: Event, lengths: SpeechLengths) -> int:
     """How far `event` moves the session on: a phrase or chime its length, a hold or rest
     exactly its own; a chapter or step marker takes no time. Words said inside a hold lie
-    within it and add nothing; a relax is its own length unless its words need more
-    (`relax_words_ms`)."""
+    within it and add nothing; a move or a relax is its own length unless its words need
+    more (`move_words_ms`, `relax_words_ms`)."""
     match event:
         case Say(text=text):
             return lengths.speech_ms(text)
@@ -73,16 +68,23 @@ def event_ms(event: Event, lengths: SpeechLengths) -> int:
             return lengths.cue_ms(name)
         case Hold(ms=ms) | Rest(ms=ms):
             return ms
+        case Move(ms=ms):
+            return max(ms, move_words_ms(event, lengths))
         case Relax(ms=ms):
             return max(ms, relax_words_ms(event, lengths))
     return 0
 
 
+def move_words_ms(move: Move, lengths: SpeechLengths) -> int:
+    """What the words of a move need: its cue, the quiet to settle and its "Hold."."""
+    cue = events_length_ms(move.cue, lengths)
+    go = events_length_ms(move.go, lengths)
+    return cue + move.settle_ms + go
+
+
 def relax_words_ms(relax: Relax, lengths: SpeechLengths) -> int:
-    """What the words of a relax need: its release, the quiet and its lead-in, end to end."""
-    release = events_length_ms(relax.release, lengths)
-    lead_in = events_length_ms(relax.lead_in, lengths)
-    return release + lead_in + (RELAX_QUIET_MS if relax.lead_in else 0)
+    """What a relax needs: its chime and release, then the quiet it keeps."""
+    return events_length_ms(relax.release, lengths) + relax.quiet_ms
 
 
 def events_length_ms(events: Iterable[Event], lengths: SpeechLengths) -> int:

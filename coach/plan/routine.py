@@ -25,6 +25,10 @@ SIDES = ("left", "right")
 BREATHS = ("in", "out")
 
 MAX_REPS = 20
+MAX_MOVE_S = 60
+DEFAULT_MOVE_S = 3
+"""How long a person takes to get into position when the routine does not say: the count
+and a few words of cue, then a moment to move, then "Hold."."""
 MAX_HOLD_S = 300
 MAX_RELAX_S = 120
 MAX_COUNT = 20
@@ -45,15 +49,22 @@ class Exercise:
     id: str
     title: str
     instructions: tuple[str, ...]
-    """Said the first time, in full. May contain `{side}`."""
+    """Said the first time, in full, one line after another. May contain `{side}` and
+    `{other_side}`, as may every wording below."""
     reminder: tuple[str, ...]
-    """A few words that name the movement, said with the count and the breath cue to start
-    every later rep, and every rep in brief mode. May contain `{side}`."""
+    """Wordings of a few words that name the movement, said with the count and the breath
+    cue to start every later rep, and every rep in brief mode; taken in turn, rep by rep."""
     release: tuple[str, ...]
-    """Said when the hold ends (after any breath cue)."""
+    """Wordings said when the hold ends (after any breath cue), taken in turn."""
+    during: tuple[str, ...]
+    """Wordings said early in a long hold (what to feel, or breathing), taken in turn;
+    empty for the coach's own breathing reminders."""
     reps: int
     """Repetitions per side (or in all, when there are no sides)."""
     sides: tuple[str, ...]
+    move_ms: int
+    """The least time from the start of a rep's movement cue to the start of its hold: how
+    long a person needs to get into position."""
     hold_ms: int
     count: int
     """When over 0, the hold is a counted movement: the coach counts this many beats."""
@@ -79,6 +90,9 @@ class Routine:
     """How to sit or stand, said after the safety lines; empty when the file gives none."""
     closing: tuple[str, ...]
     exercises: tuple[Exercise, ...]
+    encouragement: tuple[str, ...] = ()
+    """Short words of encouragement, said in turn after an exercise; empty for the coach's
+    own."""
 
     def exercise(self, exercise_id: str) -> Exercise:
         """The exercise with this id (KeyError if there is none)."""
@@ -258,15 +272,25 @@ def _number(value: float) -> str:
     return text if len(text) <= 20 else f"a number of {len(text.lstrip('-'))} digits"
 
 
-_ROUTINE_FIELDS = ("title", "description", "safety", "setup", "closing", "exercise")
+_ROUTINE_FIELDS = (
+    "title",
+    "description",
+    "safety",
+    "setup",
+    "closing",
+    "encouragement",
+    "exercise",
+)
 _EXERCISE_FIELDS = (
     "id",
     "title",
     "instructions",
     "reminder",
     "release",
+    "during",
     "reps",
     "sides",
+    "move",
     "hold",
     "count",
     "relax",
@@ -277,8 +301,9 @@ _EXERCISE_FIELDS = (
     "priority",
 )
 _BREATH_FIELDS = ("move", "release")
-_TEXT_FIELDS_WITH_SIDE = ("instructions", "reminder", "release")
-_OPTIONAL_TEXT_FIELDS = ("release",)
+_TEXT_FIELDS_WITH_SIDE = ("instructions", "reminder", "release", "during")
+_OPTIONAL_TEXT_FIELDS = ("release", "during")
+PLACEHOLDERS = ("side", "other_side")
 
 
 @dataclass(frozen=True)
@@ -303,6 +328,7 @@ class _RoutineReader:
         safety = fields.lines("safety")
         setup = fields.lines("setup", required=False)
         closing = fields.lines("closing")
+        encouragement = fields.lines("encouragement", required=False)
         raw_exercises = document.get("exercise")
         if raw_exercises is None:
             raise fields.error("exercise", "is missing. Add at least one [[exercise]] table.")
@@ -334,6 +360,7 @@ class _RoutineReader:
             setup=setup,
             closing=closing,
             exercises=tuple(exercises),
+            encouragement=encouragement,
         )
 
     def _exercise(self, table: Mapping[str, Any], number: int) -> Exercise:
@@ -354,8 +381,10 @@ class _RoutineReader:
             instructions=texts["instructions"],
             reminder=texts["reminder"],
             release=texts["release"],
+            during=texts["during"],
             reps=timing.reps,
             sides=sides,
+            move_ms=fields.seconds("move", default=DEFAULT_MOVE_S, low=0, high=MAX_MOVE_S),
             hold_ms=timing.hold_ms,
             count=timing.count,
             relax_ms=timing.relax_ms,
@@ -410,8 +439,13 @@ class _RoutineReader:
                 f"is {count}, too many to count within a {hold_ms / 1000:g}-second "
                 "hold; allow at least 1.5 seconds for each.",
             )
-        if fields.has("release") and not hold_ms:
-            raise fields.error("release", "only makes sense with a 'hold'; add one or remove it.")
+        for name in ("release", "during"):
+            if fields.has(name) and not hold_ms:
+                raise fields.error(name, "only makes sense with a 'hold'; add one or remove it.")
+        if fields.has("during") and count:
+            raise fields.error(
+                "during", "is for still holds; a counted movement hears its counts instead."
+            )
         return _Timing(reps, hold_ms, count, relax_ms)
 
     @staticmethod
@@ -446,19 +480,25 @@ class _RoutineReader:
         fields: _Fields, name: str, lines: tuple[str, ...], sides: tuple[str, ...]
     ) -> None:
         for line in lines:
-            # The compiler replaces the exact text {side}: no format specs, no {{ escapes.
+            # The compiler replaces the exact texts: no format specs, no {{ escapes.
             names = _PLACEHOLDER.findall(line)
             if set("{}") & set(_PLACEHOLDER.sub("", line)):
                 raise fields.error(
-                    name, "has an unmatched { or }. Use {side} for the side, nothing else."
+                    name,
+                    "has an unmatched { or }. Use {side} and {other_side} for the sides, "
+                    "nothing else.",
                 )
             for placeholder in names:
-                if placeholder != "side":
+                if placeholder not in PLACEHOLDERS:
                     raise fields.error(
-                        name, f"uses {{{placeholder}}}; the only placeholder is {{side}}."
+                        name,
+                        f"uses {{{placeholder}}}; the placeholders are {{side}} (left or "
+                        "right) and {other_side} (the other one).",
                     )
                 if not sides:
-                    raise fields.error(name, "uses {side} but the exercise has no 'sides'.")
+                    raise fields.error(
+                        name, f"uses {{{placeholder}}} but the exercise has no 'sides'."
+                    )
 
     @staticmethod
     def _breath(fields: _Fields, where: str) -> tuple[str | None, str | None]:

@@ -59,18 +59,34 @@ class Rest:
 
 
 @dataclass(frozen=True)
-class Relax:
-    """The relax after a hold: exactly `ms` from the end of the hold, with words inside it.
+class Move:
+    """The time a person takes to get into position for a rep: at least `ms` from the start
+    of the movement cue to the start of the hold.
 
-    `release` (the chime and how to come out of the stretch) is said from the start; `lead_in`
-    (the next rep's count and movement, ending in "Hold.") is said so that it ends as the
-    relax ends, and the next hold starts on time. Only where the words need more than `ms`
-    does the relax grow, just enough to fit them with a moment of quiet between.
+    `cue` (the count and the words that name the movement) is said from its start while the
+    user moves; `go` ("Hold.") ends it, so the hold starts the moment it is said. Quiet lies
+    between them. Only where the words need more than `ms`, with `settle_ms` of quiet before
+    `go`, does the move grow, just enough to fit them.
     """
 
     ms: int
-    release: tuple[Step | Say | Rest | Cue, ...] = ()
-    lead_in: tuple[Step | Say | Rest | Cue, ...] = ()
+    cue: tuple[Say | Rest, ...]
+    go: tuple[Say, ...] = ()
+    settle_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Relax:
+    """The rest after a hold: exactly `ms` from the end of the hold, mostly quiet.
+
+    `release` (the chime and how to come out of the stretch) is said from its start; after
+    it, at least `quiet_ms` stay without a word or a chime. Only where the release and that
+    quiet need more than `ms` does the relax grow, just enough to fit them.
+    """
+
+    ms: int
+    release: tuple[Say | Rest | Cue, ...] = ()
+    quiet_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -80,7 +96,7 @@ class Cue:
     name: str
 
 
-Event = Chapter | Step | Say | Hold | Rest | Relax | Cue
+Event = Chapter | Step | Say | Hold | Rest | Move | Relax | Cue
 
 
 @dataclass(frozen=True)
@@ -91,18 +107,23 @@ class Script:
     events: tuple[Event, ...]
 
     def all_events(self) -> Iterator[Event]:
-        """Every event in the order it happens: a relax, then what is said inside it (its
-        release, then its lead-in)."""
+        """Every event in the order it happens: a move or a relax, then what is said inside
+        it (a move's cue, then its "Hold."; a relax's release)."""
         for event in self.events:
             yield event
-            if isinstance(event, Relax):
+            if isinstance(event, Move):
+                yield from event.cue
+                yield from event.go
+            elif isinstance(event, Relax):
                 yield from event.release
-                yield from event.lead_in
 
     def silent_ms(self) -> int:
-        """The holds, rests and relax times alone: a length the session is sure to reach,
-        known before any phrase is spoken (what is said inside a relax is within it)."""
-        return sum(event.ms for event in self.events if isinstance(event, Hold | Rest | Relax))
+        """The holds, rests, moves and relax times alone: a length the session is sure to
+        reach, known before any phrase is spoken (what is said inside a move or a relax is
+        within it)."""
+        return sum(
+            event.ms for event in self.events if isinstance(event, Hold | Rest | Move | Relax)
+        )
 
     def phrases(self) -> list[str]:
         """Every distinct text the session speaks, in order of first use."""

@@ -11,17 +11,31 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from coach.plan.lengths import SpeechLengths, event_ms, events_length_ms
-from coach.plan.script import Chapter, Cue, Event, Hold, HoldWord, Relax, Rest, Say, Script, Step
+from coach.plan.script import (
+    Chapter,
+    Cue,
+    Event,
+    Hold,
+    HoldWord,
+    Move,
+    Relax,
+    Rest,
+    Say,
+    Script,
+    Step,
+)
 
-ClipKind = Literal["speech", "chime", "hold", "relax", "rest"]
+ClipKind = Literal["speech", "chime", "move", "hold", "relax", "rest"]
 
 
 @dataclass(frozen=True)
 class Clip:
-    """One thing in the session: a phrase, a chime, or a span of time (hold, relax, rest).
+    """One thing in the session: a phrase, a chime, or a span of time (move, hold, relax,
+    rest).
 
-    Speech said inside a hold or a relax is a separate "speech" clip lying within that span;
-    the relax's chime is a "chime" clip at its start.
+    A "move" runs from the start of a rep's movement cue to the start of its hold; speech
+    said inside a move, a hold or a relax is a separate "speech" clip lying within that
+    span, and the relax's chime is a "chime" clip at its start.
     """
 
     start_ms: int
@@ -143,7 +157,7 @@ def build_timeline(script: Script, lengths: SpeechLengths) -> Timeline:
 
     Every event moves the time on by `event_ms` (the rule the fitter measures with too), so
     holds, relaxes and rests are exact. Words inside a hold are placed by
-    `_place_hold_words`; a relax's words by `_place_relax`.
+    `_place_hold_words`; a move's by `_place_move`, a relax's by `_place_relax`.
     """
     place = _Placement()
     _place_run(place, script.events, lengths)
@@ -169,19 +183,30 @@ def _place_run(place: _Placement, events: Iterable[Event], lengths: SpeechLength
             case Hold(words=words, counted=counted):
                 place.add(place.now, place.now + length, "hold", counted=counted)
                 _place_hold_words(place, words, place.now + length, lengths)
+            case Move():
+                _place_move(place, event, place.now + length, lengths)
+                continue  # _place_move leaves place.now at the move's end
             case Relax():
                 _place_relax(place, event, place.now + length, lengths)
                 continue  # _place_relax leaves place.now at the relax's end
         place.now += length
 
 
+def _place_move(place: _Placement, move: Move, end: int, lengths: SpeechLengths) -> None:
+    """A move from `place.now` to `end`: its cue from the start, its "Hold." ending at `end`
+    (so the hold starts exactly there), quiet in between while the user moves."""
+    place.add(place.now, end, "move")
+    _place_run(place, move.cue, lengths)
+    place.now = end - events_length_ms(move.go, lengths)
+    _place_run(place, move.go, lengths)
+    place.now = end
+
+
 def _place_relax(place: _Placement, relax: Relax, end: int, lengths: SpeechLengths) -> None:
-    """A relax from `place.now` to `end`: its release from the start, its lead-in ending at
-    `end` (so the next hold starts exactly there), quiet in between."""
+    """A relax from `place.now` to `end`: its chime and release from the start, then quiet."""
     place.add(place.now, end, "relax")
     _place_run(place, relax.release, lengths)
-    place.now = end - events_length_ms(relax.lead_in, lengths)
-    _place_run(place, relax.lead_in, lengths)
+    place.now = end
 
 
 def _place_hold_words(

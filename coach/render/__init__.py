@@ -26,7 +26,7 @@ from coach.sound.session_sounds import SessionSounds
 from coach.time import format_clock, format_length, ms_to_samples, samples_to_ms
 
 if TYPE_CHECKING:
-    from coach.render.tags import Chapter
+    from coach.render.tags import Chapter, SessionMark
 
 ARTIST = "coach"
 
@@ -141,7 +141,7 @@ def write_session(
     writer.write(path, chunks, total, progress)
     if not writer.tagged:
         return 0
-    _tag(path, session)
+    _tag(path, session, session_mark(session, sounds))
     return len(session.timeline.chapters)
 
 
@@ -182,6 +182,7 @@ def render_tracks(
     total = session_samples(timeline)
     chapters = timeline.chapters
     album = album_title(session)
+    mark = session_mark(session, sounds)
     names = [made.name for made in track_names(session)]
     playlist = playlist_name(session)
     files.claim([*names, playlist])
@@ -204,6 +205,7 @@ def render_tracks(
                 album=album,
                 track=f"{number}/{len(chapters)}",
                 chapters=[],
+                mark=mark,
             )
         done += end - start
         tracks.append(Track(number, chapter.title, name, chapter.end_ms - chapter.start_ms))
@@ -276,7 +278,37 @@ def album_title(session: Session) -> str:
     return ", ".join(parts)
 
 
-def _tag(path: Path, session: Session) -> None:
+def version_name(session: Session) -> str:
+    """The version in words, as `coach serve` shows it: "full", "5 minutes", "brief",
+    "5 minutes, brief"."""
+    fitted = session.fitted.changes and session.minutes is not None
+    brief = session.fitted.options.brief
+    if not fitted:
+        return "brief" if brief else "full"
+    minutes = f"{session.minutes:g} minute{'' if session.minutes == 1 else 's'}"
+    return f"{minutes}, brief" if brief else minutes
+
+
+def session_mark(session: Session, sounds: SessionSounds) -> SessionMark:
+    """The mark the session's files carry: its version, and its identity, a digest of
+    everything that shapes its sound (the timeline, the voice and its mastering, the
+    chimes' samples, the MP3 settings). No date goes in, so a render of the same session is
+    the same file, and any change to the session gives another identity."""
+    import hashlib
+    import json
+
+    from coach.render.tags import SessionMark
+
+    timeline = session.timeline
+    cues = sorted({clip.cue for clip in timeline.clips if clip.cue is not None})
+    chimes = {cue: hashlib.sha256(sounds.chime(cue).tobytes()).hexdigest() for cue in cues}
+    encoding = [mp3.DEFAULT_BITRATE_KBPS, mp3.DEFAULT_QUALITY]
+    payload = [timeline.to_json(), sounds.phrases.identity(), chimes, encoding]
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+    return SessionMark(digest, version_name(session))
+
+
+def _tag(path: Path, session: Session, mark: SessionMark) -> None:
     from coach.render.tags import Chapter
 
     _write_tags(
@@ -288,10 +320,21 @@ def _tag(path: Path, session: Session) -> None:
             Chapter(chapter.title, chapter.start_ms, chapter.end_ms)
             for chapter in session.timeline.chapters
         ],
+        mark=mark,
     )
 
 
-def _write_tags(path: Path, *, title: str, album: str, track: str, chapters: list[Chapter]) -> None:
+def _write_tags(
+    path: Path,
+    *,
+    title: str,
+    album: str,
+    track: str,
+    chapters: list[Chapter],
+    mark: SessionMark,
+) -> None:
     from coach.render.tags import write_tags
 
-    write_tags(path, title=title, artist=ARTIST, album=album, track=track, chapters=chapters)
+    write_tags(
+        path, title=title, artist=ARTIST, album=album, track=track, chapters=chapters, mark=mark
+    )

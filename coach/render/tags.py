@@ -3,7 +3,9 @@
 Tags are ID3v2.3: car stereos and Windows read it, while ID3v2.4 support is patchy there.
 Chapters follow the ID3v2 Chapter Frame Addendum: one CHAP frame per exercise (element ids
 "ch0", "ch1", ...; times in milliseconds; a TIT2 sub-frame with the title) and one top-level,
-ordered CTOC frame ("toc") listing them in play order.
+ordered CTOC frame ("toc") listing them in play order. Two user-defined text frames (TXXX)
+mark a file as a session the coach rendered (`SessionMark`): which session it is, and which
+version ("full", "5 minutes", "brief"), so `coach serve` knows its files by their tags.
 
 The written bytes depend only on the arguments: no dates or encoder names go in, the frame
 order is fixed (mutagen's, then the CHAP frames moved last in time order, which is how
@@ -14,9 +16,10 @@ padding an earlier tag left, so a re-tagged file would differ from a fresh one).
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,6 +30,24 @@ the whole file."""
 
 _TOC_ID = "toc"
 _NO_OFFSET = 0xFFFFFFFF  # "byte offsets not given": players use the times
+
+
+SESSION_TAG = "coach session"
+"""The TXXX frame holding a session's identity (`SessionMark.session_id`)."""
+
+VERSION_TAG = "coach version"
+"""The TXXX frame holding the version's name (`SessionMark.version`)."""
+
+
+@dataclass(frozen=True)
+class SessionMark:
+    """What marks a file as one of the coach's sessions."""
+
+    session_id: str
+    """A digest of everything that shapes the session's sound (the same for every track of a
+    split): the same session always has the same one, and a changed session another."""
+    version: str
+    """Which version it is, in words: "full", "5 minutes", "brief", "5 minutes, brief"."""
 
 
 @dataclass(frozen=True)
@@ -70,9 +91,10 @@ def write_tags(
     album: str,
     track: int | str,
     chapters: Sequence[Chapter],
+    mark: SessionMark | None = None,
 ) -> None:
     """Replace every ID3 tag of the MP3 at `path` with these (title, artist, album, track
-    number and chapters), in place.
+    number, chapters and the session's mark), in place.
 
     Chapters must be in order and must not overlap; ValueError otherwise. Any ID3v1 tag at
     the end of the file is removed. mutagen rewrites the file, so call this on the temporary
@@ -85,6 +107,9 @@ def write_tags(
     tags.add(id3.TPE1(encoding=_encoding(artist), text=[artist]))
     tags.add(id3.TALB(encoding=_encoding(album), text=[album]))
     tags.add(id3.TRCK(encoding=0, text=[str(track)]))
+    if mark is not None:
+        for description, value in ((SESSION_TAG, mark.session_id), (VERSION_TAG, mark.version)):
+            tags.add(id3.TXXX(encoding=_encoding(value), desc=description, text=[value]))
     ids = [f"ch{index}" for index in range(len(chapters))]
     for element_id, chapter in zip(ids, chapters, strict=True):
         tags.add(
@@ -113,6 +138,61 @@ def write_tags(
         padding=_fixed_padding,
     )
     _chapters_in_time_order(Path(path))
+
+
+@dataclass(frozen=True)
+class SessionTags:
+    """What the tags of a rendered session say, read back."""
+
+    title: str
+    album: str
+    track: str
+    """The track number as written: "1", or "3/7" for a split's third track of seven."""
+    chapters: tuple[Chapter, ...]
+    mark: SessionMark
+    length_ms: int
+    """The audio's length, from the MP3's info frame (which counts LAME's delay and
+    padding out)."""
+
+
+_SESSION_ID = re.compile(r"[0-9a-f]{64}")
+
+
+def read_session_tags(file: BinaryIO) -> SessionTags | None:
+    """The tags of the MP3 open in `file`, if it is a session the coach rendered (it carries
+    the `SessionMark`); None for any other file, an MP3 or not."""
+    mutagen = importlib.import_module("mutagen")
+    mp3 = importlib.import_module("mutagen.mp3")
+    try:
+        audio = mp3.MP3(file)
+    except (mutagen.MutagenError, OSError, ValueError):
+        return None
+    tags = audio.tags
+    if tags is None:
+        return None
+    session_id = _text(tags, f"TXXX:{SESSION_TAG}")
+    version = _text(tags, f"TXXX:{VERSION_TAG}")
+    if not _SESSION_ID.fullmatch(session_id) or not version:
+        return None
+    chapters = []
+    for frame in sorted(tags.getall("CHAP"), key=lambda frame: frame.start_time):
+        titles = frame.sub_frames.getall("TIT2")
+        title = str(titles[0].text[0]) if titles and titles[0].text else ""
+        chapters.append(Chapter(title, int(frame.start_time), int(frame.end_time)))
+    return SessionTags(
+        title=_text(tags, "TIT2"),
+        album=_text(tags, "TALB"),
+        track=_text(tags, "TRCK"),
+        chapters=tuple(chapters),
+        mark=SessionMark(session_id, version),
+        length_ms=round(audio.info.length * 1000),
+    )
+
+
+def _text(tags: Any, key: str) -> str:
+    """The first text of the frame `key`, or "" when there is none."""
+    frame = tags.get(key)
+    return str(frame.text[0]) if frame is not None and frame.text else ""
 
 
 def _chapters_in_time_order(path: Path) -> None:

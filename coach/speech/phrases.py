@@ -125,6 +125,11 @@ class PhraseBook:
         self._mastered: dict[str, Samples] = {}
         self._mastering: dict[str, Future[Samples]] = {}
 
+    def identity(self) -> list[str | int]:
+        """What shapes every mastered phrase of this book besides its text: the engine and
+        its version (for Piper, its model's hash), the voice, the rate and the mastering."""
+        return [self.engine.name, self._master_version, self.voice, self.rate]
+
     def clip(self, text: str) -> Samples:
         """`text` spoken: mono int16 at SAMPLE_RATE, leading and trailing silence trimmed.
 

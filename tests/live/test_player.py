@@ -266,8 +266,8 @@ def test_other_keys_change_nothing(timeline: Timeline) -> None:
 
 
 def test_pause_in_silence_stands_still_and_goes_on_from_there(timeline: Timeline) -> None:
-    gap = first_clip(timeline, lambda c: c.kind == "rest" and c.length_ms >= 700)
-    pause_at = (LEAD_IN + sample(gap.start_ms)) / SAMPLE_RATE + 0.4
+    gap = first_clip(timeline, lambda c: c.kind == "rest" and c.length_ms >= 500)
+    pause_at = (LEAD_IN + sample(gap.start_ms)) / SAMPLE_RATE + 0.25
     run = Run(timeline, [(pause_at, PAUSE), (pause_at + 5.0, PAUSE)])
     report = run.play()
     assert report.finished and report.pauses == 1

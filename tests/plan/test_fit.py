@@ -88,11 +88,15 @@ def test_cuts_come_in_the_documented_order(rest_stop: Routine) -> None:
     full = full_session(rest_stop, False, lengths).length_ms
     slightly = fit_session(rest_stop, False, full - 20_000, lengths)
     assert slightly.changes and "left out" not in " ".join(slightly.changes)
-    assert "fewer words after the first rep" in slightly.changes
+    assert slightly.changes[0] == "fewer words after the first rep"
+    explained = fit_session(rest_stop, False, full - 60_000, lengths)
+    assert explained.changes[:2] == ("fewer words after the first rep", "short instructions")
     shortest = shortest_session(rest_stop, False, lengths)
     plans = dict(shortest.options.plan or ())
     assert list(plans) == ["overhead-stretch"]  # the highest priority is kept to the end
-    assert plans["overhead-stretch"] == ExercisePlan(2, 10_000, 3_000, True)
+    assert plans["overhead-stretch"] == ExercisePlan(
+        2, 15_000, 4_000, move_ms=5_500, terse=True, explain=False
+    )
     assert "shoulder rolls" in " ".join(shortest.changes)
 
 
@@ -221,8 +225,8 @@ def test_a_shorter_version_measures_only_the_versions_it_cannot_rule_out(
     assert fit_session(rest_stop, False, 300_000, ahead) == expected
     full = set(full_session(rest_stop, False, everything).script.phrases())
     unmeasured = full - ahead.measured
-    assert "Set four of four. Roll up, back and down." in unmeasured
-    assert "Four. Breathe in: shoulders up, fists tight. Hold." in unmeasured
+    assert "Three of four. Breathe in, and squeeze." in unmeasured
+    assert "Set three of four. Sit tall." in unmeasured
     assert len(unmeasured) >= 10
 
 
@@ -257,15 +261,17 @@ title = "Stretch"
 instructions = ["Reach up."]
 reminder = "Reach up."
 release = "Now relax slowly and completely, letting your shoulders drop and your breath settle."
+move = 5
 hold = 5
-relax = 3
-min_relax = 1
+relax = 2
+min_relax = 0.5
 """
 
 
 def test_of_equally_short_versions_the_first_in_the_order_of_cuts_is_the_shortest() -> None:
-    """The release outlasts every relax, so shorter relaxes change nothing: three versions
-    tie, and the first of them (nothing cut) is the one a fit names."""
+    """The release outlasts every relax, so shorter relaxes change nothing, and the move
+    outlasts the instruction, long or short: four versions tie, and the first of them (nothing cut)
+    is the one a fit names."""
     from coach.plan.fit import _cut_sequence, _PlanLengths
     from coach.plan.routine import parse_routine
 
@@ -273,7 +279,7 @@ def test_of_equally_short_versions_the_first_in_the_order_of_cuts_is_the_shortes
     lengths = EstimatedLengths()
     measure = _PlanLengths(routine, False, SHORTER_NOTE, lengths)
     plans = list(_cut_sequence(routine))
-    assert len(plans) == 3
+    assert len(plans) == 4
     assert len({measure(plan) for plan in plans}) == 1
     assert shortest_session(routine, False, lengths).options.plan == plans[0]
     assert shortest_session(routine, False, _PartlyKnown(set())).options.plan == plans[0]

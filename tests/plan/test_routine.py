@@ -21,6 +21,7 @@ from coach.plan.compiler import compile_routine
 from coach.plan.routine import (
     _EXERCISE_FIELDS,
     _ROUTINE_FIELDS,
+    DEFAULT_MOVE_S,
     MAX_COUNT,
     MAX_EXERCISES,
     MAX_HOLD_S,
@@ -636,16 +637,19 @@ def test_bad_sides(tmp_path: Path, sides: str) -> None:
 # The {side} placeholder.
 
 
-@pytest.mark.parametrize("field", ["instructions", "reminder", "release"])
-def test_side_placeholder_without_sides(tmp_path: Path, field: str) -> None:
-    message = load_error(tmp_path, with_exercise(hold="5", **{field: '["Lift your {side} arm."]'}))
+@pytest.mark.parametrize("field", ["instructions", "reminder", "release", "during"])
+@pytest.mark.parametrize("placeholder", ["{side}", "{other_side}"])
+def test_side_placeholder_without_sides(tmp_path: Path, field: str, placeholder: str) -> None:
+    text = with_exercise(hold="10", **{field: f'["Lift your {placeholder} arm."]'})
+    message = load_error(tmp_path, text)
     assert_names(
-        message, "exercise 1 ('reach')", f"field '{field}'", "uses {side} but", "no 'sides'"
+        message, "exercise 1 ('reach')", f"field '{field}'", f"uses {placeholder} but", "no 'sides'"
     )
 
 
 @pytest.mark.parametrize(
-    "placeholder", ["{arm}", "{0}", "{}", "{Side}", "{side!r}", "{side:>5}", "{side.upper}"]
+    "placeholder",
+    ["{arm}", "{0}", "{}", "{Side}", "{side!r}", "{side:>5}", "{side.upper}", "{other}"],
 )
 def test_unknown_placeholder(tmp_path: Path, placeholder: str) -> None:
     text = with_exercise(sides='["left", "right"]', reminder=f'["Lift your {placeholder} arm."]')
@@ -653,7 +657,7 @@ def test_unknown_placeholder(tmp_path: Path, placeholder: str) -> None:
     assert_names(
         message,
         "field 'reminder'",
-        f"uses {placeholder}; the only placeholder is {{side}}",
+        f"uses {placeholder}; the placeholders are {{side}} (left or right) and {{other_side}}",
     )
 
 
@@ -664,14 +668,78 @@ def test_unmatched_brace(tmp_path: Path, line: str) -> None:
     assert_names(message, "field 'instructions'", "has an unmatched { or }")
 
 
-def test_side_placeholder_with_sides_is_filled_in(tmp_path: Path) -> None:
-    text = with_exercise(reps="2", sides='["left", "right"]', reminder='["Lift your {side} arm."]')
+def test_side_placeholders_with_sides_are_filled_in(tmp_path: Path) -> None:
+    text = with_exercise(
+        reps="2",
+        sides='["left", "right"]',
+        reminder='["Lift your {side} arm, not your {other_side}."]',
+    )
     script = compile_routine(load_text(tmp_path, text))
     said = [event.text for event in script.all_events() if isinstance(event, Say)]
-    # The reminder starts the later reps, after their count: "Two. Lift your left arm."
-    assert any(text.endswith("Lift your left arm.") for text in said)
-    assert any(text.endswith("Lift your right arm.") for text in said)
+    # The reminder starts the later reps, after their count: "Last one. Lift your left arm."
+    assert any(text.endswith("Lift your left arm, not your right.") for text in said)
+    assert any(text.endswith("Lift your right arm, not your left.") for text in said)
     assert not any("{" in text or "}" in text for text in said)
+
+
+# ---------------------------------------------------------------------------------------------
+# Moves, hold words, wordings in turn and encouragement.
+
+
+def test_move_defaults_to_a_few_seconds(tmp_path: Path) -> None:
+    routine = load_text(tmp_path, with_exercise())
+    assert routine.exercises[0].move_ms == DEFAULT_MOVE_S * 1000
+
+
+@pytest.mark.parametrize(("move", "ms"), [("0", 0), ("2.5", 2_500), ("8", 8_000), ("60", 60_000)])
+def test_move_in_seconds(tmp_path: Path, move: str, ms: int) -> None:
+    assert load_text(tmp_path, with_exercise(move=move)).exercises[0].move_ms == ms
+
+
+@pytest.mark.parametrize(
+    ("move", "expected"),
+    [
+        ("-1", "is -1 seconds; it must be between 0 and 60 seconds"),
+        ("61", "is 61 seconds; it must be between 0 and 60 seconds"),
+        ('"slow"', "should be a number of seconds, not text"),
+        ("true", "should be a number of seconds, not true/false"),
+    ],
+)
+def test_bad_move(tmp_path: Path, move: str, expected: str) -> None:
+    message = load_error(tmp_path, with_exercise(move=move))
+    assert_names(message, "exercise 1 ('reach')", "field 'move'", expected)
+
+
+def test_wordings_are_lists_said_in_turn(tmp_path: Path) -> None:
+    text = with_exercise(
+        hold="12",
+        reps="3",
+        release='["Let go.", "And down."]',
+        during='["Breathe.", "Feel it."]',
+        reminder='["Reach up.", "Up again."]',
+    )
+    exercise = load_text(tmp_path, text).exercises[0]
+    assert exercise.release == ("Let go.", "And down.")
+    assert exercise.during == ("Breathe.", "Feel it.")
+    assert exercise.reminder == ("Reach up.", "Up again.")
+
+
+def test_during_without_hold(tmp_path: Path) -> None:
+    message = load_error(tmp_path, with_exercise(during='["Keep breathing."]'))
+    assert_names(message, "field 'during'", "only makes sense with a 'hold'")
+
+
+def test_during_in_a_counted_movement(tmp_path: Path) -> None:
+    message = load_error(tmp_path, with_exercise(hold="9", count="3", during='"Breathe."'))
+    assert_names(message, "field 'during'", "is for still holds")
+
+
+def test_encouragement_is_a_list_of_lines(tmp_path: Path) -> None:
+    routine = load_text(tmp_path, routine_text({"encouragement": '["Good.", "Nice work."]'}))
+    assert routine.encouragement == ("Good.", "Nice work.")
+    assert load_text(tmp_path, routine_text()).encouragement == ()
+    message = load_error(tmp_path, routine_text({"encouragement": "[]"}))
+    assert_names(message, "field 'encouragement'", "is an empty list")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -783,11 +851,13 @@ def test_example_file_loads_and_compiles() -> None:
     said = [event.text for event in script.all_events() if isinstance(event, Say)]
     assert "Gently lower your left ear toward your left shoulder." in said
     assert (
-        "Now the right side. One of two. Breathe out: lower your right ear toward your "
-        "shoulder. Hold."
+        "Left side done. Now the right. Breathe out, lower your right ear toward your shoulder."
     ) in said
     assert "Breathe out." in said
-    assert "Breathe in, and slowly bring your head back to the middle." in said
+    assert "Breathe in, and slowly bring your head back up." in said
+    assert "Breathe in, and back to the middle." in said
+    assert "Feel the stretch along the right side of your neck." in script.phrases()
+    assert (neck.move_ms, rolls.move_ms) == (4_000, 2_000)
     holds = [event for event in script.all_events() if isinstance(event, Hold)]
     # 2 reps a side of the neck tilt, then 2 counted sets of rolls
     assert [(hold.ms, hold.counted) for hold in holds] == [(10_000, False)] * 4 + [

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pytest
 
 from coach.plan.compiler import CompileOptions, compile_routine
-from coach.plan.lengths import RELAX_QUIET_MS, events_length_ms
+from coach.plan.lengths import events_length_ms
 from coach.plan.routine import Routine
-from coach.plan.script import Chapter, Cue, Hold, HoldWord, Relax, Rest, Say, Script, Step
+from coach.plan.script import Chapter, Cue, Hold, HoldWord, Move, Relax, Rest, Say, Script, Step
 from coach.plan.timeline import Clip, build_timeline
 from coach.time import format_clock
 from support.lengths import EstimatedLengths
@@ -85,7 +85,11 @@ def test_rest_stop_holds_exact_and_length_consistent(rest_stop: Routine, brief: 
     for hold in hold_clips:
         before = _last_outside(clips, hold, before=True)
         after = _last_outside(clips, hold, before=False)
-        assert before.end_ms == hold.start_ms
+        if hold.counted:  # the first count starts it
+            first = next(c for c in clips if c.kind == "speech" and c.start_ms >= hold.start_ms)
+            assert (first.start_ms, first.text) == (hold.start_ms, "One.")
+        else:  # "Hold." ends as it starts
+            assert (before.end_ms, before.text) == (hold.start_ms, "Hold.")
         assert after.start_ms == hold.end_ms
         for clip in clips:
             if clip.kind == "speech" and hold.start_ms <= clip.start_ms < hold.end_ms:
@@ -137,51 +141,93 @@ def test_format_clock(ms: int, text: str) -> None:
     assert format_clock(ms) == text
 
 
-def _relax_script(relax_ms: int) -> Script:
+def _rep_script(move_ms: int, relax_ms: int, *, quiet_ms: int = 2_000) -> Script:
+    """Two reps: each a move (a cue, then "Hold."), a 3-second hold and a relax."""
     release = (Cue("hold-end"), Rest(150), Say("release"))
-    lead_in = (Step("2 of 2"), Say("lead-in"))
     return Script(
         "t",
         (
             Step("1 of 2"),
+            Move(move_ms, (Say("cue one"),), (Say("Hold."),), 300),
             Hold(3_000),
-            Relax(relax_ms, release, lead_in),
+            Relax(relax_ms, release, quiet_ms),
+            Step("2 of 2"),
+            Move(move_ms, (Say("cue two"),), (Say("Hold."),), 300),
             Hold(3_000),
-            Relax(relax_ms, release),
+            Relax(relax_ms, release, quiet_ms),
         ),
     )
 
 
-def test_a_relax_is_exact_when_its_words_fit() -> None:
-    # chime 500 + 150 + release 1,000 + quiet + lead-in 1,000 fit in 5 s.
-    timeline = build_timeline(_relax_script(5_000), FixedLengths())
-    relax = [c for c in timeline.clips if c.kind == "relax"]
-    holds = [c for c in timeline.clips if c.kind == "hold"]
-    assert [(c.start_ms, c.end_ms) for c in relax] == [(3_000, 8_000), (11_000, 16_000)]
-    assert holds[1].start_ms == relax[0].end_ms
+def _spans(timeline_clips: tuple[Clip, ...], kind: str) -> list[tuple[int, int]]:
+    return [(c.start_ms, c.end_ms) for c in timeline_clips if c.kind == kind]
+
+
+def test_a_move_is_exact_when_its_words_fit_and_ends_in_hold() -> None:
+    # cue 1,000 + settle 300 + "Hold." 1,000 fit in 4 s: 1.7 s to get into position.
+    timeline = build_timeline(_rep_script(4_000, 5_000), FixedLengths())
+    assert _spans(timeline.clips, "move") == [(0, 4_000), (12_000, 16_000)]
+    assert _spans(timeline.clips, "hold") == [(4_000, 7_000), (16_000, 19_000)]
     said = [(c.text or c.cue, c.start_ms, c.end_ms, c.step) for c in timeline.audible_clips()]
-    assert said[:3] == [
-        ("hold-end", 3_000, 3_500, "1 of 2"),
-        ("release", 3_650, 4_650, "1 of 2"),
-        ("lead-in", 7_000, 8_000, "2 of 2"),  # ends as the relax ends: the hold starts on time
-    ]
-    assert relax[0].step == "1 of 2"
-    assert timeline.total_ms == 16_000
+    assert said[:2] == [("cue one", 0, 1_000, "1 of 2"), ("Hold.", 3_000, 4_000, "1 of 2")]
+    assert said[4:6] == [("cue two", 12_000, 13_000, "2 of 2"), ("Hold.", 15_000, 16_000, "2 of 2")]
+    move = next(c for c in timeline.clips if c.kind == "move")
+    assert move.step == "1 of 2"
 
 
-def test_a_relax_too_short_for_its_words_grows_just_enough() -> None:
-    timeline = build_timeline(_relax_script(1_000), FixedLengths())
+def test_a_move_too_short_for_its_words_grows_just_enough() -> None:
+    timeline = build_timeline(_rep_script(1_000, 5_000), FixedLengths())
+    moves = [c for c in timeline.clips if c.kind == "move"]
+    assert [c.length_ms for c in moves] == [1_000 + 300 + 1_000] * 2
+    hold = next(c for c in timeline.clips if c.kind == "hold")
+    assert hold.start_ms == moves[0].end_ms
+
+
+def test_a_relax_is_exact_and_quiet_after_its_release() -> None:
+    timeline = build_timeline(_rep_script(4_000, 5_000), FixedLengths())
+    assert _spans(timeline.clips, "relax") == [(7_000, 12_000), (19_000, 24_000)]
+    said = [(c.text or c.cue, c.start_ms, c.end_ms) for c in timeline.audible_clips()]
+    assert said[2:4] == [("hold-end", 7_000, 7_500), ("release", 7_650, 8_650)]
+    # Nothing more is said until the next move: 3.35 s of quiet.
+    assert said[4][1] == 12_000
+    assert timeline.total_ms == 24_000
+
+
+def test_a_relax_too_short_for_its_words_and_quiet_grows_just_enough() -> None:
+    timeline = build_timeline(_rep_script(4_000, 3_000), FixedLengths())
     relax = [c for c in timeline.clips if c.kind == "relax"]
-    need = 500 + 150 + 1_000 + RELAX_QUIET_MS + 1_000
-    assert relax[0].length_ms == need
-    assert relax[1].length_ms == 500 + 150 + 1_000  # no lead-in, so no quiet is kept for one
-    speech = [c for c in timeline.audible_clips() if c.text in ("release", "lead-in")]
-    assert speech[1].start_ms - speech[0].end_ms == RELAX_QUIET_MS
-    assert speech[1].end_ms == relax[0].end_ms
+    assert [c.length_ms for c in relax] == [500 + 150 + 1_000 + 2_000] * 2
+    release = [c for c in timeline.audible_clips() if c.text == "release"]
+    nxt = [c for c in timeline.audible_clips() if c.text == "cue two"]
+    assert nxt[0].start_ms - release[0].end_ms == 2_000
 
 
-def test_the_fitter_and_the_timeline_agree_on_relax_lengths() -> None:
-    for relax_ms in (0, 1_000, 3_000, 5_000, 60_000):
-        script = _relax_script(relax_ms)
+def test_the_fitter_and_the_timeline_agree_on_move_and_relax_lengths() -> None:
+    for move_ms, relax_ms in itertools.product((0, 1_000, 2_300, 8_000), (0, 1_000, 3_000, 60_000)):
+        script = _rep_script(move_ms, relax_ms)
         timeline = build_timeline(script, FixedLengths())
         assert timeline.total_ms == events_length_ms(script.events, FixedLengths())
+
+
+@pytest.mark.parametrize("brief", [False, True])
+def test_rest_stop_moves_and_relaxes_keep_their_promises(rest_stop: Routine, brief: bool) -> None:
+    """Every hold starts no sooner than the routine's move after its cue begins, every relax
+    lasts at least the routine's, and a rest of 3 s or more keeps 2 s with no sound."""
+    timeline = build_timeline(
+        compile_routine(rest_stop, CompileOptions(brief=brief)), EstimatedLengths()
+    )
+    clips = list(timeline.clips)
+    for move in (c for c in clips if c.kind == "move"):
+        exercise = rest_stop.exercise(str(move.exercise_id))
+        assert move.length_ms >= exercise.move_ms
+        hold = next(c for c in clips if c.kind == "hold" and c.start_ms == move.end_ms)
+        assert hold.exercise_id == move.exercise_id
+    for relax in (c for c in clips if c.kind == "relax"):
+        exercise = rest_stop.exercise(str(relax.exercise_id))
+        assert relax.length_ms >= exercise.relax_ms
+        sounds = [
+            c for c in timeline.audible_clips() if relax.start_ms <= c.start_ms < relax.end_ms
+        ]
+        quiet = relax.end_ms - max(c.end_ms for c in sounds)
+        if exercise.relax_ms >= 3_000:
+            assert quiet >= 2_000, relax

@@ -26,7 +26,8 @@ from coach.files import check_writable
 from coach.pcm import Samples
 from coach.plan.session import Session
 from coach.plan.timeline import Clip
-from coach.render import ARTIST, Rendered, render_session, track_title
+from coach.render import ARTIST, Rendered, render_session, track_title, version_name
+from coach.render.tags import read_session_tags
 from coach.sound.assembly import session_samples
 from coach.sound.session_sounds import SessionSounds, open_sounds
 from coach.speech import DEFAULT_VOICE, NEURAL_VOICE
@@ -245,17 +246,17 @@ class HoldMeasure:
 def measure_hold(render: Render, hold: Clip, x: Samples) -> HoldMeasure:
     """Find the hold's two edges in `x` from the sound, not from the timeline's numbers."""
     timeline = render.session.timeline
-    starter = [c for c in timeline.audible_clips() if c.end_ms == hold.start_ms]
-    assert len(starter) == 1, f"no single phrase starts the hold at {hold.start_ms} ms"
     words = render.words_in(hold)
     begin = ms_to_samples(hold.start_ms)
     finish = ms_to_samples(hold.end_ms)
-    if words and words[0].start_ms == hold.start_ms:
+    if hold.counted:
         # A counted hold says "One." the moment it starts, so no silence marks the edge:
-        # find the phrase that starts the hold by its own sound, and take its end.
-        phrase = render.audio(starter[0])
-        start = locate(x, phrase, ms_to_samples(starter[0].start_ms)) + len(phrase)
+        # find that word by its own sound, and take its start.
+        assert words[0].start_ms == hold.start_ms
+        start = locate(x, render.audio(words[0]), begin)
     else:
+        starter = [c for c in timeline.audible_clips() if c.end_ms == hold.start_ms]
+        assert len(starter) == 1, f"no single phrase starts the hold at {hold.start_ms} ms"
         first_word = ms_to_samples(words[0].start_ms - EDGE_MS) if words else finish
         start = sound_end(
             x, begin - ms_to_samples(300), min(begin + ms_to_samples(300), first_word)
@@ -344,8 +345,8 @@ def test_each_hold_spans_its_length_in_the_decoded_audio(render: Render) -> None
 def test_each_relax_runs_from_the_hold_end_to_the_next_hold_in_the_decoded_audio(
     render: Render,
 ) -> None:
-    """From the chime that ends a hold to the end of the lead-in that starts the next is the
-    relax's length, found in the sound; and no relax is shorter than the routine's."""
+    """From the chime that ends a hold to the start of the next hold is the relax and the
+    next rep's move, found in the sound; no relax is shorter than the routine's, and no move."""
     timeline = render.session.timeline
     holds = render.holds()
     relaxes = [clip for clip in timeline.clips if clip.kind == "relax"]
@@ -359,12 +360,17 @@ def test_each_relax_runs_from_the_hold_end_to_the_next_hold_in_the_decoded_audio
         exercise = render.session.routine.exercise(relax.exercise_id)
         planned = plans[exercise.id].relax_ms if plans else exercise.relax_ms
         assert relax.length_ms >= planned
-        following = next((h for h in holds if h.start_ms == relax.end_ms), None)
-        if following is None:
+        move = next(
+            (c for c in timeline.clips if c.kind == "move" and c.start_ms == relax.end_ms), None
+        )
+        if move is None:
             continue  # the last relax of an exercise: the next exercise's chime follows
+        assert move.length_ms >= exercise.move_ms
+        following = next(h for h in holds if h.start_ms == move.end_ms)
         heard = ms(measured[following.start_ms].start - measured[hold.start_ms].end)
-        # The lead-in's sound stops up to its 20 ms trailing margin before the hold starts.
-        assert -HOLD_TOLERANCE_MS <= heard - relax.length_ms <= 2.0, (relax, heard)
+        # "Hold."'s sound stops up to its 20 ms trailing margin before the hold starts.
+        expected = relax.length_ms + move.length_ms
+        assert -HOLD_TOLERANCE_MS <= heard - expected <= 2.0, (relax, move, heard)
         checked += 1
     assert checked >= 5  # every later rep of the 3-minute version; 19 in the full session
 
@@ -386,7 +392,11 @@ def test_holds_end_exactly_where_the_timeline_says(render: Render) -> None:
         (ender,) = [c for c in timeline.audible_clips() if c.start_ms == hold.end_ms]
         found = locate(render.decoded, render.audio(ender), ms_to_samples(hold.end_ms))
         assert abs(found - ms_to_samples(hold.end_ms)) <= 1, hold
-        (starter,) = [c for c in timeline.audible_clips() if c.end_ms == hold.start_ms]
+        # A still hold starts as "Hold." ends; a counted one as its first count starts.
+        if hold.counted:
+            (starter,) = [c for c in timeline.audible_clips() if c.start_ms == hold.start_ms]
+        else:
+            (starter,) = [c for c in timeline.audible_clips() if c.end_ms == hold.start_ms]
         phrase = render.audio(starter)
         at = locate(render.decoded, phrase, ms_to_samples(starter.start_ms))
         assert abs(at - ms_to_samples(starter.start_ms)) <= 1, starter
@@ -516,6 +526,14 @@ def test_id3_tags_read_back(render: Render) -> None:
     from coach.time import format_length
 
     assert title.endswith(f"({format_length(render.session.timeline.total_ms)})")
+    with render.mp3.open("rb") as file:
+        read = read_session_tags(file)
+    assert read is not None
+    assert read.mark.version == version_name(render.session)
+    assert read.mark.version == (
+        "full" if render.session.minutes is None else f"{FITTED_MINUTES:g} minutes"
+    )
+    assert read.length_ms == render.session.timeline.total_ms
 
 
 # --- loudness ---------------------------------------------------------------------------------

@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 
 from coach.render.mp3 import Mp3Encoder
-from coach.render.tags import TAG_PADDING_BYTES, Chapter, write_tags
+from coach.render.tags import (
+    SESSION_TAG,
+    TAG_PADDING_BYTES,
+    VERSION_TAG,
+    Chapter,
+    SessionMark,
+    read_session_tags,
+    write_tags,
+)
 from coach.time import SAMPLE_RATE
 from support.chapters import read_chapters
 
@@ -179,3 +187,38 @@ def test_ffmpeg_lists_the_chapters_in_time_order(tmp_path: Path) -> None:
     for (_, start, end), chapter in zip(listed, SCRAMBLED_BY_SIZE, strict=True):
         assert 0 <= chapter.start_ms - start <= 60 or start == chapter.start_ms == 0
         assert 0 <= chapter.end_ms - end <= 60
+
+
+def test_a_session_mark_reads_back_with_the_tags_and_the_audio_length(tmp_path: Path) -> None:
+    path = mp3_file(tmp_path / "a.mp3")
+    mark = SessionMark("ab" * 32, "5 minutes, brief")
+    write_tags(
+        path, title="Rest stop", artist="coach", album="Driver", track="2/7", chapters=CHAPTERS,
+        mark=mark,
+    )  # fmt: skip
+    with path.open("rb") as file:
+        tags = read_session_tags(file)
+    assert tags is not None
+    assert tags.mark == mark
+    assert (tags.title, tags.album, tags.track) == ("Rest stop", "Driver", "2/7")
+    assert tags.chapters == tuple(CHAPTERS)
+    assert tags.length_ms == round(SAMPLES.size * 1000 / SAMPLE_RATE)
+    frames = id3.ID3(path)
+    assert frames[f"TXXX:{SESSION_TAG}"].text == [mark.session_id]
+    assert frames[f"TXXX:{VERSION_TAG}"].text == [mark.version]
+
+
+def test_only_a_file_with_the_coachs_mark_is_read_as_a_session(tmp_path: Path) -> None:
+    unmarked = mp3_file(tmp_path / "unmarked.mp3")
+    tag(unmarked)  # the coach's artist and chapters, but no mark
+    bare = mp3_file(tmp_path / "bare.mp3")
+    text = tmp_path / "notes.mp3"
+    text.write_text("not audio at all\n" * 100)
+    forged = mp3_file(tmp_path / "forged.mp3")
+    write_tags(
+        forged, title="x", artist="coach", album="x", track=1, chapters=[],
+        mark=SessionMark("not a digest", "full"),
+    )  # fmt: skip
+    for path in (unmarked, bare, text, forged):
+        with path.open("rb") as file:
+            assert read_session_tags(file) is None, path.name

@@ -253,18 +253,18 @@ def test_packs_sort_by_length_and_brief_packs_are_named_apart(tmp_path: Path) ->
 
 @pytest.mark.tts
 def test_titles_too_long_for_a_file_name_are_shortened_and_check_says_so(tmp_path: Path) -> None:
-    """An exercise title of 80 CJK characters (240 bytes) and one of 80 emoji (320 bytes),
-    and a routine called CON: coach check warns, and the split writes every track."""
+    """An exercise title of 80 CJK characters (240 bytes) and one of mostly emoji (302
+    bytes), and a routine called CON: coach check warns, and the split writes every track."""
     text = EXAMPLE.read_text(encoding="utf-8")
     text = text.replace('title = "Neck tilt"', 'title = "' + "\u6c34" * 80 + '"')
-    text = text.replace('title = "Shoulder rolls"', 'title = "' + "\U0001f646" * 80 + '"')
+    text = text.replace('title = "Shoulder rolls"', 'title = "Rolls ' + "\U0001f646" * 74 + '"')
     text = text.replace('title = "Quick neck and shoulders"', 'title = "CON"')
     routine = tmp_path / "long-titles.toml"
     routine.write_text(text, encoding="utf-8")
     checked = run("check", str(routine))
     assert checked.exit_code == 0, checked.output
     warning = checked.stdout.split("Warning: too long for a file name", 1)[1]
-    assert "'02 " + "\u6c34" * 10 in warning and "'03 " + "\U0001f646" * 10 in warning
+    assert "'02 " + "\u6c34" * 10 in warning and "'03 Rolls " + "\U0001f646" * 10 in warning
     folder = tmp_path / "car"
     split = run("render", "-q", "--split", str(folder), str(routine))
     assert split.exit_code == 0, split.output

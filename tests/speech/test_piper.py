@@ -21,6 +21,7 @@ from coach.speech.cache import PhraseCache
 from coach.speech.phrases import TRIM_THRESHOLD_DBFS, PhraseBook
 from coach.speech.piper import (
     GRAPH_OPTIMIZATION,
+    LEAD_PHONEMES,
     MAX_PHONEMES,
     SENTENCE_PAUSE_MS,
     PiperEngine,
@@ -300,15 +301,51 @@ def test_sentences_said_again_are_made_once_and_sound_as_piper_makes_them() -> N
         assert len(calls) == 3  # every sentence was made before
     finally:
         del model.phoneme_ids_to_audio
-    # The same samples as piper-tts's own synthesis of the whole text.
+    # The same samples as the model makes for each sentence, with a moment of silence before
+    # its first sound (LEAD_PHONEMES), as piper-tts would make them given those phonemes.
     settings = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, normalize_audio=False)
     reference = _join_sentences(
         [
-            np.asarray(chunk.audio_float_array, np.float32)
-            for chunk in model.synthesize(text, settings)
+            np.clip(
+                model.phoneme_ids_to_audio(
+                    model.phonemes_to_ids([*LEAD_PHONEMES, *phonemes]), settings
+                ),
+                -1.0,
+                1.0,
+            ).astype(np.float32)
+            for phonemes in model.phonemize(text)
         ]
     )
     assert np.array_equal(got, np.clip(np.round(reference * 32767), -32767, 32767).astype(np.int16))
+
+
+def _onset_rise_ms(samples: np.ndarray, *, within_db: float = 20.0) -> int:
+    """How long a clip takes, in 5 ms frames, to come within `within_db` of its loudest."""
+    frame = SAMPLE_RATE // 200
+    count = len(samples) // frame
+    rms = np.sqrt((samples[: count * frame].astype(np.float64).reshape(count, frame) ** 2).mean(1))
+    level = 20 * np.log10(np.maximum(rms, 1.0))
+    return int(np.argmax(level >= level.max() - within_db)) * 5
+
+
+@pytest.mark.parametrize("text", ["Hold.", "Three slow rolls.", "Shrug and squeeze."])
+def test_a_soft_first_sound_is_not_cut(text: str) -> None:
+    """Without a moment of silence before it, the model starts the first sound abruptly
+    ("Hold." from -57 to -28 dBFS in 15 ms, heard as "old"); with it, an /h/, /θ/ or /ʃ/
+    takes its time, and the trimmed clip keeps it."""
+    from piper.config import SynthesisConfig
+
+    from coach.speech.phrases import trim_silence
+
+    engine = PiperEngine()
+    model = engine._model()
+    settings = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, normalize_audio=False)
+    (phonemes,) = model.phonemize(text)[:1]
+    plain = np.clip(model.phoneme_ids_to_audio(model.phonemes_to_ids(phonemes), settings), -1, 1)
+    plain_clip = trim_silence(np.round(plain * 32767).astype(np.int16))
+    clip = trim_silence(engine.synthesize(text, NEURAL_VOICE, 155)[0])
+    assert _onset_rise_ms(clip) >= 30
+    assert _onset_rise_ms(clip) > _onset_rise_ms(plain_clip)
 
 
 @pytest.mark.parametrize(
@@ -356,7 +393,8 @@ def test_no_sentence_reaches_the_model_longer_than_the_bound(engine: PiperEngine
     finally:
         del model.phoneme_ids_to_audio
     assert len(calls) >= 2  # parts said again come from the memo
-    assert max(calls) <= 2 * MAX_PHONEMES + 2  # each phoneme and a pad, and the two ends
+    # Each phoneme and a pad, the lead before the sentence, and the two ends.
+    assert max(calls) <= 2 * (MAX_PHONEMES + len(LEAD_PHONEMES)) + 2
     assert len(samples) > 20 * SAMPLE_RATE  # all of it is said
 
 

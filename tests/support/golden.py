@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coach.plan.script import Chapter, Cue, Event, Hold, Relax, Rest, Say, Script, Step
+from coach.plan.script import Chapter, Cue, Event, Hold, Move, Relax, Rest, Say, Script, Step
 
 
 def describe_script(script: Script) -> str:
@@ -29,9 +29,12 @@ def _describe(events: tuple[Event, ...], lines: list[str], indent: str) -> None:
                 lines.append(f"{indent}    rest {ms}ms")
             case Cue(name=name):
                 lines.append(f"{indent}    cue {name}")
-            case Relax(ms=ms, release=release, lead_in=lead_in):
-                lines.append(f"{indent}    relax {ms}ms: release")
+            case Move(ms=ms, cue=cue, go=go, settle_ms=settle_ms):
+                lines.append(f"{indent}    move {ms}ms (settle {settle_ms}ms): cue")
+                _describe(cue, lines, indent + "    ")
+                if go:
+                    lines.append(f"{indent}    move: at the end")
+                    _describe(go, lines, indent + "    ")
+            case Relax(ms=ms, release=release, quiet_ms=quiet_ms):
+                lines.append(f"{indent}    relax {ms}ms (quiet {quiet_ms}ms): release")
                 _describe(release, lines, indent + "    ")
-                if lead_in:
-                    lines.append(f"{indent}    relax: lead-in at the end")
-                    _describe(lead_in, lines, indent + "    ")
