@@ -112,7 +112,7 @@ def prepare_session(
     sounds = sounds or open_request_sounds(request)
     routine = routine or load_routine(request.routine)
     sounds.prepare(session_phrases(routine, request), progress)
-    prepare_for_fit(routine, request, sounds)
+    prepare_for_fit(routine, request, sounds, progress)
     session = build_session(routine, sounds, minutes=request.minutes, brief=request.brief)
     return Prepared(session, sounds)
 
@@ -157,10 +157,16 @@ def session_phrases(routine: Routine, request: SessionRequest) -> list[str]:
     return fitted.script.phrases()
 
 
-def prepare_for_fit(routine: Routine, request: SessionRequest, sounds: SessionSounds) -> None:
+def prepare_for_fit(
+    routine: Routine,
+    request: SessionRequest,
+    sounds: SessionSounds,
+    progress: Progress | None = None,
+) -> None:
     """Synthesize, a batch at a time, every phrase the fit and the timeline will measure
     that is not made yet: those the fit measures (`make_what_it_measures`), then the
-    phrases of the version it picks (words said inside a hold, which no fit measures)."""
+    phrases of the version it picks (words said inside a hold, which no fit measures).
+    Each batch that synthesizes anything reports to `progress`."""
     if request.minutes is None:
         return
     from coach.plan.fit import fit_session
@@ -168,14 +174,16 @@ def prepare_for_fit(routine: Routine, request: SessionRequest, sounds: SessionSo
 
     target = minutes_to_ms(request.minutes)
     fitted = make_what_it_measures(
-        sounds, lambda lengths: fit_session(routine, request.brief, target, lengths)
+        sounds, lambda lengths: fit_session(routine, request.brief, target, lengths), progress
     )
     if fitted is not None:
-        sounds.prepare(fitted.script.phrases(), None)
+        sounds.prepare(fitted.script.phrases(), progress)
 
 
 def make_what_it_measures(
-    sounds: SessionSounds, compute: Callable[[SpeechLengths], Measured]
+    sounds: SessionSounds,
+    compute: Callable[[SpeechLengths], Measured],
+    progress: Progress | None = None,
 ) -> Measured | None:
     """Synthesize, a batch at a time, every phrase that `compute` (the fit, say) measures
     and that is not made yet; what it gives once they are all made (None for a CoachError,
@@ -185,7 +193,8 @@ def make_what_it_measures(
     `coach.plan.fit`), so which phrases it needs depends on their lengths. It is run with
     the lengths made so far and a guess for the rest, noting the phrases it guessed; those
     are made together, and again until it guesses none. Afterwards, the same computation
-    with the real lengths measures every phrase from memory, with the same answer.
+    with the real lengths measures every phrase from memory, with the same answer. Each
+    batch reports to `progress`.
     """
     from coach.errors import CoachError
 
@@ -202,12 +211,13 @@ def make_what_it_measures(
         if made.issuperset(stand_in.asked):  # made, yet still not known: a broken engine
             raise RuntimeError(f"speech for {stand_in.asked[0]!r} was made but not kept")
         made.update(stand_in.asked)
-        sounds.prepare(stand_in.asked, None)
+        sounds.prepare(stand_in.asked, progress)
 
 
-def _shortest(routine: Routine, sounds: SessionSounds) -> Fitted:
-    """The routine's shortest version, its phrases made in batches first."""
-    make_what_it_measures(sounds, lambda made: shortest_session(routine, False, made))
+def _shortest(routine: Routine, sounds: SessionSounds, progress: Progress | None) -> Fitted:
+    """The routine's shortest version, its phrases made in batches first (each reported
+    to `progress`)."""
+    make_what_it_measures(sounds, lambda made: shortest_session(routine, False, made), progress)
     return shortest_session(routine, False, sounds)
 
 
@@ -251,7 +261,7 @@ def list_routines(progress: Progress | None = None) -> list[str]:
         routine = load_routine(name)
         lengths.prepare(full_session_phrases(routine, False), progress)
         full = full_session(routine, False, lengths)
-        shortest = _shortest(routine, lengths)
+        shortest = _shortest(routine, lengths, progress)
         rows.append(
             (
                 name,
@@ -307,7 +317,7 @@ def check_routine(
         sounds.prepare(full_session_phrases(routine, brief_mode), progress)
     full = build_session(routine, sounds)
     brief = build_session(routine, sounds, brief=True)
-    shortest = _shortest(routine, sounds)
+    shortest = _shortest(routine, sounds, progress)
     least = minutes_at_least(shortest.length_ms)
     count = len(routine.exercises)
     lines = [
@@ -581,7 +591,7 @@ def render_pack(
         sessions = []
         in_full = []
         for length in sorted(set(minutes or PACK_MINUTES)):
-            prepare_for_fit(routine, replace(request, minutes=length), sounds)
+            prepare_for_fit(routine, replace(request, minutes=length), sounds, progress)
             session = build_session(routine, sounds, minutes=length, brief=request.brief)
             if session.fitted.changes:
                 sessions.append(session)
