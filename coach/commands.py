@@ -472,9 +472,10 @@ def voice_lines() -> list[str]:
         lines.append(f"  not installed. {INSTALL_HINT}")
     lines.append("  Any downloaded Piper voice: --voice PATH.onnx (with its .onnx.json beside it).")
     english = [v for v in voices if v.is_english]
-    others = [v for v in voices if not v.is_english]
+    others = [v for v in voices if not v.is_english and v.is_for_speech]
+    last = [v for v in voices if not v.is_for_speech]  # a test voice, another alphabet
     lines.append(f"eSpeak NG voices (robotic, always installed; {ESPEAK_LICENCE}), English first:")
-    for voice in english + others:
+    for voice in english + others + last:
         mark = "  (default)" if default_engine.name == "espeak" and voice.id == default_id else ""
         lines.append(f"  {voice.id.ljust(width)}  {voice.name}{mark}")
     return lines
