@@ -38,7 +38,13 @@ from hypothesis import strategies as st
 from coach.errors import CoachError, is_control
 from coach.plan.routine import MAX_EXERCISES, Routine
 from coach.routines import MAX_FILE_BYTES, load_routine
-from coach.speech.cache import CACHE_DIR_ENV
+from support.faults import (
+    TIMEOUT_S,
+    environment,
+    run_to_the_end,
+    start,
+    wait_until_stopped,
+)
 from support.paths import EXAMPLE, ROOT
 from support.terminal import start_at_a_terminal
 from support.toml_text import toml_document
@@ -49,7 +55,6 @@ TEMPORARY = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")
 """The name of a temporary file of the coach's making."""
 SIGNALS = ["INT", "TERM", "HUP"]
 STATUS = {"INT": 130, "TERM": 143, "HUP": 129}
-TIMEOUT_S = 120
 
 
 def temporaries(*folders: Path) -> list[Path]:
@@ -62,27 +67,8 @@ def temporaries(*folders: Path) -> list[Path]:
     return found
 
 
-def environment(cache: Path) -> dict[str, str]:
-    env = {**os.environ, CACHE_DIR_ENV: str(cache), "PYTHONPATH": str(ROOT / "tests")}
-    env.pop("COLUMNS", None)
-    return env
-
-
 def render_args(out: Path) -> list[str]:
     return ["render", str(EXAMPLE), "-o", str(out)]
-
-
-def run_to_the_end(command: list[str], cache: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command,
-        env=environment(cache),
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
 
 
 def faulty_render(
@@ -200,20 +186,14 @@ def test_a_sweep_keeps_what_a_running_coach_is_writing(
     render of the same file must leave its temporary file alone, and when the first
     carries on it finishes as if nothing had happened."""
     cache = cache_for("encoding", warm_cache, tmp_path)
-    first = subprocess.Popen(
-        [sys.executable, "-m", "support.faults", "encoding", "STOP", *render_args(output)],
-        env=environment(cache),
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    first = start(
+        [sys.executable, "-m", "support.faults", "encoding", "STOP", *render_args(output)], cache
     )
     try:
         deadline = time.monotonic() + TIMEOUT_S
         while not (writing := temporaries(output.parent)) and time.monotonic() < deadline:
             time.sleep(0.01)
-        _wait_until_stopped(first.pid)
+        wait_until_stopped(first.pid)
         assert len(writing) == 1
         second = plain_render(output, cache)
         assert second.returncode == 0, second.stderr
@@ -228,16 +208,6 @@ def test_a_sweep_keeps_what_a_running_coach_is_writing(
     assert stdout.startswith(f"Wrote {output}: ")
     assert temporaries(output.parent, cache) == []
     assert sorted(path.name for path in output.parent.iterdir()) == [output.name]
-
-
-def _wait_until_stopped(pid: int) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        if state == "T":
-            return
-        time.sleep(0.01)
-    raise AssertionError("the render never stopped")
 
 
 # --- signals from outside, as a person sends them ----------------------------------------------

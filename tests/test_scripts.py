@@ -149,6 +149,13 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
+def python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -c CODE ARGS...`, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
 def test_the_benchmarks_helpers_need_no_test_packages(tmp_path: Path) -> None:
     """scripts/bench.py, run with the .venv that scripts/coach makes, found the live
     timings through tests/support/pulse.py, which needed scipy: a traceback at the end of
@@ -157,24 +164,12 @@ def test_the_benchmarks_helpers_need_no_test_packages(tmp_path: Path) -> None:
     from scipy.signal import correlate
 
     out = tmp_path / "scores.npy"
-    done = subprocess.run(
-        [sys.executable, "-c", BLOCKED_SCIPY, str(ROOT / "tests"), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = python(BLOCKED_SCIPY, str(ROOT / "tests"), str(out))
     assert done.returncode == 0, done.stderr
     rng = np.random.default_rng(7)
     signal, pattern = rng.standard_normal(5000), rng.standard_normal(300)
     expected = correlate(signal, pattern, mode="valid")
     assert np.allclose(np.load(out), expected, atol=1e-9)
-    help_text = subprocess.run(
-        [sys.executable, "-c", BENCH_HELP, str(ROOT / "scripts" / "bench.py")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    help_text = python(BENCH_HELP, str(ROOT / "scripts" / "bench.py"))
     assert help_text.returncode == 0, help_text.stderr
     assert "--quick" in help_text.stdout

@@ -13,21 +13,19 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from coach.fileset import MANIFEST
-from coach.speech.cache import CACHE_DIR_ENV
 from support.cli import run
+from support.faults import TIMEOUT_S, run_to_the_end, start, wait_until_stopped
 from support.full_disk import fill_disk_at_file
-from support.paths import EXAMPLE, ROOT
+from support.paths import EXAMPLE
 
 pytestmark = pytest.mark.tts
 
-TIMEOUT_S = 120
 STATUS = {"INT": 130, "TERM": 143, "HUP": 129}
 
 
@@ -36,27 +34,11 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
-def environment(cache: Path) -> dict[str, str]:
-    return {**os.environ, CACHE_DIR_ENV: str(cache), "PYTHONPATH": str(ROOT / "tests")}
-
-
-def coach(*args: str, cache: Path, moment: str | None = None, signal_name: str = "") -> list[str]:
+def coach(*args: str, moment: str | None = None, signal_name: str = "") -> list[str]:
+    """`coach ARGS`, or with SIGNAL sent to it at MOMENT (see support.faults)."""
     if moment is None:
         return [sys.executable, "-m", "coach", *args]
     return [sys.executable, "-m", "support.faults", moment, signal_name, *args]
-
-
-def finished(command: list[str], cache: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command,
-        env=environment(cache),
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
 
 
 SPLIT_AGAIN = ["render", "-q", str(EXAMPLE), "--minutes", "1.2", "--split"]
@@ -69,9 +51,9 @@ def earlier(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, b
     user's beside it)."""
     cache = tmp_path_factory.mktemp("cache")
     folder = tmp_path_factory.mktemp("earlier") / "car"
-    done = finished(coach("render", "-q", str(EXAMPLE), "--split", str(folder), cache=cache), cache)
+    done = run_to_the_end(coach("render", "-q", str(EXAMPLE), "--split", str(folder)), cache)
     assert done.returncode == 0, done.stderr
-    warm = finished(coach(*SPLIT_AGAIN, str(folder.parent / "warm"), cache=cache), cache)
+    warm = run_to_the_end(coach(*SPLIT_AGAIN, str(folder.parent / "warm")), cache)
     assert warm.returncode == 0, warm.stderr
     (folder / "09 My song.mp3").write_bytes(b"the user's song")
     return cache, folder_bytes(folder)
@@ -153,8 +135,8 @@ def test_a_stop_while_splitting_leaves_the_earlier_split_whole(
     car: Path, earlier: tuple[Path, dict[str, bytes]], moment: str, signal_name: str
 ) -> None:
     cache, before = earlier
-    command = coach(*SPLIT_AGAIN, str(car), cache=cache, moment=moment, signal_name=signal_name)
-    done = finished(command, cache)
+    command = coach(*SPLIT_AGAIN, str(car), moment=moment, signal_name=signal_name)
+    done = run_to_the_end(command, cache)
     assert done.returncode == STATUS[signal_name], done.stderr
     assert done.stderr.strip() == "Stopped."
     assert folder_bytes(car) == before
@@ -167,12 +149,10 @@ def test_after_kill_9_the_next_split_finds_the_folder_as_it_was(
     """kill -9 leaves hidden files (a staged track, the earlier tracks set aside); the next
     split in the folder puts back or removes them, then writes its own set."""
     cache, before = earlier
-    killed = finished(
-        coach(*SPLIT_AGAIN, str(car), cache=cache, moment=moment, signal_name="KILL"), cache
-    )
+    killed = run_to_the_end(coach(*SPLIT_AGAIN, str(car), moment=moment, signal_name="KILL"), cache)
     assert killed.returncode == -signal.SIGKILL
     assert any(path.name.startswith(".coach-") for path in car.iterdir())
-    again = finished(coach(*SPLIT_AGAIN, str(car), cache=cache), cache)
+    again = run_to_the_end(coach(*SPLIT_AGAIN, str(car)), cache)
     assert again.returncode == 0, again.stderr
     names = sorted(path.name for path in car.iterdir())
     assert names == sorted(
@@ -194,18 +174,10 @@ def test_two_splits_into_one_folder_at_once(
     """The first split is paused (SIGSTOP) while encoding; a second one into the same
     folder is told the folder is busy, and the first then finishes as if alone."""
     cache, _ = earlier
-    first = subprocess.Popen(
-        coach(*SPLIT_AGAIN, str(car), cache=cache, moment="encoding", signal_name="STOP"),
-        env=environment(cache),
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start(coach(*SPLIT_AGAIN, str(car), moment="encoding", signal_name="STOP"), cache)
     try:
-        _wait_until_stopped(first.pid)
-        second = finished(coach("render", "-q", "--split", str(car), cache=cache), cache)
+        wait_until_stopped(first.pid)
+        second = run_to_the_end(coach("render", "-q", "--split", str(car)), cache)
         assert second.returncode == 2
         assert second.stderr.startswith(f"coach: Another coach is writing in {car} right now.")
         first.send_signal(signal.SIGCONT)
@@ -221,16 +193,6 @@ def test_two_splits_into_one_folder_at_once(
         "02 Neck tilt.mp3",
         "03 Finish.mp3",
     ]
-
-
-def _wait_until_stopped(pid: int) -> None:
-    deadline = time.monotonic() + TIMEOUT_S
-    while time.monotonic() < deadline:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        if state == "T":
-            return
-        time.sleep(0.01)
-    raise AssertionError("the split never stopped")
 
 
 # --- a real small disk -------------------------------------------------------------------------
@@ -262,7 +224,7 @@ def test_a_split_that_does_not_fit_beside_the_earlier_one_changes_nothing(
     car = small_disk
     for name, data in before.items():
         (car / name).write_bytes(data)
-    full = finished(coach("render", "-q", str(EXAMPLE), "--split", str(car), cache=cache), cache)
+    full = run_to_the_end(coach("render", "-q", str(EXAMPLE), "--split", str(car)), cache)
     assert full.returncode == 2
     assert f"Nothing in {car} was changed" in full.stderr
     assert "Traceback" not in full.stderr

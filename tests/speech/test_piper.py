@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -277,13 +278,9 @@ def test_the_model_hash_is_remembered_until_the_file_changes(tmp_path: Path) -> 
     assert file_digest(voice) == hashlib.sha256(b"other model").hexdigest()
 
 
-def test_sentences_said_again_are_made_once_and_sound_as_piper_makes_them() -> None:
-    from piper.config import SynthesisConfig
-
-    from coach.speech.piper import _join_sentences
-
-    engine = PiperEngine()  # a memo of its own
-    model = engine._model()
+def count_model_calls(model: Any) -> list[int]:
+    """The length of the phoneme ids of each call the model is given from now on (until
+    `del model.phoneme_ids_to_audio`)."""
     calls: list[int] = []
     real = model.phoneme_ids_to_audio
 
@@ -292,6 +289,17 @@ def test_sentences_said_again_are_made_once_and_sound_as_piper_makes_them() -> N
         return real(ids, settings, **kwargs)
 
     model.phoneme_ids_to_audio = counted
+    return calls
+
+
+def test_sentences_said_again_are_made_once_and_sound_as_piper_makes_them() -> None:
+    from piper.config import SynthesisConfig
+
+    from coach.speech.piper import _join_sentences
+
+    engine = PiperEngine()  # a memo of its own
+    model = engine._model()
+    calls = count_model_calls(model)
     try:
         text = "Now the right side. One of two. Hold."
         got = engine.synthesize(text, NEURAL_VOICE, 155)[0]
@@ -379,14 +387,7 @@ NUMBERS = " ".join(["1e308"] * 25)
 
 def test_no_sentence_reaches_the_model_longer_than_the_bound(engine: PiperEngine) -> None:
     model = engine._model()
-    calls: list[int] = []
-    real = model.phoneme_ids_to_audio
-
-    def counted(ids: list[int], settings: object, **kwargs: object) -> object:
-        calls.append(len(ids))
-        return real(ids, settings, **kwargs)
-
-    model.phoneme_ids_to_audio = counted
+    calls = count_model_calls(model)
     try:
         fresh = PiperEngine()  # no memo of these sentences yet
         samples, _ = fresh.synthesize(NUMBERS, NEURAL_VOICE, 155)
