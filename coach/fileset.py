@@ -174,6 +174,7 @@ class FileSet:
         self._staging = False
         self._committed = False
         remove_abandoned(folder, MANIFEST)
+        self._had_manifest = _exists(folder / MANIFEST)
         self._owned, journal = _read_manifest(folder)
         if journal:
             self._recover(journal)
@@ -267,7 +268,7 @@ class FileSet:
                 self._write_manifest(after, {**journal, "state": "done"})
             except BaseException as exc:
                 self._undo(journal)
-                self._write_manifest(self._owned, None, quietly=True)
+                self._write_back()
                 self._staged.clear()
                 self._staging = False
                 if isinstance(exc, OSError | CoachError):
@@ -284,7 +285,7 @@ class FileSet:
         if self._committed or not self._staging:
             return
         self._delete_staged(self.token)
-        self._write_manifest(self._owned, None, quietly=True)
+        self._write_back()
         self._staging = False
 
     # --- inside ---------------------------------------------------------------------------
@@ -350,7 +351,7 @@ class FileSet:
             self._clean_up(journal)
         else:
             self._undo(journal)
-            self._write_manifest(self._owned, None, quietly=True)
+            self._write_back()
 
     def _delete_staged(self, token: str) -> None:
         """Delete the staged files of the set `token` (only regular files of that name)."""
@@ -360,6 +361,15 @@ class FileSet:
                 if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
                     with contextlib.suppress(OSError):
                         Path(entry.path).unlink()
+
+    def _write_back(self) -> None:
+        """The manifest as it was before this set began: its list, without a journal; no
+        manifest at all where there was none and the coach owns nothing here."""
+        if self._had_manifest or self._owned:
+            self._write_manifest(self._owned, None, quietly=True)
+        elif _is_regular(self.folder / MANIFEST):
+            with contextlib.suppress(OSError):
+                (self.folder / MANIFEST).unlink()
 
     def _write_manifest(
         self, owned: dict[str, Owned], journal: dict[str, Any] | None, *, quietly: bool = False

@@ -164,6 +164,17 @@ def test_a_failure_while_staging_leaves_the_old_set_whole(old_set: Path) -> None
     assert set(listed(old_set)) == set(OLD)
 
 
+def test_a_failed_first_set_leaves_the_folder_empty(tmp_path: Path) -> None:
+    """Nothing in the folder was changed: not even a list of no files is left there."""
+    folder = tmp_path / "car"
+    with pytest.raises(KeyboardInterrupt), open_set(check_folder(folder), SPLIT) as fileset:
+        fileset.claim(list(NEW))
+        with fileset.staged("01 New.mp3") as path:
+            path.write_bytes(b"half")
+        raise KeyboardInterrupt
+    assert list(folder.iterdir()) == []
+
+
 def test_ctrl_c_while_staging_leaves_the_old_set_whole(old_set: Path) -> None:
     with pytest.raises(KeyboardInterrupt), open_set(check_folder(old_set), SPLIT) as fileset:
         fileset.claim(list(NEW))
