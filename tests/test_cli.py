@@ -244,11 +244,27 @@ def test_without_stderr_a_render_still_writes_its_file(tmp_path: Path) -> None:
 
 @pytest.mark.tts
 def test_without_stdin_play_yes_plays(tmp_path: Path) -> None:
-    done = run_without(
-        0, "play", "--yes", "--audio-backend", "null", str(EXAMPLE), "-m", "1.3", tmp_path=tmp_path
+    """It ended in a traceback before the session started; now it plays, until stopped."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coach", "play", "--yes", "--audio-backend", "null", str(EXAMPLE)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, CACHE_DIR_ENV: str(tmp_path / "cache")},
+        text=True,
+        preexec_fn=lambda: os.close(0),  # the child's own descriptor
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == "Session complete. Well done."
+    try:
+        assert process.stdout is not None
+        title = process.stdout.readline()  # said once the session is ready to play
+        assert title.startswith("Quick neck and shoulders: "), title
+        time.sleep(0.5)
+        process.terminate()
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 143, stderr
+    assert stderr.strip() == "Stopped."
 
 
 def test_without_stdin_play_asks_for_yes(tmp_path: Path) -> None:
