@@ -151,7 +151,7 @@ def session_phrases(routine: Routine, request: SessionRequest) -> list[str]:
 
     guess = _GuessedLengths()
     try:
-        fitted = fit_session(routine, request.brief, minutes_to_ms(request.minutes), guess)
+        fitted = fit_session(routine, minutes_to_ms(request.minutes), guess, brief=request.brief)
     except CoachError:  # the real fit says what is wrong
         return list(dict.fromkeys(guess.asked))
     return fitted.script.phrases()
@@ -174,7 +174,9 @@ def prepare_for_fit(
 
     target = minutes_to_ms(request.minutes)
     fitted = make_what_it_measures(
-        sounds, lambda lengths: fit_session(routine, request.brief, target, lengths), progress
+        sounds,
+        lambda lengths: fit_session(routine, target, lengths, brief=request.brief),
+        progress,
     )
     if fitted is not None:
         sounds.prepare(fitted.script.phrases(), progress)
@@ -217,8 +219,8 @@ def make_what_it_measures(
 def _shortest(routine: Routine, sounds: SessionSounds, progress: Progress | None) -> Fitted:
     """The routine's shortest version, its phrases made in batches first (each reported
     to `progress`)."""
-    make_what_it_measures(sounds, lambda made: shortest_session(routine, False, made), progress)
-    return shortest_session(routine, False, sounds)
+    make_what_it_measures(sounds, lambda made: shortest_session(routine, made), progress)
+    return shortest_session(routine, sounds)
 
 
 class _GuessedLengths:
@@ -260,7 +262,7 @@ def list_routines(progress: Progress | None = None) -> list[str]:
     for name in builtin_names():
         routine = load_routine(name)
         lengths.prepare(full_session_phrases(routine, False), progress)
-        full = full_session(routine, False, lengths)
+        full = full_session(routine, lengths)
         shortest = _shortest(routine, lengths, progress)
         rows.append(
             (

@@ -76,6 +76,7 @@ class ExercisePlan:
     and skip the word of encouragement (`terse`); and whether the first rep is explained in
     full (`explain`) or started, like the others, by its short cue."""
 
+    exercise_id: str
     reps: int
     hold_ms: int
     relax_ms: int
@@ -84,36 +85,41 @@ class ExercisePlan:
     explain: bool = True
 
 
+Plan = tuple[ExercisePlan, ...]
+"""The exercises to do, in routine order, each with how much of it; an exercise missing from
+a plan is left out."""
+
+
 @dataclass(frozen=True)
 class CompileOptions:
     """How to compile a routine.
 
-    `plan` maps exercise id to its ExercisePlan, in routine order; exercises missing from
-    it are left out. None means every exercise in full. `note` is an extra opening line
-    (the fitter uses it to say this is a shorter version).
+    `plan` is what to do of each exercise; None means every exercise in full. `note` is an
+    extra opening line (the fitter uses it to say this is a shorter version).
     """
 
     brief: bool = False
-    plan: tuple[tuple[str, ExercisePlan], ...] | None = None
+    plan: Plan | None = None
     note: str | None = None
 
 
-def full_plan(routine: Routine) -> dict[str, ExercisePlan]:
+def full_plan(routine: Routine) -> Plan:
     """Every exercise of the routine, as written."""
-    return {
-        exercise.id: ExercisePlan(
-            exercise.reps, exercise.hold_ms, exercise.relax_ms, exercise.move_ms
+    return tuple(
+        ExercisePlan(
+            exercise.id, exercise.reps, exercise.hold_ms, exercise.relax_ms, exercise.move_ms
         )
         for exercise in routine.exercises
-    }
+    )
 
 
 def compile_routine(routine: Routine, options: CompileOptions | None = None) -> Script:
     """Compile `routine` into the Script of one session. Pure and deterministic."""
     options = options or CompileOptions()
-    plans: Mapping[str, ExercisePlan] = (
-        dict(options.plan) if options.plan is not None else full_plan(routine)
-    )
+    plans: Mapping[str, ExercisePlan] = {
+        plan.exercise_id: plan
+        for plan in (options.plan if options.plan is not None else full_plan(routine))
+    }
     chosen = [exercise for exercise in routine.exercises if exercise.id in plans]
     events = opening_events(
         routine,
@@ -127,9 +133,9 @@ def compile_routine(routine: Routine, options: CompileOptions | None = None) -> 
             exercise_events(
                 exercise,
                 plans[exercise.id],
-                number,
-                len(chosen),
-                options.brief,
+                number=number,
+                total=len(chosen),
+                brief=options.brief,
                 encouragement=routine.encouragement,
             )
         )
@@ -245,10 +251,10 @@ def _reps(exercise: Exercise, plan: ExercisePlan) -> list[_Rep]:
 def exercise_events(
     exercise: Exercise,
     plan: ExercisePlan,
+    *,
     number: int,
     total: int,
     brief: bool,
-    *,
     encouragement: tuple[str, ...] = (),
 ) -> list[Event]:
     """One exercise's chapter: number `number` of `total` in the session.

@@ -34,6 +34,7 @@ from coach.plan.compiler import (
     BETWEEN_EXERCISES_MS,
     CompileOptions,
     ExercisePlan,
+    Plan,
     closing_events,
     compile_routine,
     exercise_events,
@@ -53,8 +54,6 @@ that named the minutes would make the shortest version depend on the length aske
 
 FULL_SESSION = "full session"
 """How a session with nothing cut is described, wherever it is described."""
-
-PlanTuple = tuple[tuple[str, ExercisePlan], ...]
 
 
 @dataclass(frozen=True)
@@ -101,40 +100,42 @@ class Fitted:
         return f"fitted to {minutes_text(minutes)}: {self.summary()}"
 
 
-def full_session(routine: Routine, brief: bool, lengths: SpeechLengths) -> Fitted:
+def full_session(routine: Routine, lengths: SpeechLengths, *, brief: bool = False) -> Fitted:
     """The session as the routine is written."""
     options = CompileOptions(brief=brief)
     script = compile_routine(routine, options)
     return Fitted(options, script, events_length_ms(script.events, lengths), ())
 
 
-def fit_session(routine: Routine, brief: bool, target_ms: int, lengths: SpeechLengths) -> Fitted:
+def fit_session(
+    routine: Routine, target_ms: int, lengths: SpeechLengths, *, brief: bool = False
+) -> Fitted:
     """The session fitted to at most `target_ms`.
 
     A target at or above the full length gives the full session. A target below the
     shortest possible version is a CoachError naming that shortest length.
     """
     at_least = AtLeast(lengths)
-    full = full_session(routine, brief, at_least)
+    full = full_session(routine, at_least, brief=brief)
     if full.length_ms <= target_ms:  # only then can it fit: measure it
         full = replace(full, length_ms=events_length_ms(full.script.events, lengths))
         if target_ms >= full.length_ms:
             return full
-    measure = _PlanLengths(routine, brief, SHORTER_NOTE, lengths)
-    bound = _PlanLengths(routine, brief, SHORTER_NOTE, at_least)
+    measure = _PlanLengths(routine, lengths, brief=brief)
+    bound = _PlanLengths(routine, at_least, brief=brief)
 
-    def fits(plan: PlanTuple) -> bool:
+    def fits(plan: Plan) -> bool:
         return bound(plan) <= target_ms and measure(plan) <= target_ms
 
-    previous: PlanTuple | None = None
-    chosen: PlanTuple | None = None
+    previous: Plan | None = None
+    chosen: Plan | None = None
     for plan in _cut_sequence(routine):
         if fits(plan):
             chosen = plan
             break
         previous = plan
     if chosen is None:
-        shortest = shortest_session(routine, brief, lengths)
+        shortest = shortest_session(routine, lengths, brief=brief)
         least = minutes_at_least(shortest.length_ms)
         raise CoachError(
             f"The shortest version of '{routine.title}' is "
@@ -147,19 +148,19 @@ def fit_session(routine: Routine, brief: bool, target_ms: int, lengths: SpeechLe
                 if measure(trimmed) > measure(chosen):
                     chosen = trimmed
                 break
-    return _compiled(routine, brief, measure.note, chosen, lengths)
+    return _compiled(routine, chosen, lengths, brief=brief)
 
 
-def shortest_session(routine: Routine, brief: bool, lengths: SpeechLengths) -> Fitted:
+def shortest_session(routine: Routine, lengths: SpeechLengths, *, brief: bool = False) -> Fitted:
     """The shortest version the fitter can make of this routine (the first in the order of
     cuts, of those equally short).
 
     The versions are tried from the last cut back, the most cut first, so the shortest so
     far soon rules the others out by their lower bounds without measuring them.
     """
-    measure = _PlanLengths(routine, brief, SHORTER_NOTE, lengths)
-    bound = _PlanLengths(routine, brief, SHORTER_NOTE, AtLeast(lengths))
-    shortest: PlanTuple | None = None
+    measure = _PlanLengths(routine, lengths, brief=brief)
+    bound = _PlanLengths(routine, AtLeast(lengths), brief=brief)
+    shortest: Plan | None = None
     shortest_ms = 0
     for plan in reversed(list(_cut_sequence(routine))):
         # Backwards, an equally short version is earlier in the order, and is the one kept.
@@ -170,13 +171,11 @@ def shortest_session(routine: Routine, brief: bool, lengths: SpeechLengths) -> F
             shortest, shortest_ms = plan, length
     if shortest is None:
         raise ValueError("a routine has at least one version")
-    return _compiled(routine, brief, measure.note, shortest, lengths)
+    return _compiled(routine, shortest, lengths, brief=brief)
 
 
-def _compiled(
-    routine: Routine, brief: bool, note: str, plan: PlanTuple, lengths: SpeechLengths
-) -> Fitted:
-    options = CompileOptions(brief=brief, plan=plan, note=note)
+def _compiled(routine: Routine, plan: Plan, lengths: SpeechLengths, *, brief: bool) -> Fitted:
+    options = CompileOptions(brief=brief, plan=plan, note=SHORTER_NOTE)
     script = compile_routine(routine, options)
     return Fitted(
         options,
@@ -192,7 +191,14 @@ class _PlanLengths:
     With `AtLeast` lengths, a lower bound: one memoized before more phrases were known is
     lower than it could be, but still a lower bound."""
 
-    def __init__(self, routine: Routine, brief: bool, note: str, lengths: SpeechLengths):
+    def __init__(
+        self,
+        routine: Routine,
+        lengths: SpeechLengths,
+        *,
+        brief: bool,
+        note: str = SHORTER_NOTE,
+    ) -> None:
         self.routine = routine
         self.brief = brief
         self.note = note
@@ -205,20 +211,20 @@ class _PlanLengths:
             + closing
             for complete in (True, False)
         }
-        self.parts: dict[tuple[str, ExercisePlan, int, int], int] = {}
+        self.parts: dict[tuple[ExercisePlan, int, int], int] = {}
 
-    def __call__(self, plan: PlanTuple) -> int:
+    def __call__(self, plan: Plan) -> int:
         complete = len(plan) == len(self.routine.exercises)
         total = self.fixed[complete] + BETWEEN_EXERCISES_MS * (len(plan) + 1)
-        for number, (exercise_id, exercise_plan) in enumerate(plan, start=1):
-            key = (exercise_id, exercise_plan, number, len(plan))
+        for number, exercise_plan in enumerate(plan, start=1):
+            key = (exercise_plan, number, len(plan))
             if key not in self.parts:
                 events = exercise_events(
-                    self.routine.exercise(exercise_id),
+                    self.routine.exercise(exercise_plan.exercise_id),
                     exercise_plan,
-                    number,
-                    len(plan),
-                    self.brief,
+                    number=number,
+                    total=len(plan),
+                    brief=self.brief,
                     encouragement=self.routine.encouragement,
                 )
                 self.parts[key] = events_length_ms(events, self.lengths)
@@ -233,27 +239,22 @@ def _cut_order(exercises: tuple[Exercise, ...]) -> list[Exercise]:
     return [exercise for _, exercise in indexed]
 
 
-def _as_plan(kept: tuple[Exercise, ...], state: State) -> PlanTuple:
-    plans = []
-    for exercise in kept:
-        cuts = state[exercise.id]
-        plans.append(
-            (
-                exercise.id,
-                ExercisePlan(
-                    reps=cuts.reps,
-                    hold_ms=max(exercise.min_hold_ms, exercise.hold_ms - cuts.trim_ms),
-                    relax_ms=max(exercise.min_relax_ms, exercise.relax_ms - cuts.trim_ms),
-                    move_ms=exercise.move_ms,
-                    terse=cuts.terse,
-                    explain=cuts.explain,
-                ),
-            )
+def _as_plan(kept: tuple[Exercise, ...], state: State) -> Plan:
+    return tuple(
+        ExercisePlan(
+            exercise.id,
+            reps=state[exercise.id].reps,
+            hold_ms=max(exercise.min_hold_ms, exercise.hold_ms - state[exercise.id].trim_ms),
+            relax_ms=max(exercise.min_relax_ms, exercise.relax_ms - state[exercise.id].trim_ms),
+            move_ms=exercise.move_ms,
+            terse=state[exercise.id].terse,
+            explain=state[exercise.id].explain,
         )
-    return tuple(plans)
+        for exercise in kept
+    )
 
 
-def _cut_sequence(routine: Routine) -> Iterator[PlanTuple]:
+def _cut_sequence(routine: Routine) -> Iterator[Plan]:
     """Every plan in the order of cuts described in the module docstring."""
     cut_order = _cut_order(routine.exercises)
     for dropped in range(len(routine.exercises)):
@@ -310,9 +311,9 @@ def _trimmable(exercise: Exercise, trim_ms: int) -> bool:
     )
 
 
-def _filler_trims(routine: Routine, plan: PlanTuple) -> Iterator[PlanTuple]:
+def _filler_trims(routine: Routine, plan: Plan) -> Iterator[Plan]:
     """The plan with holds trimmed a step at a time, to fill the gap between two cuts."""
-    plans = dict(plan)
+    plans = {exercise_plan.exercise_id: exercise_plan for exercise_plan in plan}
     kept = tuple(exercise for exercise in routine.exercises if exercise.id in plans)
     state: State = {}
     for exercise in kept:
@@ -332,7 +333,7 @@ def describe_changes(routine: Routine, options: CompileOptions) -> tuple[str, ..
     """What a plan changed from the routine as written, in a few short phrases."""
     if options.plan is None:
         return ()
-    plans = dict(options.plan)
+    plans = {plan.exercise_id: plan for plan in options.plan}
     kept = [exercise for exercise in routine.exercises if exercise.id in plans]
     changes: list[str] = []
     if any(plans[e.id].terse for e in kept):

@@ -37,7 +37,7 @@ def build_session(
 ) -> Session:
     """Compile `routine` to fit `minutes` (None: in full) and build its timeline."""
     if minutes is None:
-        fitted = full_session(routine, brief, lengths)
+        fitted = full_session(routine, lengths, brief=brief)
     else:
-        fitted = fit_session(routine, brief, minutes_to_ms(minutes), lengths)
+        fitted = fit_session(routine, minutes_to_ms(minutes), lengths, brief=brief)
     return Session(routine, fitted, build_timeline(fitted.script, lengths), minutes)

@@ -113,6 +113,13 @@ class Timeline:
         }
 
 
+@dataclass(frozen=True)
+class _ChapterStart:
+    title: str
+    exercise_id: str | None
+    start_ms: int
+
+
 @dataclass
 class _Placement:
     """Where the timeline builder is: the time, the chapter and step, what is placed so far."""
@@ -122,7 +129,7 @@ class _Placement:
     exercise: str | None = None
     step: str = ""
     clips: list[Clip] = field(default_factory=list)
-    chapter_starts: list[tuple[str, str | None, int]] = field(default_factory=list)
+    chapter_starts: list[_ChapterStart] = field(default_factory=list)
 
     def add(self, start: int, end: int, kind: ClipKind, **details: Any) -> None:
         self.clips.append(
@@ -138,17 +145,17 @@ class _Placement:
         )
 
     def chapter(self, title: str, exercise_id: str | None) -> None:
-        self.chapter_starts.append((title, exercise_id, self.now))
+        self.chapter_starts.append(_ChapterStart(title, exercise_id, self.now))
         self.exercise_id = exercise_id
         self.exercise = title if exercise_id else None
         self.step = ""
 
     def chapters(self) -> tuple[ChapterSpan, ...]:
         """Each chapter runs until the next one starts; the last until the end."""
-        ends = [start for _, _, start in self.chapter_starts[1:]] + [self.now]
+        ends = [start.start_ms for start in self.chapter_starts[1:]] + [self.now]
         return tuple(  # strict=False: a script without chapters has one end and no start
-            ChapterSpan(title, exercise_id, start, end)
-            for (title, exercise_id, start), end in zip(self.chapter_starts, ends, strict=False)
+            ChapterSpan(start.title, start.exercise_id, start.start_ms, end)
+            for start, end in zip(self.chapter_starts, ends, strict=False)
         )
 
 

@@ -20,6 +20,7 @@ from coach.plan.compiler import (
     SHORT_RELAX_QUIET_MS,
     CompileOptions,
     ExercisePlan,
+    Plan,
     compile_routine,
     full_plan,
     number_words,
@@ -184,10 +185,15 @@ def test_every_relax_is_the_routines_and_starts_with_the_chime(
     ],
 )
 def test_a_rest_keeps_its_quiet(rest_stop: Routine, relax_ms: int, quiet_ms: int) -> None:
-    plan = (("tense-and-release", ExercisePlan(2, 5_000, relax_ms, 3_000)),)
+    plan = (ExercisePlan("tense-and-release", 2, 5_000, relax_ms, 3_000),)
     script = compile_routine(rest_stop, CompileOptions(plan=plan))
     relaxes = [e for e in script.events if isinstance(e, Relax)]
     assert [(r.ms, r.quiet_ms) for r in relaxes] == [(relax_ms, quiet_ms)] * 2
+
+
+def _with(plan: Plan, changed: ExercisePlan) -> Plan:
+    """`plan` with the exercise of `changed` planned as that."""
+    return tuple(changed if p.exercise_id == changed.exercise_id else p for p in plan)
 
 
 # Counted like a person.
@@ -492,9 +498,8 @@ def test_hold_words(rest_stop: Routine) -> None:
 def test_halfway_marks_are_round_numbers_or_halfway(
     rest_stop: Routine, hold_ms: int, halfway: tuple[int, str]
 ) -> None:
-    plan = full_plan(rest_stop)
-    plan["overhead-stretch"] = ExercisePlan(reps=1, hold_ms=hold_ms, relax_ms=0)
-    script = compile_routine(rest_stop, CompileOptions(plan=tuple(plan.items())))
+    plan = _with(full_plan(rest_stop), ExercisePlan("overhead-stretch", 1, hold_ms, relax_ms=0))
+    script = compile_routine(rest_stop, CompileOptions(plan=plan))
     hold = next(e for e in script.events if isinstance(e, Hold) and e.ms == hold_ms)
     assert (hold.words[1].at_ms, hold.words[1].text) == halfway
 
@@ -503,9 +508,8 @@ def test_halfway_marks_are_round_numbers_or_halfway(
     "hold_ms", [4_999, 5_000, 9_999, 10_000, 15_000, 21_500, 29_999, 30_000, 300_000]
 )
 def test_hold_words_for_any_length(rest_stop: Routine, hold_ms: int) -> None:
-    plan = full_plan(rest_stop)
-    plan["overhead-stretch"] = ExercisePlan(reps=1, hold_ms=hold_ms, relax_ms=0)
-    script = compile_routine(rest_stop, CompileOptions(plan=tuple(plan.items())))
+    plan = _with(full_plan(rest_stop), ExercisePlan("overhead-stretch", 1, hold_ms, relax_ms=0))
+    script = compile_routine(rest_stop, CompileOptions(plan=plan))
     hold = next(e for e in script.events if isinstance(e, Hold) and e.ms == hold_ms)
     texts = [w.text for w in hold.words]
     long_hold = hold_ms >= LONG_HOLD_MS
@@ -529,9 +533,8 @@ def test_hold_words_for_any_length(rest_stop: Routine, hold_ms: int) -> None:
 
 def test_plan_drops_and_shortens(rest_stop: Routine) -> None:
     plan = (
-        (
-            "neck-release",
-            ExercisePlan(reps=2, hold_ms=3_000, relax_ms=1_000, move_ms=2_000, terse=True),
+        ExercisePlan(
+            "neck-release", reps=2, hold_ms=3_000, relax_ms=1_000, move_ms=2_000, terse=True
         ),
     )
     script = compile_routine(rest_stop, CompileOptions(plan=plan))
@@ -553,9 +556,9 @@ def test_plan_drops_and_shortens(rest_stop: Routine) -> None:
 def test_a_plan_without_explanations_starts_the_first_rep_with_its_cue(
     rest_stop: Routine,
 ) -> None:
-    plan = full_plan(rest_stop)
-    plan["overhead-stretch"] = replace(plan["overhead-stretch"], explain=False)
-    parts = _top_level(compile_routine(rest_stop, CompileOptions(plan=tuple(plan.items()))))
+    overhead = next(p for p in full_plan(rest_stop) if p.exercise_id == "overhead-stretch")
+    plan = _with(full_plan(rest_stop), replace(overhead, explain=False))
+    parts = _top_level(compile_routine(rest_stop, CompileOptions(plan=plan)))
     moves = [e for e in parts["overhead-stretch"] if isinstance(e, Move)]
     reminder = rest_stop.exercise("overhead-stretch").reminder[0]
     assert _said(moves[0].cue) == [f"One of four. {reminder}"]

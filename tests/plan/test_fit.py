@@ -24,8 +24,8 @@ STEP_MS = 15_000
 
 def _sweep(rest_stop: Routine, brief: bool) -> list[int]:
     lengths = EstimatedLengths()
-    shortest = shortest_session(rest_stop, brief, lengths).length_ms
-    full = full_session(rest_stop, brief, lengths).length_ms
+    shortest = shortest_session(rest_stop, lengths, brief=brief).length_ms
+    full = full_session(rest_stop, lengths, brief=brief).length_ms
     return list(range(shortest, full + 1, STEP_MS))
 
 
@@ -36,7 +36,7 @@ def test_every_target_fits_within_tolerance(rest_stop: Routine, brief: bool) -> 
     assert len(targets) > 20
     misses = []
     for target in targets:
-        fitted = fit_session(rest_stop, brief, target, lengths)
+        fitted = fit_session(rest_stop, target, lengths, brief=brief)
         timeline = build_timeline(fitted.script, lengths)
         assert timeline.total_ms == fitted.length_ms
         if not target - TOLERANCE_MS <= fitted.length_ms <= target:
@@ -49,8 +49,8 @@ def test_fitted_sessions_keep_balance_order_and_minimums(rest_stop: Routine, bri
     lengths = EstimatedLengths()
     order = [e.id for e in rest_stop.exercises]
     for target in _sweep(rest_stop, brief)[::3]:
-        fitted = fit_session(rest_stop, brief, target, lengths)
-        plans = dict(fitted.options.plan or ())
+        fitted = fit_session(rest_stop, target, lengths, brief=brief)
+        plans = {plan.exercise_id: plan for plan in fitted.options.plan or ()}
         kept = [
             c.exercise_id
             for c in fitted.script.all_events()
@@ -85,17 +85,17 @@ def test_fitted_sessions_keep_balance_order_and_minimums(rest_stop: Routine, bri
 
 def test_cuts_come_in_the_documented_order(rest_stop: Routine) -> None:
     lengths = EstimatedLengths()
-    full = full_session(rest_stop, False, lengths).length_ms
-    slightly = fit_session(rest_stop, False, full - 20_000, lengths)
+    full = full_session(rest_stop, lengths).length_ms
+    slightly = fit_session(rest_stop, full - 20_000, lengths)
     assert slightly.changes and "left out" not in " ".join(slightly.changes)
     assert slightly.changes[0] == "fewer words after the first rep"
-    explained = fit_session(rest_stop, False, full - 60_000, lengths)
+    explained = fit_session(rest_stop, full - 60_000, lengths)
     assert explained.changes[:2] == ("fewer words after the first rep", "short instructions")
-    shortest = shortest_session(rest_stop, False, lengths)
-    plans = dict(shortest.options.plan or ())
+    shortest = shortest_session(rest_stop, lengths)
+    plans = {plan.exercise_id: plan for plan in shortest.options.plan or ()}
     assert list(plans) == ["overhead-stretch"]  # the highest priority is kept to the end
     assert plans["overhead-stretch"] == ExercisePlan(
-        2, 15_000, 4_000, move_ms=5_500, terse=True, explain=False
+        "overhead-stretch", 2, 15_000, 4_000, move_ms=5_500, terse=True, explain=False
     )
     assert "shoulder rolls" in " ".join(shortest.changes)
 
@@ -103,12 +103,12 @@ def test_cuts_come_in_the_documented_order(rest_stop: Routine) -> None:
 def test_lowest_priority_exercise_goes_first(rest_stop: Routine) -> None:
     lengths = EstimatedLengths()
     for target in range(
-        shortest_session(rest_stop, False, lengths).length_ms,
-        full_session(rest_stop, False, lengths).length_ms,
+        shortest_session(rest_stop, lengths).length_ms,
+        full_session(rest_stop, lengths).length_ms,
         30_000,
     ):
-        fitted = fit_session(rest_stop, False, target, lengths)
-        kept = set(dict(fitted.options.plan or ()))
+        fitted = fit_session(rest_stop, target, lengths)
+        kept = {plan.exercise_id for plan in fitted.options.plan or ()}
         dropped = [e for e in rest_stop.exercises if e.id not in kept]
         if dropped:
             assert min(e.priority for e in rest_stop.exercises if e.id in kept) >= max(
@@ -118,35 +118,33 @@ def test_lowest_priority_exercise_goes_first(rest_stop: Routine) -> None:
 
 def test_target_above_full_gives_full_session(rest_stop: Routine) -> None:
     lengths = EstimatedLengths()
-    full = full_session(rest_stop, False, lengths)
-    fitted = fit_session(rest_stop, False, full.length_ms + 60_000, lengths)
+    full = full_session(rest_stop, lengths)
+    fitted = fit_session(rest_stop, full.length_ms + 60_000, lengths)
     assert fitted.changes == () and fitted.length_ms == full.length_ms
 
 
 def test_target_below_shortest_names_the_shortest(rest_stop: Routine) -> None:
     lengths = EstimatedLengths()
-    shortest = shortest_session(rest_stop, False, lengths)
+    shortest = shortest_session(rest_stop, lengths)
     with pytest.raises(CoachError) as caught:
-        fit_session(rest_stop, False, shortest.length_ms - 1_000, lengths)
+        fit_session(rest_stop, shortest.length_ms - 1_000, lengths)
     seconds = -(-shortest.length_ms // 1000)  # rounded up: a minimum to meet
     assert f"{seconds // 60}:{seconds % 60:02d}" in str(caught.value)
     least = minutes_at_least(shortest.length_ms)
     assert f"at least {least:g} minutes" in str(caught.value)
-    assert fit_session(rest_stop, False, round(least * 60_000), lengths).changes
+    assert fit_session(rest_stop, round(least * 60_000), lengths).changes
 
 
 def test_fitted_session_says_it_is_shorter(rest_stop: Routine) -> None:
-    fitted = fit_session(rest_stop, False, 4 * 60_000, EstimatedLengths())
+    fitted = fit_session(rest_stop, 4 * 60_000, EstimatedLengths())
     assert SHORTER_NOTE in fitted.script.phrases()
-    assert SHORTER_NOTE not in full_session(rest_stop, False, EstimatedLengths()).script.phrases()
+    assert SHORTER_NOTE not in full_session(rest_stop, EstimatedLengths()).script.phrases()
     assert fitted.summary().startswith(fitted.changes[0])
 
 
 def test_fit_is_deterministic(rest_stop: Routine) -> None:
     lengths = EstimatedLengths()
-    assert fit_session(rest_stop, False, 200_000, lengths) == fit_session(
-        rest_stop, False, 200_000, lengths
-    )
+    assert fit_session(rest_stop, 200_000, lengths) == fit_session(rest_stop, 200_000, lengths)
 
 
 def test_plan_lengths_match_compiled_sessions(rest_stop: Routine) -> None:
@@ -155,7 +153,7 @@ def test_plan_lengths_match_compiled_sessions(rest_stop: Routine) -> None:
     from coach.plan.lengths import events_length_ms
 
     lengths = EstimatedLengths()
-    measure = _PlanLengths(rest_stop, False, "A note.", lengths)
+    measure = _PlanLengths(rest_stop, lengths, brief=False, note="A note.")
     plans = list(_cut_sequence(rest_stop))
     assert len(plans) > 50
     for plan in plans[::7]:
@@ -170,11 +168,11 @@ def test_every_target_fits_with_measured_speech(rest_stop: Routine, brief: bool)
     from coach.sound.session_sounds import open_sounds
 
     sounds = open_sounds()
-    shortest = shortest_session(rest_stop, brief, sounds).length_ms
-    full = full_session(rest_stop, brief, sounds).length_ms
+    shortest = shortest_session(rest_stop, sounds, brief=brief).length_ms
+    full = full_session(rest_stop, sounds, brief=brief).length_ms
     misses = []
     for target in range(shortest, full + 1, STEP_MS):
-        fitted = fit_session(rest_stop, brief, target, sounds)
+        fitted = fit_session(rest_stop, target, sounds, brief=brief)
         assert build_timeline(fitted.script, sounds).total_ms == fitted.length_ms
         if not target - TOLERANCE_MS <= fitted.length_ms <= target:
             misses.append((target, fitted.length_ms))
@@ -209,9 +207,9 @@ def test_the_fit_is_the_same_whatever_lengths_are_known_ahead(
     """A version is only passed over unmeasured when it is certainly too long."""
     lengths = EstimatedLengths()
     for target in _sweep(rest_stop, brief)[::2]:
-        expected = fit_session(rest_stop, brief, target, lengths)
+        expected = fit_session(rest_stop, target, lengths, brief=brief)
         for known in (set(), set(expected.script.phrases())):
-            assert fit_session(rest_stop, brief, target, _PartlyKnown(known)) == expected
+            assert fit_session(rest_stop, target, _PartlyKnown(known), brief=brief) == expected
 
 
 def test_a_shorter_version_measures_only_the_versions_it_cannot_rule_out(
@@ -220,10 +218,10 @@ def test_a_shorter_version_measures_only_the_versions_it_cannot_rule_out(
     """Five minutes, with the picked version's phrases made: the full session's later reps
     (far too long) are never measured, so they need never be synthesized."""
     everything = _PartlyKnown(set())
-    expected = fit_session(rest_stop, False, 300_000, EstimatedLengths())
+    expected = fit_session(rest_stop, 300_000, EstimatedLengths())
     ahead = _PartlyKnown(set(expected.script.phrases()))
-    assert fit_session(rest_stop, False, 300_000, ahead) == expected
-    full = set(full_session(rest_stop, False, everything).script.phrases())
+    assert fit_session(rest_stop, 300_000, ahead) == expected
+    full = set(full_session(rest_stop, everything).script.phrases())
     unmeasured = full - ahead.measured
     assert "Three of four. Breathe in, and squeeze." in unmeasured
     assert "Set three of four. Sit tall." in unmeasured
@@ -237,14 +235,14 @@ def test_the_shortest_version_is_the_first_of_the_shortest_whatever_is_known(
     from coach.plan.fit import _cut_sequence, _PlanLengths
 
     lengths = EstimatedLengths()
-    measure = _PlanLengths(rest_stop, brief, SHORTER_NOTE, lengths)
+    measure = _PlanLengths(rest_stop, lengths, brief=brief, note=SHORTER_NOTE)
     plans = list(_cut_sequence(rest_stop))
     expected = min(plans, key=measure)  # min() keeps the first of equals
     for known in (set(), {"Hold."}):
         partly = _PartlyKnown(known)
-        shortest = shortest_session(rest_stop, brief, partly)
+        shortest = shortest_session(rest_stop, partly, brief=brief)
         assert shortest.options.plan == expected
-        assert shortest == shortest_session(rest_stop, brief, lengths)
+        assert shortest == shortest_session(rest_stop, lengths, brief=brief)
     # The most cut versions rule the rest out: far fewer phrases are measured than exist.
     every = {text for plan in plans for text in _plan_phrases(rest_stop, brief, plan)}
     assert len(partly.measured) < len(every) / 2
@@ -277,12 +275,12 @@ def test_of_equally_short_versions_the_first_in_the_order_of_cuts_is_the_shortes
 
     routine = parse_routine(TIED, source="tied.toml", name="tied")
     lengths = EstimatedLengths()
-    measure = _PlanLengths(routine, False, SHORTER_NOTE, lengths)
+    measure = _PlanLengths(routine, lengths, brief=False, note=SHORTER_NOTE)
     plans = list(_cut_sequence(routine))
     assert len(plans) == 4
     assert len({measure(plan) for plan in plans}) == 1
-    assert shortest_session(routine, False, lengths).options.plan == plans[0]
-    assert shortest_session(routine, False, _PartlyKnown(set())).options.plan == plans[0]
+    assert shortest_session(routine, lengths).options.plan == plans[0]
+    assert shortest_session(routine, _PartlyKnown(set())).options.plan == plans[0]
 
 
 def _plan_phrases(routine: Routine, brief: bool, plan: object) -> list[str]:

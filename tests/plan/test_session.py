@@ -17,7 +17,7 @@ def test_the_full_session_when_no_length_is_asked(
     rest_stop: Routine, lengths: EstimatedLengths
 ) -> None:
     session = build_session(rest_stop, lengths)
-    full = full_session(rest_stop, False, lengths)
+    full = full_session(rest_stop, lengths)
     assert session.fitted == full
     assert session.timeline == build_timeline(full.script, lengths)
     assert session.timeline.total_ms == full.length_ms
@@ -29,7 +29,7 @@ def test_minutes_fit_the_session_and_say_what_changed(
     rest_stop: Routine, lengths: EstimatedLengths
 ) -> None:
     session = build_session(rest_stop, lengths, minutes=5)
-    fitted = fit_session(rest_stop, False, minutes_to_ms(5), lengths)
+    fitted = fit_session(rest_stop, minutes_to_ms(5), lengths)
     assert session.fitted == fitted
     assert session.timeline.total_ms == fitted.length_ms <= 300_000
     assert session.describe_fit() == f"fitted to 5 minutes: {fitted.summary()}"
@@ -39,7 +39,7 @@ def test_minutes_fit_the_session_and_say_what_changed(
 def test_more_minutes_than_the_full_length_is_the_full_session(
     rest_stop: Routine, lengths: EstimatedLengths
 ) -> None:
-    full = full_session(rest_stop, False, lengths)
+    full = full_session(rest_stop, lengths)
     session = build_session(rest_stop, lengths, minutes=600)
     assert session.timeline.total_ms == full.length_ms
     assert session.describe_fit() == (
@@ -61,10 +61,10 @@ def test_too_few_minutes_is_a_clear_error(rest_stop: Routine, lengths: Estimated
 
 
 def test_one_minute_is_said_as_one_minute(rest_stop: Routine, lengths: EstimatedLengths) -> None:
-    fitted = fit_session(rest_stop, False, minutes_to_ms(2), lengths)
+    fitted = fit_session(rest_stop, minutes_to_ms(2), lengths)
     assert fitted.describe(2).startswith("fitted to 2 minutes: ")
     assert fitted.describe(1).startswith("fitted to 1 minute: ")
-    full = full_session(rest_stop, False, lengths)
+    full = full_session(rest_stop, lengths)
     assert full.describe(1).startswith("full session: 1 minute is not shorter")
 
 

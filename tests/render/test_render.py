@@ -352,7 +352,7 @@ def test_each_relax_runs_from_the_hold_end_to_the_next_hold_in_the_decoded_audio
     relaxes = [clip for clip in timeline.clips if clip.kind == "relax"]
     assert len(relaxes) == len(holds)
     measured = {hold.start_ms: measure_hold(render, hold, render.decoded) for hold in holds}
-    plans = dict(render.session.fitted.options.plan or ())
+    plans = {plan.exercise_id: plan for plan in render.session.fitted.options.plan or ()}
     checked = 0
     for hold, relax in zip(holds, relaxes, strict=True):
         assert relax.start_ms == hold.end_ms
