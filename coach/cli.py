@@ -12,6 +12,7 @@ Heavy modules are imported inside the commands so `coach --help` stays instant.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import re
@@ -26,6 +27,7 @@ from coach.console import (
     CoachCommand,
     CoachContext,
     is_output_error,
+    reopen_closed_streams,
     say_error,
     say_stopped,
     stop_printing,
@@ -33,7 +35,7 @@ from coach.console import (
     usage_message,
     while_stopping,
 )
-from coach.errors import CoachError
+from coach.errors import CoachError, printable
 
 MINUTES_HELP = (
     "Fit the session to at most this many minutes (decimals allowed), by cutting words, "
@@ -88,10 +90,16 @@ class CoachGroup(click.Group):
             if not isinstance(error, OSError) or not is_output_error(error):
                 raise
             stop_printing()
-            say_error(
-                f"Could not print the output: {(error.strerror or str(error)).lower()}. "
-                "If it goes to a file, free some space on that disk or choose another."
-            )
+            if error.errno == errno.EBADF:
+                say_error(
+                    "Could not print the output: standard output is closed. Run the command "
+                    "with its output going to a terminal, a file, or /dev/null."
+                )
+            else:
+                say_error(
+                    f"Could not print the output: {(error.strerror or str(error)).lower()}. "
+                    "If it goes to a file, free some space on that disk or choose another."
+                )
             sys.exit(2)
         if not standalone_mode:  # the caller asked for the command's result
             return result
@@ -124,6 +132,12 @@ def cli() -> None:
       coach new my-stretch.toml       a routine of your own, to edit
       coach serve phone/              the sessions, to a phone on the Wi-Fi
     """
+
+
+def echo(text: str) -> None:
+    """Print a line of a command's output, with any control character in it escaped (a
+    setting, a variable or a file name can hold them; routine text cannot)."""
+    click.echo(printable(text))
 
 
 def routine_argument(function: Any) -> Any:
@@ -168,6 +182,20 @@ def _rate_option(_ctx: click.Context, _param: click.Parameter, value: str | None
         f"--rate takes a whole number of words per minute from {low} to {high}, like "
         f"--rate {DEFAULT_RATE}, not {value!r}."
     )
+
+
+def _path_option(_ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """-o, --split and --pack: a path, never an empty one (which would name this folder)."""
+    if value is None:
+        return None
+    if not value.strip():
+        option = max(param.opts, key=len)
+        if option == "--output":
+            needs = "a file's name, such as rest-stop.mp3"
+        else:
+            needs = "a folder's name; for this folder, give ."
+        raise CoachError(f"{option} needs {needs} ({value!r} names nothing).")
+    return Path(value)
 
 
 _WITH_UNIT = re.compile(r"\s*(.+?)\s*(?:m|mins?|minutes?)\.?\s*", re.IGNORECASE)
@@ -318,7 +346,7 @@ def list_command() -> None:
     from coach.commands import list_routines
 
     for line in list_routines(progress_bar(SPEECH_LABEL)):
-        click.echo(line)
+        echo(line)
 
 
 @cli.command("voices")
@@ -337,7 +365,7 @@ def voices_command() -> None:
     from coach.commands import voice_lines
 
     for line in voice_lines():
-        click.echo(line)
+        echo(line)
 
 
 @cli.command("new")
@@ -355,7 +383,7 @@ def new_command(file: Path) -> None:
     """
     from coach.commands import new_routine
 
-    click.echo(new_routine(file))
+    echo(new_routine(file))
 
 
 @cli.command("check")
@@ -379,7 +407,7 @@ def check_command(routine: str, voice: str | None, rate: int | None) -> None:
         routine, voice=request.voice, rate=request.rate, progress=progress_bar(SPEECH_LABEL)
     )
     for line in lines:
-        click.echo(line)
+        echo(line)
 
 
 @cli.group("cache", invoke_without_command=True)
@@ -400,7 +428,7 @@ def cache_command(ctx: click.Context) -> None:
         from coach.commands import cache_lines
 
         for line in cache_lines(clear=False):
-            click.echo(line)
+            echo(line)
 
 
 @cache_command.command("clear")
@@ -409,7 +437,7 @@ def cache_clear_command() -> None:
     from coach.commands import cache_lines
 
     for line in cache_lines(clear=True):
-        click.echo(line)
+        echo(line)
 
 
 @cli.command("config")
@@ -433,9 +461,9 @@ def config_command(edit: bool) -> None:
     from coach.config import edit as edit_settings
 
     if edit:
-        click.echo(edit_settings(config_path()))
+        echo(edit_settings(config_path()))
     for line in describe(load_settings()):
-        click.echo(line)
+        echo(line)
 
 
 @cli.command("doctor")
@@ -455,10 +483,10 @@ def doctor_command() -> None:
     checks = run_checks()
     for check in checks:
         mark = "ok " if check.ok else "NO "
-        click.echo(f"{mark} {check.name:<13} {check.detail}")
+        echo(f"{mark} {check.name:<13} {check.detail}")
     last = summary(checks)
     if last is not None:
-        click.echo(last)
+        echo(last)
         sys.exit(1)
 
 
@@ -500,9 +528,9 @@ def show_command(
         progress=progress_bar(SPEECH_LABEL),
     )
     if isinstance(output, dict):
-        click.echo(json.dumps(output, indent=2))
+        echo(json.dumps(output, indent=2))
     else:
-        click.echo(output)
+        echo(output)
 
 
 @cli.command("render")
@@ -513,20 +541,20 @@ def show_command(
     "output",
     # No dir_okay=False: click would reject a folder with its own usage error; the
     # render checks the path itself and says "coach: ... it is a folder" (exit 2).
-    type=click.Path(path_type=Path),
+    callback=_path_option,
     help="The file to write: .mp3 (with a chapter per exercise) or .wav. "
     "Default: ROUTINE.mp3 in this folder.",
 )
 @click.option(
     "--split",
-    type=click.Path(path_type=Path),
+    callback=_path_option,
     metavar="FOLDER",
     help="Write one MP3 per part instead (01 Before you start.mp3, 02 Neck release.mp3, ...) "
     "and a playlist, so a car's next and previous buttons step through the exercises.",
 )
 @click.option(
     "--pack",
-    type=click.Path(path_type=Path),
+    callback=_path_option,
     metavar="FOLDER",
     help="Write several lengths instead, one MP3 each, named by length: 3, 5 and 7 minutes "
     "and the full session, or the lengths given with --minutes (3,5,10).",
@@ -591,11 +619,11 @@ def render_command(
         lines = [render_tracks_to_folder(request, split, **bars)]
     else:
         if output is None:
-            output = default_output(routine)
+            output = default_output(request)
         lines = [render_to_file(request, output, **bars)]
     if not quiet:
         for line in lines:
-            click.echo(line)
+            echo(line)
 
 
 @cli.command("play")
@@ -659,10 +687,10 @@ def play_command(
         confirmed=yes,
         progress=progress_bar(SPEECH_LABEL),
         confirm=confirm,
-        say=click.echo,
+        say=echo,
         master_progress=progress_bar(MASTER_LABEL),
     )
-    click.echo(closing)
+    echo(closing)
 
 
 def _port_option(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
@@ -729,4 +757,5 @@ def serve_command(folder: Path | None, host: str | None, port: int, new_address:
 
 def main() -> None:
     """Entry point of the `coach` command."""
+    reopen_closed_streams()
     cli.main(prog_name="coach")

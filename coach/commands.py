@@ -21,6 +21,7 @@ from coach.plan.timeline import Timeline
 from coach.routines import builtin_names, load_routine
 from coach.sound.session_sounds import SessionSounds, open_sounds
 from coach.time import format_clock, format_length, seconds_text
+from coach.width import display_width, pad
 
 Progress = Callable[[int, int], None]
 Measured = TypeVar("Measured")
@@ -70,13 +71,19 @@ def session_request(
     )
 
 
-def default_output(routine: str | None) -> Path:
-    """Where `coach render` writes without -o: ROUTINE.mp3 in the settings' output folder,
-    else in this folder."""
+def default_output(request: SessionRequest) -> Path:
+    """Where `coach render` writes without -o: in the settings' output folder, else in this
+    folder, ROUTINE.mp3, with the version in the name when it is not the full one
+    ("rest-stop 5 min.mp3", "rest-stop brief.mp3")."""
     from coach.config import load_settings
+    from coach.filenames import file_name
+    from coach.render import length_label
     from coach.routines import DEFAULT_ROUTINE
 
-    name = f"{Path(routine or DEFAULT_ROUTINE).stem}.mp3"
+    version = " brief" if request.brief else ""
+    if request.minutes is not None:
+        version += f" {length_label(request.minutes)}"
+    name = file_name(Path(request.routine or DEFAULT_ROUTINE).stem, f"{version}.mp3").name
     folder = load_settings().get("output")
     return Path(folder).expanduser() / name if folder else Path(name)
 
@@ -105,7 +112,7 @@ def prepare_session(
     sounds = sounds or open_request_sounds(request)
     routine = routine or load_routine(request.routine)
     sounds.prepare(session_phrases(routine, request), progress)
-    prepare_for_fit(routine, request, sounds)
+    prepare_for_fit(routine, request, sounds, progress)
     session = build_session(routine, sounds, minutes=request.minutes, brief=request.brief)
     return Prepared(session, sounds)
 
@@ -150,10 +157,16 @@ def session_phrases(routine: Routine, request: SessionRequest) -> list[str]:
     return fitted.script.phrases()
 
 
-def prepare_for_fit(routine: Routine, request: SessionRequest, sounds: SessionSounds) -> None:
+def prepare_for_fit(
+    routine: Routine,
+    request: SessionRequest,
+    sounds: SessionSounds,
+    progress: Progress | None = None,
+) -> None:
     """Synthesize, a batch at a time, every phrase the fit and the timeline will measure
     that is not made yet: those the fit measures (`make_what_it_measures`), then the
-    phrases of the version it picks (words said inside a hold, which no fit measures)."""
+    phrases of the version it picks (words said inside a hold, which no fit measures).
+    Each batch that synthesizes anything reports to `progress`."""
     if request.minutes is None:
         return
     from coach.plan.fit import fit_session
@@ -161,14 +174,18 @@ def prepare_for_fit(routine: Routine, request: SessionRequest, sounds: SessionSo
 
     target = minutes_to_ms(request.minutes)
     fitted = make_what_it_measures(
-        sounds, lambda lengths: fit_session(routine, target, lengths, brief=request.brief)
+        sounds,
+        lambda lengths: fit_session(routine, target, lengths, brief=request.brief),
+        progress,
     )
     if fitted is not None:
-        sounds.prepare(fitted.script.phrases(), None)
+        sounds.prepare(fitted.script.phrases(), progress)
 
 
 def make_what_it_measures(
-    sounds: SessionSounds, compute: Callable[[SpeechLengths], Measured]
+    sounds: SessionSounds,
+    compute: Callable[[SpeechLengths], Measured],
+    progress: Progress | None = None,
 ) -> Measured | None:
     """Synthesize, a batch at a time, every phrase that `compute` (the fit, say) measures
     and that is not made yet; what it gives once they are all made (None for a CoachError,
@@ -178,7 +195,8 @@ def make_what_it_measures(
     `coach.plan.fit`), so which phrases it needs depends on their lengths. It is run with
     the lengths made so far and a guess for the rest, noting the phrases it guessed; those
     are made together, and again until it guesses none. Afterwards, the same computation
-    with the real lengths measures every phrase from memory, with the same answer.
+    with the real lengths measures every phrase from memory, with the same answer. Each
+    batch reports to `progress`.
     """
     from coach.errors import CoachError
 
@@ -195,12 +213,13 @@ def make_what_it_measures(
         if made.issuperset(stand_in.asked):  # made, yet still not known: a broken engine
             raise RuntimeError(f"speech for {stand_in.asked[0]!r} was made but not kept")
         made.update(stand_in.asked)
-        sounds.prepare(stand_in.asked, None)
+        sounds.prepare(stand_in.asked, progress)
 
 
-def _shortest(routine: Routine, sounds: SessionSounds) -> Fitted:
-    """The routine's shortest version, its phrases made in batches first."""
-    make_what_it_measures(sounds, lambda made: shortest_session(routine, made))
+def _shortest(routine: Routine, sounds: SessionSounds, progress: Progress | None) -> Fitted:
+    """The routine's shortest version, its phrases made in batches first (each reported
+    to `progress`)."""
+    make_what_it_measures(sounds, lambda made: shortest_session(routine, made), progress)
     return shortest_session(routine, sounds)
 
 
@@ -244,7 +263,7 @@ def list_routines(progress: Progress | None = None) -> list[str]:
         routine = load_routine(name)
         lengths.prepare(full_session_phrases(routine, False), progress)
         full = full_session(routine, lengths)
-        shortest = _shortest(routine, lengths)
+        shortest = _shortest(routine, lengths, progress)
         rows.append(
             (
                 name,
@@ -254,9 +273,9 @@ def list_routines(progress: Progress | None = None) -> list[str]:
                 f"shortest {format_length(shortest.length_ms)}",
             )
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    widths = [max(display_width(row[column]) for row in rows) for column in range(4)]
     return [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        "  ".join(pad(cell, width) for cell, width in zip(row, widths, strict=False))
         + "  "
         + row[4]
         for row in rows
@@ -300,7 +319,7 @@ def check_routine(
         sounds.prepare(full_session_phrases(routine, brief_mode), progress)
     full = build_session(routine, sounds)
     brief = build_session(routine, sounds, brief=True)
-    shortest = _shortest(routine, sounds)
+    shortest = _shortest(routine, sounds, progress)
     least = minutes_at_least(shortest.length_ms)
     count = len(routine.exercises)
     lines = [
@@ -315,21 +334,34 @@ def check_routine(
         ),
         "",
     ]
-    width = max(len(chapter.title) for chapter in full.timeline.chapters)
+    width = max(display_width(chapter.title) for chapter in full.timeline.chapters)
     for chapter in full.timeline.chapters:
         detail = ""
         if chapter.exercise_id is not None:
             detail = _exercise_summary(routine.exercise(chapter.exercise_id))
         length = format_clock(chapter.end_ms - chapter.start_ms)  # as the time column
         lines.append(
-            f"  {format_clock(chapter.start_ms, width=2)}  {chapter.title.ljust(width)}  "
+            f"  {format_clock(chapter.start_ms, width=2)}  {pad(chapter.title, width)}  "
             f"{length:>5}  {detail}".rstrip()
         )
     notes = grown_relax_notes(routine, full.timeline)
     if notes:
         lines.append("")
         lines.extend(notes)
-    return lines
+    return lines + _long_titles(full)
+
+
+def _long_titles(session: Session) -> list[str]:
+    """A warning for each title too long for a file name, with the name it gets."""
+    from coach.render import shortened_names
+
+    shortened = dict(shortened_names(session))
+    if not shortened:
+        return []
+    return [
+        "",
+        "Warning: too long for a file name, so shortened where a file is named after it:",
+    ] + [f"  {title!r} as {name!r}" for title, name in shortened.items()]
 
 
 def grown_relax_notes(routine: Routine, timeline: Timeline) -> list[str]:
@@ -442,9 +474,10 @@ def voice_lines() -> list[str]:
         lines.append(f"  not installed. {INSTALL_HINT}")
     lines.append("  Any downloaded Piper voice: --voice PATH.onnx (with its .onnx.json beside it).")
     english = [v for v in voices if v.is_english]
-    others = [v for v in voices if not v.is_english]
+    others = [v for v in voices if not v.is_english and v.is_for_speech]
+    last = [v for v in voices if not v.is_for_speech]  # a test voice, another alphabet
     lines.append(f"eSpeak NG voices (robotic, always installed; {ESPEAK_LICENCE}), English first:")
-    for voice in english + others:
+    for voice in english + others + last:
         mark = "  (default)" if default_engine.name == "espeak" and voice.id == default_id else ""
         lines.append(f"  {voice.id.ljust(width)}  {voice.name}{mark}")
     return lines
@@ -491,20 +524,40 @@ def render_tracks_to_folder(
     progress: Progress | None,
     encode_progress: Progress | None,
 ) -> str:
-    """Render the session as one MP3 per part, and a playlist, into a folder; the summary.
-    The phases report as for `render_to_file`."""
+    """Render the session as one MP3 per part, and a playlist, into a folder, as one set
+    that replaces the folder's earlier split (`coach.fileset`); the summary. The phases
+    report as for `render_to_file`."""
     from coach.files import check_folder
+    from coach.fileset import SPLIT, open_set
     from coach.render import playlist_name, render_tracks
 
-    folder = check_folder(folder_path)
-    prepared = prepare_session(request, progress)
-    with prepared.sounds.mastering_ahead(prepared.session.timeline, progress):
-        tracks = render_tracks(prepared.session, prepared.sounds, folder, encode_progress)
+    with open_set(check_folder(folder_path), SPLIT) as files:
+        prepared = prepare_session(request, progress)
+        with prepared.sounds.mastering_ahead(prepared.session.timeline, progress):
+            tracks = render_tracks(prepared.session, prepared.sounds, files, encode_progress)
+        done = files.commit()
     return (
         f"Wrote {len(tracks)} tracks and the playlist {playlist_name(prepared.session)} in "
         f"{folder_path}: {format_length(prepared.session.timeline.total_ms)} "
-        f"({prepared.session.describe_fit()})."
+        f"({prepared.session.describe_fit()}).{_earlier_split(done.removed, done.kept)}"
     )
+
+
+def _earlier_split(removed: tuple[str, ...], kept: tuple[str, ...]) -> str:
+    """What became of an earlier split's files, for the summary ("" when there were none)."""
+    notes = ""
+    if removed:
+        notes += f" Removed the earlier split's {_files(len(removed))}."
+    if kept:
+        notes += (
+            f" Left the earlier split's {_files(len(kept))} that changed since the coach wrote "
+            f"them: {', '.join(kept)}."
+        )
+    return notes
+
+
+def _files(count: int) -> str:
+    return f"{count} other file{'s' if count != 1 else ''}"
 
 
 PACK_MINUTES = (3.0, 5.0, 7.0)
@@ -520,41 +573,58 @@ def render_pack(
     encode_progress: Progress | None,
 ) -> list[str]:
     """Render the session at several lengths (and in full) into a folder, one MP3 each,
-    named by length so they sort shortest first; one summary line per file.
+    named by length so they sort shortest first; one summary line per file, and a note for
+    each length asked for that is the full session.
 
     Every length is fitted (and checked against what an MP3 holds) before anything is
     written, so a length that is too short fails at once. The phrases are synthesized and
-    mastered once for all of them. A length that is not shorter than the full session is
-    the full session, written once. The phases report as for `render_to_file`.
+    mastered once for all of them. The files are one set (`coach.fileset`): all are
+    written, or none.
     """
     from coach.files import check_folder
-    from coach.render import check_length, render_session, safe_file_name
+    from coach.fileset import PACK, open_set
+    from coach.render import check_length, pack_names, write_session
+    from coach.time import minutes_text
 
-    folder = check_folder(folder_path)
-    sounds = open_sounds(request.voice, request.rate)
-    routine = load_routine(request.routine)
-    sounds.prepare(full_session_phrases(routine, request.brief), progress)
-    full = build_session(routine, sounds, brief=request.brief)
-    sessions = []
-    for length in sorted(set(minutes or PACK_MINUTES)):
-        prepare_for_fit(routine, replace(request, minutes=length), sounds)
-        session = build_session(routine, sounds, minutes=length, brief=request.brief)
-        if session.fitted.changes:  # else it is the full session, written below
-            sessions.append(session)
-    sessions.append(full)
-    names = []
-    for session in sessions:
-        label = "full" if session.minutes is None else f"{session.minutes:02g} min"
-        names.append(f"{safe_file_name(routine.title)} {label}.mp3")
-        check_length(folder.path / names[-1], session.timeline.total_ms)
-    lines = []
-    for session, name in zip(sessions, names, strict=True):
-        with sounds.mastering_ahead(session.timeline, progress):
-            rendered = render_session(session, sounds, folder.file(name), encode_progress)
-        lines.append(
-            f"Wrote {folder_path / name}: {format_length(rendered.length_ms)} "
-            f"({session.describe_fit()})."
-        )
+    with open_set(check_folder(folder_path), PACK) as files:
+        sounds = open_sounds(request.voice, request.rate)
+        routine = load_routine(request.routine)
+        sounds.prepare(full_session_phrases(routine, request.brief), progress)
+        full = build_session(routine, sounds, brief=request.brief)
+        sessions = []
+        in_full = []
+        for length in sorted(set(minutes or PACK_MINUTES)):
+            prepare_for_fit(routine, replace(request, minutes=length), sounds, progress)
+            session = build_session(routine, sounds, minutes=length, brief=request.brief)
+            if session.fitted.changes:
+                sessions.append(session)
+            else:
+                in_full.append(length)
+        sessions.append(full)
+        names = [
+            made.name
+            for made in pack_names(routine.title, [s.minutes for s in sessions], request.brief)
+        ]
+        for session, name in zip(sessions, names, strict=True):
+            check_length(files.folder / name, session.timeline.total_ms)
+        files.claim(names)
+        for session, name in zip(sessions, names, strict=True):
+            with (
+                sounds.mastering_ahead(session.timeline, progress),
+                files.staged(name) as path,
+            ):
+                write_session(session, sounds, path, encode_progress, kind=Path(name))
+        files.commit()
+    lines = [
+        f"Wrote {folder_path / name}: {format_length(session.timeline.total_ms)} "
+        f"({session.describe_fit()})."
+        for session, name in zip(sessions, names, strict=True)
+    ]
+    lines += [
+        f"{minutes_text(length).capitalize()} is not shorter than the full session "
+        f"({format_length(full.timeline.total_ms)}): that length is {names[-1]}."
+        for length in in_full
+    ]
     return lines
 
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coach.errors import CoachError
+from coach.errors import CoachError, visible
+from coach.plan.toml_limits import SETTINGS_LIMITS, check_toml_limits
 
 CONFIG_ENV = "COACH_CONFIG"
 """Environment variable naming the settings file to use instead of the user's."""
@@ -110,6 +111,7 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise CoachError(f"Could not read the settings file {path}: {error.strerror}.") from None
     try:
         text = data.decode("utf-8-sig")
+        check_toml_limits(text, f"The settings file {path}", SETTINGS_LIMITS)
         document = tomllib.loads(text)
     except UnicodeDecodeError:
         raise CoachError(f"The settings file {path} is not UTF-8 text. Save it as UTF-8.") from None
@@ -244,19 +246,44 @@ def shown(key: str, value: Any) -> str:
     """
     if key == "brief":
         return "yes" if value else "no"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{value:g}" if isinstance(value, float) else visible(str(value))
 
 
 def edit(path: Path) -> str:
     """Make the settings file (a commented template) if it is missing, and open it in the
-    user's editor ($VISUAL or $EDITOR); the file is checked afterwards."""
+    user's editor ($VISUAL or $EDITOR); the file is checked afterwards. CoachError, saying
+    what is in the way, when the file cannot be made or the editor not started."""
     import click
 
     from coach.files import check_writable, replace_file
 
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(path)
         replace_file(check_writable(path).path, TEMPLATE.encode("utf-8"))
-    click.edit(filename=str(path))
+    try:
+        click.edit(filename=str(path))
+    except click.ClickException as error:
+        raise CoachError(
+            f"Could not open the settings file in an editor ({error.format_message()}). Set "
+            f"$VISUAL or $EDITOR to your editor, or edit {path} yourself."
+        ) from None
     load_settings()  # a mistake made in the editor is reported now, not at the next command
     return f"Saved {path}."
+
+
+def _make_folder(path: Path) -> None:
+    """The settings file's folder, made if missing; CoachError naming what is in the way."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        blocker = path.parent
+        while blocker != blocker.parent and not blocker.exists():
+            blocker = blocker.parent
+        if blocker.exists() and not blocker.is_dir():
+            why = f"{blocker} is a file, not a folder"
+        else:
+            why = (error.strerror or str(error)).lower()
+        raise CoachError(
+            f"Cannot make the settings file {path}: {why}. Set {CONFIG_ENV} to a settings "
+            "file in a folder you can write, or fix that path."
+        ) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import signal
 import sys
@@ -58,9 +59,49 @@ def stop_signals() -> Iterator[None]:
             signal.signal(number, handler)
 
 
-_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
+class ClosedOutput(io.TextIOBase):
+    """Standard output that was closed before the coach started: printing to it fails as
+    printing to a closed descriptor does (EBADF), so the command ends with an error that
+    says so, instead of a file the coach opens taking its place."""
+
+    def write(self, text: str) -> int:
+        del text  # never written
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def writable(self) -> bool:
+        return True
+
+
+def reopen_closed_streams() -> None:
+    """Give a standard stream that the coach was started without (`coach ... 2>&-`, a
+    service with no stdin) /dev/null, at its own descriptor.
+
+    Otherwise the next file the coach opens would get that descriptor, and whatever is
+    printed would go into it: an MP3, a settings file. Without stdin, input ends at once
+    (so play asks for --yes); without stderr, messages are lost but the exit status still
+    tells; without stdout, printing the output is an error that names the cause."""
+    closed = []
+    for number in (0, 1, 2):
+        try:
+            os.fstat(number)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: this one
+            if null != number:
+                os.dup2(null, number)
+                os.close(null)
+            closed.append(number)
+    if 0 in closed or sys.stdin is None:
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115  # for the process's life
+    if 1 in closed or sys.stdout is None:
+        sys.stdout = ClosedOutput()
+    if 2 in closed or sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+
+
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EBADF}
 """What writing to standard output can fail with: a full disk, a terminal that went away,
-a file too large (a closed pipe click ends by itself, quietly, with status 1). Every file
+a file too large, a descriptor closed before the coach started (a closed pipe click ends
+by itself, quietly, with status 1). Every file
 the coach writes itself goes through coach.files, which names the file
 (OSError.filename); these come without a name."""
 

@@ -50,6 +50,17 @@ def visible(text: str) -> str:
     )
 
 
+def printable(text: str) -> str:
+    """`text` safe to print as it is laid out: control characters escaped as `visible`
+    does, line breaks kept. For what the coach prints from settings, the environment, file
+    names and the like, which no check has cleaned as routine text is.
+
+    >>> printable("voice \\x1b]0;title\\x07 a\\nb")
+    'voice \\\\u001b]0;title\\\\u0007 a\\nb'
+    """
+    return "\n".join(visible(line) for line in text.split("\n"))
+
+
 class CoachError(Exception):
     """A user-facing error: bad input, a missing device, an unwritable path.
 

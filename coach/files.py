@@ -16,7 +16,8 @@ While it is being written, a temporary file is locked (`flock`, which the system
 when the process ends, however it ends), so `remove_abandoned` can tell a temporary file
 that a killed coach left behind from one that another running coach is still writing, and
 deletes only the first kind, and only files of this module's own naming
-(`.{name}.{8 hex digits}.tmp`). `check_writable` does that for its target's name; a folder
+(`.{name}.{8 hex digits}.tmp`, the name cut to fit in 255 bytes when it is a long one,
+see `coach.filenames.temporary_target`). `check_writable` does that for its target's name; a folder
 that only the coach writes (the phrase cache) can be swept for every name.
 
 Problems the user can fix become `CoachError` with a one-paragraph message naming the path:
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coach.errors import CoachError
+from coach.filenames import temporary_target
 
 try:
     import fcntl
@@ -105,6 +107,11 @@ def check_writable(path: Path | str) -> OutputPath:
             f"Cannot write the output to {target}: something other than a regular file "
             "is there (a device or a pipe). Choose another file name."
         )
+    if target.is_file() and _read_only(target):
+        raise CoachError(
+            f"{target} is read-only, so the coach leaves it as it is. To replace it, make it "
+            f"writable first (`chmod u+w {target}`), or choose another name."
+        )
     folder = target.parent
     if not folder.is_dir():
         existing = folder
@@ -133,19 +140,20 @@ def check_writable(path: Path | str) -> OutputPath:
     return OutputPath(target)
 
 
+def _read_only(path: Path) -> bool:
+    """True for a file its owner made read-only (no write permission for anyone), or one
+    this user may not write; the first holds for root too, who may write anything."""
+    try:
+        return not path.stat().st_mode & 0o222 or not os.access(path, os.W_OK)
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True)
 class OutputFolder:
     """A folder that `check_folder` has made sure exists and takes new files."""
 
     path: Path
-
-    def file(self, name: str) -> OutputPath:
-        """The output file `name` inside this folder (a plain name: no folders in it), with
-        what a killed coach left behind for that name swept away, as `check_writable` does."""
-        if Path(name).name != name or name in ("", ".", ".."):
-            raise ValueError(f"{name!r} is not a plain file name")
-        remove_abandoned(self.path, name)
-        return OutputPath(self.path / name)
 
 
 def check_folder(path: Path | str) -> OutputFolder:
@@ -179,7 +187,7 @@ def _create_temp(target: Path, mode: int = 0o666) -> tuple[int, Path]:
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        temp = target.with_name(f".{temporary_target(target.name)}.{secrets.token_hex(4)}.tmp")
         try:
             descriptor = os.open(temp, flags, mode)
         except FileExistsError:
@@ -230,7 +238,7 @@ def remove_abandoned(folder: Path, name: str | None = None) -> int:
         with os.scandir(folder) as entries:
             for entry in entries:
                 match = _TEMP_NAME.fullmatch(entry.name)
-                if match and (name is None or match["target"] == name):
+                if match and (name is None or match["target"] == temporary_target(name)):
                     removed += _remove_if_abandoned(Path(entry.path))
     except OSError:
         pass
@@ -331,18 +339,64 @@ def atomic_path(output: OutputPath) -> Iterator[Path]:
         os.close(descriptor)  # only now: the open descriptor holds the lock
 
 
-def replace_file(path: Path, data: bytes, *, private: bool = False) -> None:
-    """Write `data` to `path` whole, through a temporary file beside it (not fsynced);
-    `private` makes it readable by its owner only (a key).
+def replace_file(path: Path, data: bytes, *, durable: bool = False, private: bool = False) -> None:
+    """Write `data` to `path` whole, through a temporary file beside it; fsynced (the file,
+    then its folder) only when `durable`; `private` makes it readable by its owner only (a
+    key).
 
     Raises CoachError, as outputs do, when the folder or the disk refuses; the caller
     decides whether that matters.
     """
     descriptor, temp = _open_temp(path, 0o600 if private else 0o666)
     try:
-        with _commit(path, temp, durable=False):
+        with _commit(path, temp, durable=durable):
             view = memoryview(data)
             while view:
                 view = view[os.write(descriptor, view) :]
     finally:
         os.close(descriptor)  # only now: the open descriptor holds the lock
+
+
+class UnexpectedFileError(Exception):
+    """What is at a path where the coach keeps a file of its own is not such a file."""
+
+
+def read_own_file(path: Path, max_bytes: int) -> bytes | None:
+    """The bytes of a file the coach keeps for itself (a cache entry, a list of its files),
+    or None when there is none.
+
+    Only a regular file of at most `max_bytes` is read. Anything else at `path` raises
+    UnexpectedFileError saying what it is: a symbolic link (never followed), a pipe (opened
+    without blocking, so it cannot hang the command), a device (which could never end), a
+    folder, or a file too large. Other failures to read are OSError.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or (exc.errno == errno.EMLINK and path.is_symlink()):
+            raise UnexpectedFileError("a symbolic link") from None
+        if exc.errno in (errno.EISDIR, errno.ENXIO):  # ENXIO: a socket, or a pipe's far end
+            raise UnexpectedFileError("not a regular file") from None
+        raise
+    try:
+        opened = os.fstat(descriptor)
+        if not stat.S_ISREG(opened.st_mode):
+            kind = "a folder" if stat.S_ISDIR(opened.st_mode) else "not a regular file"
+            raise UnexpectedFileError(kind)
+        if opened.st_size > max_bytes:
+            raise UnexpectedFileError(f"larger than {max_bytes} bytes")
+        chunks = []
+        left = max_bytes + 1
+        while left > 0 and (chunk := os.read(descriptor, min(left, 1 << 20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(descriptor)
+    data = b"".join(chunks)
+    if len(data) > max_bytes:  # it grew while being read
+        raise UnexpectedFileError(f"larger than {max_bytes} bytes")
+    return data

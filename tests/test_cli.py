@@ -207,3 +207,89 @@ def test_every_help_shows_examples_that_parse(command: list[str]) -> None:
         assert parse(args) is not cli, args
     if command:
         assert found[0][0] == command[0], found
+
+
+# --- standard streams the coach was started without --------------------------------------------
+
+
+def run_without(closed: int, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`coach ARGS` started with descriptor `closed` (0, 1 or 2) closed, as `<&-`, `>&-` and
+    `2>&-` start it; the others are pipes (stdin: /dev/null) this test reads."""
+
+    def close() -> None:
+        os.close(closed)
+
+    return subprocess.run(
+        [sys.executable, "-m", "coach", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env={**os.environ, CACHE_DIR_ENV: str(tmp_path / "cache")},
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=close,  # the child's own descriptor, before exec
+        cwd=tmp_path,
+    )
+
+
+@pytest.mark.tts
+def test_without_stderr_a_render_still_writes_its_file(tmp_path: Path) -> None:
+    """It used to end with status 1 and no file, its traceback lost with stderr."""
+    out = tmp_path / "session.mp3"
+    done = run_without(2, "render", str(EXAMPLE), "-o", str(out), tmp_path=tmp_path)
+    assert done.returncode == 0
+    assert done.stdout.startswith(f"Wrote {out}: ")
+    assert out.read_bytes()[:3] == b"ID3"
+
+
+@pytest.mark.tts
+def test_without_stdin_play_yes_plays(tmp_path: Path) -> None:
+    """It ended in a traceback before the session started; now it plays, until stopped."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coach", "play", "--yes", "--audio-backend", "null", str(EXAMPLE)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, CACHE_DIR_ENV: str(tmp_path / "cache")},
+        text=True,
+        preexec_fn=lambda: os.close(0),  # the child's own descriptor
+    )
+    try:
+        assert process.stdout is not None
+        title = process.stdout.readline()  # said once the session is ready to play
+        assert title.startswith("Quick neck and shoulders: "), title
+        time.sleep(0.5)
+        process.terminate()
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 143, stderr
+    assert stderr.strip() == "Stopped."
+
+
+def test_without_stdin_play_asks_for_yes(tmp_path: Path) -> None:
+    done = run_without(0, "play", "--audio-backend", "null", tmp_path=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("coach: coach play needs you to confirm")
+
+
+@pytest.mark.tts
+@pytest.mark.parametrize("command", [["show", str(EXAMPLE)], ["config"], ["voices"]])
+def test_without_stdout_printing_is_a_clean_error(tmp_path: Path, command: list[str]) -> None:
+    done = run_without(1, *command, tmp_path=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "coach: Could not print the output: standard output is closed. Run the command "
+        "with its output going to a terminal, a file, or /dev/null.\n"
+    )
+
+
+@pytest.mark.tts
+def test_without_stdout_nothing_printed_lands_in_a_file(tmp_path: Path) -> None:
+    """With descriptor 1 closed, the output file would have been opened as 1, and the
+    summary line printed into the MP3."""
+    out = tmp_path / "session.wav"
+    done = run_without(1, "render", str(EXAMPLE), "-o", str(out), tmp_path=tmp_path)
+    assert done.returncode == 2
+    assert b"Wrote" not in out.read_bytes()
+    assert out.read_bytes()[:4] == b"RIFF"

@@ -147,6 +147,33 @@ def test_rendering_again_gives_the_same_bytes_under_the_default_name(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rest-stop.mp3"]
 
 
+@pytest.mark.tts
+def test_without_o_a_shorter_or_brief_version_is_named_apart_from_the_full_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rest-stop.mp3").write_bytes(b"the full session, rendered earlier")
+    for options, name in (
+        (["-m", "3"], "rest-stop 3 min.mp3"),
+        (["-m", "4.5", "--brief"], "rest-stop brief 4.5 min.mp3"),
+    ):
+        result = run("render", "-q", *options)
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / name).read_bytes()[:3] == b"ID3"
+    assert (tmp_path / "rest-stop.mp3").read_bytes() == b"the full session, rendered earlier"
+
+
+def test_a_read_only_output_is_not_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "kept.mp3"
+    out.write_bytes(b"write-protected")
+    out.chmod(0o444)
+    result = run("render", "-o", str(out))
+    paragraph = assert_clean_error(result.stdout, result.stderr)
+    assert paragraph.startswith(f"coach: {out} is read-only, so the coach leaves it as it is.")
+    assert result.exit_code == 2
+    assert out.read_bytes() == b"write-protected"
+
+
 # --- bad output paths: clean, immediate, nothing written or synthesized ---------------------------
 
 

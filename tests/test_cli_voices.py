@@ -196,3 +196,29 @@ def test_a_wrong_voice_in_the_environment_is_named_as_such(monkeypatch: pytest.M
 @pytest.mark.parametrize("given", ["", "  "])
 def test_an_empty_voice_is_no_voice(given: str) -> None:
     assert_clean_error(run("show", str(EXAMPLE), "--voice", given), "No voice is called")
+
+
+def test_suggestions_name_only_voices_for_coaching() -> None:
+    """eSpeak's test voice (xextan-test) and its English for the Shavian alphabet are not
+    voices anyone would coach with: no suggestion names them."""
+    for typo in ("en-xx", "en-sh", "shaw", "xextan", "xe"):
+        result = run("show", "--voice", typo)
+        assert result.exit_code == 2
+        assert "art/xex" not in result.stderr and "en-shaw" not in result.stderr, result.stderr
+    listed = run("voices").stdout.splitlines()
+    assert {line.split()[0] for line in listed[-2:]} == {"gmw/en-shaw", "art/xex"}  # last
+
+
+def test_a_typo_of_the_natural_voice_suggests_it() -> None:
+    result = run("show", "--voice", "jeo")
+    assert result.exit_code == 2
+    assert re.search(r"Did you mean [^?]*\bjoe\b", result.stderr), result.stderr
+
+
+@pytest.mark.tts
+@needs_neural
+def test_the_natural_voice_is_known_in_any_case() -> None:
+    """--voice JOE is joe, as --voice EN-US is eSpeak's en-us (it suggested art/jbo)."""
+    result = run("show", "--json", "--voice", "JOE", str(EXAMPLE), "-m", "1.3")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["voice"] == {"engine": "piper", "id": NEURAL_VOICE}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from coach.speech import DEFAULT_VOICE
 from coach.speech.cache import PhraseCache
 from coach.speech.espeak import EspeakEngine
 from coach.speech.phrases import PhraseBook
+from support.paths import EXAMPLE
 
 pytestmark = pytest.mark.tts
 
@@ -137,3 +139,50 @@ def test_a_pack_makes_each_lengths_phrases_in_batches(
     )
     assert len(lines) == 3  # 3 and 5 minutes, and the full session
     assert sounds.phrases.one_at_a_time == []
+
+
+@pytest.mark.tts
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", str(EXAMPLE)],
+        ["list"],
+        ["show", str(EXAMPLE), "-m", "1.2"],
+        ["show", "-m", "4"],
+        ["render", "-q", "--pack", "PACK", "-m", "3", str(EXAMPLE)],
+    ],
+)
+def test_every_phrase_synthesized_is_shown_in_progress(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a cold cache, check, list and show synthesize for many seconds, the fit's own
+    batches included: each phrase is made inside a batch that reports progress (at a
+    terminal, a bar), never in silence."""
+    import coach.cli
+    from coach.speech.cache import CACHE_DIR_ENV
+    from coach.speech.phrases import PhraseBook
+    from support.cli import run
+
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(coach.cli, "progress_bar", lambda *_args: lambda _done, _total: None)
+    reported: list[bool] = []
+    prepare, store = PhraseBook.prepare, PhraseBook._store
+
+    def watched_prepare(book: PhraseBook, texts: Any, progress: Any = None) -> None:
+        book.reporting = progress is not None  # type: ignore[attr-defined]
+        try:
+            prepare(book, texts, progress)
+        finally:
+            book.reporting = False  # type: ignore[attr-defined]
+
+    def watched_store(book: PhraseBook, text: str, raw: Any) -> Any:
+        reported.append(getattr(book, "reporting", False))
+        return store(book, text, raw)
+
+    monkeypatch.setattr(PhraseBook, "prepare", watched_prepare)
+    monkeypatch.setattr(PhraseBook, "_store", watched_store)
+    args = [str(tmp_path / "pack") if word == "PACK" else word for word in command]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert reported, "nothing was synthesized: the cache was not cold"
+    assert all(reported), f"{reported.count(False)} of {len(reported)} phrases made in silence"

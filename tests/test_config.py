@@ -80,7 +80,7 @@ def test_render_writes_to_the_settings_output_folder(
     monkeypatch.chdir(tmp_path)
     result = run("render", "-q")
     assert result.exit_code == 0, result.output
-    assert [p.name for p in folder.iterdir()] == ["rest-stop.mp3"]
+    assert [p.name for p in folder.iterdir()] == ["rest-stop 3 min.mp3"]  # named by its length
     elsewhere = tmp_path / "here.mp3"
     assert run("render", "-q", "-o", str(elsewhere)).exit_code == 0  # -o wins
     assert elsewhere.is_file()
@@ -182,3 +182,56 @@ def test_the_doctests_pass() -> None:
 
     result = doctest.testmod(coach.config)
     assert result.attempted >= 1 and result.failed == 0
+
+
+@pytest.mark.parametrize("where", ["parent is a file", "XDG_CONFIG_HOME is a file", "read-only"])
+def test_edit_where_the_settings_file_cannot_be_made_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("EDITOR", "true")
+    if where == "parent is a file":
+        monkeypatch.setenv(CONFIG_ENV, str(blocker / "config.toml"))
+    elif where == "XDG_CONFIG_HOME is a file":
+        monkeypatch.delenv(CONFIG_ENV)
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(blocker))
+    else:  # root writes anywhere, so the system's refusal is made here
+        monkeypatch.setenv(CONFIG_ENV, str(tmp_path / "locked" / "config.toml"))
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr(Path, "mkdir", refuse)
+    result = run("config", "--edit")
+    assert result.exit_code == 2, result.output
+    message = result.stderr
+    assert message.startswith("coach: Cannot make the settings file ")
+    assert "Traceback" not in message and message.count("\n") == 1
+    if where == "read-only":
+        assert "permission denied. Set COACH_CONFIG" in message
+    else:
+        assert f"{blocker} is a file, not a folder" in message
+
+
+def test_an_editor_that_cannot_start_is_a_clear_error(
+    settings_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDITOR", "/nonexistent/editor")
+    monkeypatch.delenv("VISUAL", raising=False)
+    result = run("config", "--edit")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("coach: Could not open the settings file in an editor")
+    assert "Set $VISUAL or $EDITOR" in result.stderr
+
+
+def test_settings_and_variables_cannot_steer_the_terminal(
+    settings_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings_file.write_text('output = "music\\u001b]0;title\\u0007"\n', encoding="utf-8")
+    monkeypatch.setenv("COACH_VOICE", "gmw/en\x1b[2J")
+    result = run("config")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "gmw/en\\u001b[2J" in result.stdout
+    assert "music\\u001b]0;title\\u0007" in result.stdout

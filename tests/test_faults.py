@@ -10,6 +10,9 @@
 - The routine loader, fuzzed with control characters, huge values and files that are not
   files (pipes, devices, folders, symlink loops): a Routine or a clean CoachError, always,
   within seconds and without unbounded memory.
+- Routine and settings files deeper or larger than any real one (a key of 100,000 parts,
+  brackets thousands deep, a hundred thousand keys): refused in milliseconds, in a child
+  held to 512 MB.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +38,13 @@ from hypothesis import strategies as st
 from coach.errors import CoachError, is_control
 from coach.plan.routine import MAX_EXERCISES, Routine
 from coach.routines import MAX_FILE_BYTES, load_routine
-from coach.speech.cache import CACHE_DIR_ENV
+from support.faults import (
+    TIMEOUT_S,
+    environment,
+    run_to_the_end,
+    start,
+    wait_until_stopped,
+)
 from support.paths import EXAMPLE, ROOT
 from support.terminal import start_at_a_terminal
 from support.toml_text import toml_document
@@ -45,7 +55,6 @@ TEMPORARY = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")
 """The name of a temporary file of the coach's making."""
 SIGNALS = ["INT", "TERM", "HUP"]
 STATUS = {"INT": 130, "TERM": 143, "HUP": 129}
-TIMEOUT_S = 120
 
 
 def temporaries(*folders: Path) -> list[Path]:
@@ -58,27 +67,8 @@ def temporaries(*folders: Path) -> list[Path]:
     return found
 
 
-def environment(cache: Path) -> dict[str, str]:
-    env = {**os.environ, CACHE_DIR_ENV: str(cache), "PYTHONPATH": str(ROOT / "tests")}
-    env.pop("COLUMNS", None)
-    return env
-
-
 def render_args(out: Path) -> list[str]:
     return ["render", str(EXAMPLE), "-o", str(out)]
-
-
-def run_to_the_end(command: list[str], cache: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command,
-        env=environment(cache),
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
 
 
 def faulty_render(
@@ -196,20 +186,14 @@ def test_a_sweep_keeps_what_a_running_coach_is_writing(
     render of the same file must leave its temporary file alone, and when the first
     carries on it finishes as if nothing had happened."""
     cache = cache_for("encoding", warm_cache, tmp_path)
-    first = subprocess.Popen(
-        [sys.executable, "-m", "support.faults", "encoding", "STOP", *render_args(output)],
-        env=environment(cache),
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    first = start(
+        [sys.executable, "-m", "support.faults", "encoding", "STOP", *render_args(output)], cache
     )
     try:
         deadline = time.monotonic() + TIMEOUT_S
         while not (writing := temporaries(output.parent)) and time.monotonic() < deadline:
             time.sleep(0.01)
-        _wait_until_stopped(first.pid)
+        wait_until_stopped(first.pid)
         assert len(writing) == 1
         second = plain_render(output, cache)
         assert second.returncode == 0, second.stderr
@@ -224,16 +208,6 @@ def test_a_sweep_keeps_what_a_running_coach_is_writing(
     assert stdout.startswith(f"Wrote {output}: ")
     assert temporaries(output.parent, cache) == []
     assert sorted(path.name for path in output.parent.iterdir()) == [output.name]
-
-
-def _wait_until_stopped(pid: int) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        if state == "T":
-            return
-        time.sleep(0.01)
-    raise AssertionError("the render never stopped")
 
 
 # --- signals from outside, as a person sends them ----------------------------------------------
@@ -344,6 +318,13 @@ def load_in_a_child(path: str) -> dict[str, str]:
     """load_routine(path) in a forked child held to 10 s and 512 MB more memory than it
     starts with, so a loader that hangs or reads without end fails the test, not the
     machine: {"outcome": "routine" | "error" | "crash", "text": ...}."""
+    return in_a_child(lambda: load_routine(path).title)
+
+
+def in_a_child(call: Callable[[], str], seconds: int = 10) -> dict[str, str]:
+    """`call()` in a forked child held to `seconds` and 512 MB more memory than it starts
+    with: {"outcome": "routine" | "error" | "crash", "text": what it returned or raised,
+    "seconds": how long it took}."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
@@ -354,14 +335,15 @@ def load_in_a_child(path: str) -> dict[str, str]:
             limit = size_kb * 1024 + 512 * 2**20
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
-            signal.alarm(10)
+            signal.alarm(seconds)
+            started = time.perf_counter()
             try:
-                routine = load_routine(path)
-                result = {"outcome": "routine", "text": routine.title}
+                result = {"outcome": "routine", "text": call()}
             except CoachError as error:
                 result = {"outcome": "error", "text": str(error)}
             except BaseException as error:  # reported to the parent
                 result = {"outcome": "crash", "text": repr(error)[:500]}
+            result["seconds"] = f"{time.perf_counter() - started:.4f}"
             os.write(write, json.dumps(result).encode())
         finally:
             os._exit(0)
@@ -518,3 +500,69 @@ def test_the_hostile_fuzzer_is_refused_for_its_controls(tmp_path: Path) -> None:
     )
     with pytest.raises(CoachError, match=r"U\+001B \(escape\)"):
         load_routine(str(path))
+
+
+# --- structure beyond any real routine ------------------------------------------------------------
+
+
+def hostile_shapes(budget: int) -> dict[str, str]:
+    """TOML texts of at most `budget` bytes whose structure no routine or settings file
+    has, each as deep or large as the budget allows."""
+    keys = budget // 16
+    return {
+        "a dotted key": "a." * (budget // 2 - 4) + "a = 1\n",
+        "a table header": "[" + "a." * (budget // 2 - 4) + "a]\n",
+        "inline tables": "x = " + "{a = " * (budget // 7) + "1" + "}" * (budget // 7) + "\n",
+        "arrays": "x = " + "[" * (budget // 2 - 4) + "]" * (budget // 2 - 4) + "\n",
+        "many keys": "".join(f"k{number} = {number}\n" for number in range(keys)),
+        "deep keys on many lines": "".join(f"a.b.c.d.e.f.g.h.i{n} = 1\n" for n in range(keys // 2)),
+    }
+
+
+SHAPES = sorted(hostile_shapes(1))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_routine_deeper_or_larger_than_any_real_one_is_refused_at_once(
+    tmp_path: Path, shape: str
+) -> None:
+    """200 kB of one dotted key took two minutes and 12 GB to parse: now milliseconds."""
+    path = tmp_path / "hostile.toml"
+    path.write_text(hostile_shapes(200_000 if shape != "many keys" else 900_000)[shape])
+    result = load_in_a_child(str(path))
+    assert result["outcome"] == "error", result
+    assert_clean(result, str(path))
+    assert f"{path}, line " in result["text"]
+    assert "check that it is the file you meant" in result["text"]
+    assert float(result["seconds"]) < 0.5, result
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_settings_file_deeper_or_larger_than_any_real_one_is_refused_at_once(
+    tmp_path: Path, shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A settings file is read by every command: 60 kB of one dotted key cost each 17 s."""
+    from coach.config import CONFIG_ENV, MAX_CONFIG_BYTES, load_settings
+
+    path = tmp_path / "config.toml"
+    path.write_text(hostile_shapes(MAX_CONFIG_BYTES - 100)[shape], encoding="utf-8")
+    monkeypatch.setenv(CONFIG_ENV, str(path))
+    result = in_a_child(lambda: str(load_settings()))
+    assert result["outcome"] == "error", result
+    assert result["text"].startswith(f"The settings file {path}, line "), result
+    assert float(result["seconds"]) < 0.5, result
+
+
+def test_the_limits_refuse_no_real_routine() -> None:
+    """Every routine, template and example in the repository is within the limits."""
+    from coach.config import TEMPLATE
+    from coach.plan.toml_limits import ROUTINE_LIMITS, SETTINGS_LIMITS, check_toml_limits
+
+    texts = [path.read_text(encoding="utf-8") for path in ROOT.glob("coach/routines/*.toml")]
+    texts += [path.read_text(encoding="utf-8") for path in ROOT.glob("tests/data/*.toml")]
+    for document in ("README.md", "docs/routines.md"):
+        texts += re.findall(r"```toml\n(.*?)```", (ROOT / document).read_text(), re.DOTALL)
+    assert len(texts) >= 5
+    for text in texts:
+        check_toml_limits(text, "routine", ROUTINE_LIMITS)
+    check_toml_limits(TEMPLATE, "settings", SETTINGS_LIMITS)

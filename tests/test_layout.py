@@ -15,8 +15,10 @@ from support.paths import ROOT
 
 PACKAGE = ROOT / "coach"
 
-SHARED = {"coach", "coach.errors", "coach.time", "coach.pcm", "coach.files"}
-"""Leaf modules every stage may use: errors, time conversions, the PCM format, atomic files."""
+SHARED = {"coach", "coach.errors", "coach.time", "coach.pcm", "coach.files", "coach.filenames"}
+SHARED |= {"coach.fileset", "coach.width"}
+"""Leaf modules every stage may use: errors, time conversions, the PCM format, atomic files,
+file names, sets of files written as one, and the width of text on a terminal."""
 
 ALLOWED = {
     "plan": {"plan"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -126,3 +127,49 @@ def test_a_missing_venv_is_made_with_the_python_asked_for(project: Path) -> None
     assert "Setting up coach in .venv" in done.stderr
     assert (project / ".venv" / "bin" / "python").exists()
     assert (project / ".venv" / ".installed").exists()
+
+
+BLOCKED_SCIPY = """
+import sys
+sys.modules["scipy"] = None  # as in the install scripts/coach makes: no test packages
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from support.pulse import correlate_valid
+rng = np.random.default_rng(7)
+signal, pattern = rng.standard_normal(5000), rng.standard_normal(300)
+np.save(sys.argv[2], correlate_valid(signal, pattern))
+"""
+
+
+BENCH_HELP = """
+import runpy, sys
+sys.modules["scipy"] = None
+sys.argv = [sys.argv[1], "--help"]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -c CODE ARGS...`, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_the_benchmarks_helpers_need_no_test_packages(tmp_path: Path) -> None:
+    """scripts/bench.py, run with the .venv that scripts/coach makes, found the live
+    timings through tests/support/pulse.py, which needed scipy: a traceback at the end of
+    a long run. Its correlation is numpy's own now, and gives scipy's numbers."""
+    import numpy as np
+    from scipy.signal import correlate
+
+    out = tmp_path / "scores.npy"
+    done = python(BLOCKED_SCIPY, str(ROOT / "tests"), str(out))
+    assert done.returncode == 0, done.stderr
+    rng = np.random.default_rng(7)
+    signal, pattern = rng.standard_normal(5000), rng.standard_normal(300)
+    expected = correlate(signal, pattern, mode="valid")
+    assert np.allclose(np.load(out), expected, atol=1e-9)
+    help_text = python(BENCH_HELP, str(ROOT / "scripts" / "bench.py"))
+    assert help_text.returncode == 0, help_text.stderr
+    assert "--quick" in help_text.stdout

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from coach.plan.timeline import Timeline
 from coach.time import format_clock, seconds_left
+from coach.width import cut_to_width, display_width
 
 SESSION_COMPLETE = "Session complete. Well done."
 END_CUE = "session-end"
@@ -133,11 +134,12 @@ PAUSED_SHORT = "PAUSED: space to go on"
 PAUSED_WORD = "PAUSED"
 ELLIPSIS = "\u2026"
 SHORTEST_TITLE = 12
-"""A chapter title is cut to fit, but not below this many characters."""
+"""A chapter title is cut to fit, but not below this many columns."""
 
 
 def format_status(status: Status, width: int | None = None) -> str:
-    """The status as one line of at most `width` characters (None: no limit), e.g.
+    """The status as one line of at most `width` columns (None: no limit; a CJK character
+    takes two, see `coach.width`), e.g.
     "Overhead stretch  |  exercise 2 of 5  |  2 of 4  |  hold 12 s  |  6:40 left".
 
     To fit, it gives up first what matters least mid-stretch: the wide separators, the time
@@ -160,7 +162,7 @@ def format_status(status: Status, width: int | None = None) -> str:
     def line() -> str:
         return separator.join(part for part in parts.values() if part)
 
-    if width is None or len(line()) <= width:
+    if width is None or display_width(line()) <= width:
         return line()
     separator = " | "
     steps: list[tuple[str, str | int]] = [
@@ -175,13 +177,13 @@ def format_status(status: Status, width: int | None = None) -> str:
     ]
     for name, shorter in steps:
         text = line()
-        if len(text) <= width:
+        if display_width(text) <= width:
             return text
         if isinstance(shorter, int):  # cut the title, but to no fewer than this
             title = parts["title"]
-            room = width - (len(text) - len(title))
-            if shorter <= room < len(title):
-                parts["title"] = title[: room - 1].rstrip() + ELLIPSIS
+            room = width - (display_width(text) - display_width(title))
+            if shorter <= room < display_width(title):
+                parts["title"] = cut_to_width(title, room - 1).rstrip() + ELLIPSIS
         else:
             parts[name] = shorter
-    return line()[: max(width, 0)].rstrip()
+    return cut_to_width(line(), max(width, 0)).rstrip()

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from coach.live.status import Status, format_status
 from coach.live.types import CONTINUED, SUSPEND
+from coach.width import display_width
 
 
 def read_line(stream: TextIO | None = None, poll_s: float = 0.2) -> str:
@@ -170,7 +171,7 @@ class StatusLine:
             return
         columns = self._columns()
         text = format_status(status, columns - 1)  # never the last column: no auto-wrap
-        if text == self._last and len(text) < columns:
+        if text == self._last and display_width(text) < columns:
             return
         self._stream.write(f"{self._erase(columns)}\x1b[1m{text}\x1b[0m")
         self._stream.flush()
@@ -201,5 +202,5 @@ class StatusLine:
 
     def _erase(self, columns: int) -> str:
         """Clear the line shown last, over every row it now takes up."""
-        rows = max(math.ceil(len(self._last) / columns), 1)
+        rows = max(math.ceil(display_width(self._last) / columns), 1)
         return "\r\x1b[2K" + "\x1b[1A\x1b[2K" * (rows - 1)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from coach.errors import CoachError, control_name, is_control
+from coach.plan.sayable import check_sayable
+from coach.plan.toml_limits import ROUTINE_LIMITS, check_toml_limits
 from coach.time import seconds_to_ms
 
 SIDES = ("left", "right")
@@ -109,6 +111,7 @@ def parse_routine(data: bytes, *, source: str, name: str) -> Routine:
         raise CoachError(
             f"{source} is not UTF-8 text (bad byte at line {line}). Save it as UTF-8 and try again."
         ) from None
+    check_toml_limits(text, source, ROUTINE_LIMITS)  # before tomllib, whose cost can grow fast
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -130,7 +133,9 @@ def parse_routine(data: bytes, *, source: str, name: str) -> Routine:
         raise CoachError(
             f"{source} has lists or tables nested too deeply to read. Check its brackets."
         ) from None
-    return _RoutineReader(source, name).read(document)
+    routine = _RoutineReader(source, name).read(document)
+    check_sayable(routine, source)
+    return routine
 
 
 class _Fields:

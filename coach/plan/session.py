@@ -22,8 +22,10 @@ class Session:
     """The length asked for, or None for the full session."""
 
     def describe_fit(self) -> str:
-        """ "full session", or what was cut to fit the minutes asked for."""
-        return self.fitted.describe(self.minutes)
+        """ "full session", or what was cut to fit the minutes asked for; for the brief
+        version "brief version, full session" or "brief version, fitted to ..."."""
+        described = self.fitted.describe(self.minutes)
+        return f"brief version, {described}" if self.fitted.options.brief else described
 
 
 def build_session(

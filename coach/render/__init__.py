@@ -9,15 +9,15 @@ does not grow with the session's length.
 
 from __future__ import annotations
 
-import contextlib
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coach.errors import CoachError
-from coach.files import OutputFolder, OutputPath, atomic_path, replace_file
+from coach.filenames import FileName, file_name
+from coach.files import OutputPath, atomic_path
+from coach.fileset import FileSet
 from coach.pcm import Samples
 from coach.plan.session import Session
 from coach.render import mp3, wav
@@ -118,17 +118,31 @@ def render_session(
     `output` checked with `coach.files.check_writable`. Raises CoachError for a name without
     .mp3/.wav, a session longer than the format holds (`check_length`) or a full disk.
     """
-    writer = WRITERS[output_format(output.path)]
     check_length(output.path, session.timeline.total_ms)
-    total = session_samples(session.timeline)
-    chunks = assemble_chunks(session.timeline, sounds.audio)
     with atomic_path(output) as temporary:
-        writer.write(temporary, chunks, total, progress)
-        if writer.tagged:
-            _tag(temporary, session, session_mark(session, sounds))
-    chapters = len(session.timeline.chapters) if writer.tagged else 0
+        chapters = write_session(session, sounds, temporary, progress, kind=output.path)
     path = output.path
     return Rendered(path, session.timeline.total_ms, path.stat().st_size, chapters)
+
+
+def write_session(
+    session: Session,
+    sounds: SessionSounds,
+    path: Path,
+    progress: EncodeProgress | None = None,
+    *,
+    kind: Path | None = None,
+) -> int:
+    """Write the session's audio into the file at `path`, in the format `kind`'s name says
+    (`path`'s own when None), tagged; the number of chapters it has (0 for a WAV)."""
+    writer = WRITERS[output_format(kind or path)]
+    total = session_samples(session.timeline)
+    chunks = assemble_chunks(session.timeline, sounds.audio)
+    writer.write(path, chunks, total, progress)
+    if not writer.tagged:
+        return 0
+    _tag(path, session, session_mark(session, sounds))
+    return len(session.timeline.chapters)
 
 
 @dataclass(frozen=True)
@@ -137,35 +151,44 @@ class Track:
 
     number: int
     title: str
-    path: Path
+    name: str
+    """The file's name in the folder."""
     length_ms: int
+
+
+def track_names(session: Session) -> list[FileName]:
+    """The file name of each chapter's track, in order: "01 Before you start.mp3", ..."""
+    return [
+        file_name(chapter.title, ".mp3", prefix=f"{number:02d} ")
+        for number, chapter in enumerate(session.timeline.chapters, start=1)
+    ]
 
 
 def render_tracks(
     session: Session,
     sounds: SessionSounds,
-    folder: OutputFolder,
+    files: FileSet,
     progress: EncodeProgress | None = None,
 ) -> list[Track]:
-    """Write one MP3 per chapter of the session into `folder` ("01 Before you start.mp3",
-    "02 Neck release.mp3", ...), tagged with track numbers (n/total), album and title, and a
-    playlist (`playlist_name`) listing them in order.
+    """Write one MP3 per chapter of the session into the set `files` ("01 Before you
+    start.mp3", "02 Neck release.mp3", ...), tagged with track numbers (n/total), album and
+    title, and a playlist (`playlist_name`) listing them in order.
 
     Each file holds exactly its chapter's samples, so the files decoded one after another
-    give the single render's samples. Each file is written atomically. Tracks and playlists
-    an earlier split left in the folder, and that this one does not write again, are removed
-    (only files our own playlists list), so the folder holds one session.
+    give the single render's samples. The files are staged in the set, which the caller
+    commits: the folder then holds these and no earlier split's (`coach.fileset`).
     """
     timeline = session.timeline
     total = session_samples(timeline)
     chapters = timeline.chapters
     album = album_title(session)
     mark = session_mark(session, sounds)
+    names = [made.name for made in track_names(session)]
+    playlist = playlist_name(session)
+    files.claim([*names, playlist])
     tracks: list[Track] = []
     done = 0
-    for number, chapter in enumerate(chapters, start=1):
-        name = f"{number:02d} {safe_file_name(chapter.title)}.mp3"
-        output = folder.file(name)
+    for number, (chapter, name) in enumerate(zip(chapters, names, strict=True), start=1):
         start = ms_to_samples(chapter.start_ms)
         end = total if number == len(chapters) else ms_to_samples(chapter.end_ms)
 
@@ -173,7 +196,7 @@ def render_tracks(
             if progress:
                 progress(before + part_done, total)
 
-        with atomic_path(output) as temporary:
+        with files.staged(name) as temporary:
             chunks = assemble_chunks(timeline, sounds.audio, start=start, end=end)
             mp3.write_mp3(temporary, chunks, end - start, report)
             _write_tags(
@@ -185,58 +208,63 @@ def render_tracks(
                 mark=mark,
             )
         done += end - start
-        tracks.append(Track(number, chapter.title, output.path, chapter.end_ms - chapter.start_ms))
-    _write_playlist(folder, playlist_name(session), album, tracks)
+        tracks.append(Track(number, chapter.title, name, chapter.end_ms - chapter.start_ms))
+    with files.staged(playlist) as temporary:
+        temporary.write_bytes(_playlist(album, tracks))
     return tracks
 
 
 def playlist_name(session: Session) -> str:
     """The split's playlist file name: the album's name, made safe for any file system."""
-    return f"{safe_file_name(album_title(session))}.m3u8"
+    return file_name(album_title(session), ".m3u8").name
 
 
-def _write_playlist(folder: OutputFolder, name: str, album: str, tracks: list[Track]) -> None:
-    """The playlist of `tracks`; earlier splits' playlists in the folder, and their tracks
-    that this split did not write again, are removed, so the folder holds one session."""
-    earlier = _earlier_playlists(folder.path)
+def length_label(minutes: float | None, width: int = 1) -> str:
+    """How a file's name gives its length: "full", or the minutes with the whole part
+    zero-padded to `width`, so names sort by length ("03 min", "05.5 min", "10 min").
+
+    >>> length_label(None), length_label(5.5, 2), length_label(3, 2), length_label(12.25)
+    ('full', '05.5 min', '03 min', '12.25 min')
+    """
+    if minutes is None:
+        return "full"
+    whole, dot, fraction = f"{minutes:.6g}".partition(".")
+    if "e" in whole or "e" in fraction:  # a length of a million minutes, say
+        whole, dot, fraction = f"{minutes:.0f}", "", ""
+    return f"{whole.zfill(width)}{dot}{fraction} min"
+
+
+def pack_names(title: str, lengths: Sequence[float | None], brief: bool) -> list[FileName]:
+    """The file names of a pack of `lengths` (None: the full session), in that order:
+    "Rest-stop stretch 05 min.mp3", ..., "Rest-stop stretch full.mp3", with "brief" before
+    the length of a brief pack ("Rest-stop stretch brief 05 min.mp3"), so brief and full
+    packs never share a name and each sorts by length. The title is shortened alike in
+    every name when it must be."""
+    width = max([2] + [len(f"{length:.0f}") for length in lengths if length is not None])
+    labels = [(" brief " if brief else " ") + length_label(length, width) for length in lengths]
+    longest = max(labels, key=lambda label: len(label.encode("utf-8")))
+    stem = file_name(title, f"{longest}.mp3")
+    base = stem.name[: -len(f"{longest}.mp3")]
+    return [FileName(f"{base}{label}.mp3", stem.shortened) for label in labels]
+
+
+def shortened_names(session: Session) -> list[tuple[str, str]]:
+    """(title, file name) for each title of the session that a file name must shorten:
+    its tracks' (`--split`), and the routine's in the playlist and a pack's files."""
+    titles = [chapter.title for chapter in session.timeline.chapters]
+    made = [*zip(titles, track_names(session), strict=True)]
+    made.append((album_title(session), file_name(album_title(session), ".m3u8")))
+    made.append((session.routine.title, pack_names(session.routine.title, [1.5], True)[0]))
+    return [(title, name.name) for title, name in made if name.shortened]
+
+
+def _playlist(album: str, tracks: list[Track]) -> bytes:
+    """An extended M3U playlist of `tracks`, in UTF-8."""
     lines = ["#EXTM3U", f"#PLAYLIST:{album}", f"#EXTART:{ARTIST}"]
     for track in tracks:
         lines.append(f"#EXTINF:{-(-track.length_ms // 1000)},{track.title}")
-        lines.append(track.path.name)
-    replace_file(folder.path / name, ("\n".join(lines) + "\n").encode("utf-8"))
-    written = {track.path.name for track in tracks}
-    for playlist, entries in earlier.items():
-        for entry in entries:
-            if entry not in written and entry.endswith(".mp3"):
-                with contextlib.suppress(OSError):
-                    (folder.path / entry).unlink()
-        if playlist.name != name:
-            with contextlib.suppress(OSError):
-                playlist.unlink()
-
-
-def _earlier_playlists(folder: Path) -> dict[Path, list[str]]:
-    """Playlists that an earlier split wrote in `folder`, with the file names they list."""
-    found = {}
-    for path in sorted(folder.glob("*.m3u8")):
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
-        if lines[:1] != ["#EXTM3U"] or f"#EXTART:{ARTIST}" not in lines[:4]:
-            continue  # not one of ours: leave it and its files alone
-        found[path] = [line for line in lines if line and not line.startswith("#")]
-    return found
-
-
-_UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-
-
-def safe_file_name(title: str) -> str:
-    """`title` as a file name every file system takes: no slashes, colons and the like, no
-    dot or space at either end ("Neck release" stays as it is)."""
-    cleaned = _UNSAFE_IN_NAMES.sub("-", title).strip(" .")
-    return cleaned or "part"
+        lines.append(track.name)
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def album_title(session: Session) -> str:

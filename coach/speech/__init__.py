@@ -126,7 +126,7 @@ def is_piper_voice(voice: str) -> bool:
     """True for what names a Piper voice: a bundled voice's name or a `.onnx` path."""
     from coach.speech.piper import BUNDLED_VOICES
 
-    return voice in BUNDLED_VOICES or voice.lower().endswith(".onnx")
+    return voice.strip().lower() in BUNDLED_VOICES or voice.lower().endswith(".onnx")
 
 
 def open_voice(voice: str | None = None) -> tuple[SpeechEngine, str]:
@@ -138,9 +138,10 @@ def open_voice(voice: str | None = None) -> tuple[SpeechEngine, str]:
     chosen = default_voice() if voice is None else voice
     try:
         if is_piper_voice(chosen):
-            from coach.speech.piper import PiperEngine
+            from coach.speech.piper import BUNDLED_VOICES, PiperEngine
 
-            engine: SpeechEngine = PiperEngine(chosen)
+            bundled = chosen.strip().lower()  # "JOE" is joe, as eSpeak's names are caseless
+            engine: SpeechEngine = PiperEngine(bundled if bundled in BUNDLED_VOICES else chosen)
             return engine, engine.voices()[0].id
         engine = open_engine("espeak")
         return engine, resolve_voice(engine, chosen)
@@ -184,11 +185,14 @@ def check_voice(engine: SpeechEngine, voice: str) -> None:
     ids = [v.id for v in voices]
     if voice in ids:
         return
-    english = [v.id for v in voices if v.is_english]
-    others = [v.id for v in voices if not v.is_english]
+    offered = [v for v in voices if v.is_for_speech]
+    english = [v.id for v in offered if v.is_english]
+    others = [v.id for v in offered if not v.is_english]
     parts = [f"No voice is called {voice!r}."]
-    by_name = {name: v.id for v in voices for name in sorted(_short_names(v)) if name}
-    by_name.update({v.id: v.id for v in voices})
+    by_name = {name: v.id for v in offered for name in sorted(_short_names(v)) if name}
+    by_name.update({v.id: v.id for v in offered})
+    if engine.name != "piper":
+        by_name[NEURAL_VOICE] = NEURAL_VOICE
     close = list(
         dict.fromkeys(
             by_name[name]

@@ -11,29 +11,36 @@ disk, or that was cut short, garbled, emptied or replaced by a folder, is delete
 again (with a warning, once a run) rather than played as noise.
 
 The cache is an optimisation, never a point of failure: a damaged entry is treated as
-missing, and a cache folder that cannot be written only costs speed.
+missing, and a cache folder that cannot be written only costs speed. Only regular files
+are read, without following a link or waiting on a pipe (`coach.files.read_own_file`), so
+a link to /dev/zero, a FIFO or a folder at an entry's name is damage like any other. And
+the cache touches only names of its own making (`ENTRY_NAME`: a SHA-256 key and ".wav"),
+so `clear` empties it, never a user's files that share its folder.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
 import struct
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from coach.errors import CoachError
-from coach.files import replace_file
+from coach.errors import CoachError, visible
+from coach.files import UnexpectedFileError, read_own_file, remove_abandoned, replace_file
 from coach.pcm import Samples
 from coach.time import SAMPLE_RATE
 
 __all__ = [
     "CACHE_DIR_ENV",
+    "DIGESTS_FILE",
+    "ENTRY_NAME",
     "FORMAT_VERSION",
     "PhraseCache",
     "default_cache_dir",
@@ -50,6 +57,16 @@ _CHECKSUM_CHUNK = b"csum"
 
 _HEADER_BYTES = 44
 """RIFF header, a 16-byte `fmt ` chunk and the `data` chunk's header."""
+
+MAX_ENTRY_BYTES = 32_000_000
+"""No phrase is this long (12 minutes of speech); a bigger file at an entry's name is damage."""
+
+ENTRY_NAME = re.compile(r"[0-9a-f]{64}\.wav")
+"""The name of a cache entry: its key, then ".wav". The cache touches no other name."""
+
+DIGESTS_FILE = "file-digests.json"
+"""Beside the phrases: the SHA-256 of each Piper voice file hashed before (see
+`coach.speech.piper.file_digest`), which `clear` removes too."""
 
 
 def entry_bytes(samples: Samples) -> bytes:
@@ -146,18 +163,19 @@ class PhraseCache:
     def get(self, key: str) -> Samples | None:
         """The samples stored under `key`, or None if there are none.
 
-        A damaged entry (see `read_entry`; a folder in its place too) is deleted and
-        reported as missing, so the caller synthesizes the phrase again and puts it back.
+        A damaged entry (see `read_entry`; a link, a pipe, a device, a folder or a file far
+        too large in its place too) is deleted and reported as missing, so the caller
+        synthesizes the phrase again and puts it back.
         """
         path = self.path(key)
         try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except IsADirectoryError:
+            raw = read_own_file(path, MAX_ENTRY_BYTES)
+        except UnexpectedFileError:
             self._drop(path)
             return None
         except OSError:  # an unreadable folder or file: behave as an empty cache
+            return None
+        if raw is None:
             return None
         samples = read_entry(raw)
         if samples is None:
@@ -165,18 +183,18 @@ class PhraseCache:
         return samples
 
     def _drop(self, path: Path) -> None:
-        """Delete a damaged entry, and say so once a run."""
+        """Delete a damaged entry (a link itself, never what it points to), and say so
+        once a run."""
         self.repaired += 1
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                path.unlink()
+        _remove(path)
         if not self._warned_damage:
             self._warned_damage = True
             print(
-                f"coach: warning: a damaged entry in the phrase cache in {self.directory} "
-                "was deleted and is being made again. If this keeps happening, check the disk.",
+                visible(
+                    f"coach: warning: a damaged entry in the phrase cache in {self.directory} "
+                    "was deleted and is being made again. If this keeps happening, check the "
+                    "disk."
+                ),
                 file=sys.stderr,
             )
 
@@ -195,28 +213,34 @@ class PhraseCache:
         """How many phrases the cache holds, and how many bytes they take."""
         count = size = 0
         for entry in self._entries():
-            with contextlib.suppress(OSError):
-                size += entry.stat().st_size
-                count += 1
+            count += 1
+            size += _regular_size(entry)
         return count, size
 
     def clear(self) -> tuple[int, int]:
-        """Delete every phrase (and any temporary file left by an interrupted write); returns
-        how many phrases were deleted and the bytes freed. The folder itself stays."""
+        """Delete every entry (names of the cache's own making only: a user's files in the
+        folder stay), what a killed coach left half-written, and the voice files' digests;
+        returns how many phrases were deleted and the bytes freed (of regular files: a link
+        is removed, never followed). The folder itself stays."""
         count = size = 0
-        for entry in [*self._entries(), *self.directory.glob(".*.tmp")]:
-            try:
-                freed = entry.stat().st_size
-                entry.unlink()
-            except OSError:
-                continue
-            size += freed
-            count += entry.suffix == ".wav"
+        digests = self.directory.parent / DIGESTS_FILE
+        for entry in [*self._entries(), digests]:
+            freed = _regular_size(entry)
+            if _remove(entry):
+                size += freed
+                count += entry.name != DIGESTS_FILE
+        remove_abandoned(self.directory)  # only the coach writes temporary files there
         return count, size
 
     def _entries(self) -> list[Path]:
+        """The entries in the folder: only names of the cache's own making."""
         try:
-            return sorted(self.directory.glob("*.wav"))
+            with os.scandir(self.directory) as found:
+                return sorted(
+                    self.directory / entry.name
+                    for entry in found
+                    if ENTRY_NAME.fullmatch(entry.name)
+                )
         except OSError:
             return []
 
@@ -225,8 +249,32 @@ class PhraseCache:
             return
         self._warned = True
         print(
-            f"coach: warning: cannot write the phrase cache in {self.directory} ({exc}); "
-            f"speech will be synthesized again next time. Set {CACHE_DIR_ENV} to a writable "
-            "folder to keep it.",
+            visible(
+                f"coach: warning: cannot write the phrase cache in {self.directory} ({exc}); "
+                f"speech will be synthesized again next time. Set {CACHE_DIR_ENV} to a "
+                "writable folder to keep it."
+            ),
             file=sys.stderr,
         )
+
+
+def _regular_size(path: Path) -> int:
+    """The size of the regular file at `path`; 0 for a link, anything else, or nothing."""
+    try:
+        found = path.lstat()
+    except OSError:
+        return 0
+    return found.st_size if stat.S_ISREG(found.st_mode) else 0
+
+
+def _remove(path: Path) -> bool:
+    """Remove what is at `path` (a link itself, never what it points to; a folder with what
+    is in it); True if something was removed."""
+    try:
+        if stat.S_ISDIR(path.lstat().st_mode):
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except OSError:
+        return False
+    return True

@@ -97,6 +97,17 @@ rounding only (every sentence of the rest-stop session the same length, the diff
 PARALLEL_PHRASES = 2
 """Sentences synthesized at once, each on its own thread (the machines have 2+ cores)."""
 
+MAX_PHONEMES = 160
+"""Most phonemes the model speaks in one call. Its memory grows with what it says in a
+call, about 1 MB a phoneme: a sentence of 49 numbers ("1e308 1e308 ...", 293 characters,
+1,371 phonemes) took 1.6 GB, two of them at once twice that. A longer sentence is spoken
+in parts of at most this many, split between words, joined as sentences are; so no text,
+however it expands, costs more. The longest sentence of the built-in routine has about
+105 phonemes; prose of 300 characters without a full stop, about 300."""
+
+MAX_CONFIG_BYTES = 1_000_000
+"""A voice's .onnx.json is a few kB; anything near this is not one."""
+
 MEMO_SECONDS = 600
 """Most audio an engine keeps of the sentences it has made, for the phrases that say them
 again (10 minutes: about 50 MB)."""
@@ -185,26 +196,28 @@ def _digest(path: Path, size: int, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
-DIGESTS_FILE = "file-digests.json"
-"""Beside the phrase cache: the SHA-256 of each voice file hashed before, with the size and
-modification time it had, so a warm render does not read 60 MB of model to find its key."""
+MAX_DIGESTS_BYTES = 1_000_000
+"""The digests file holds a line or two for each voice; a bigger one is damage."""
 
 
 def file_digest(path: Path) -> str:
     """The SHA-256 of `path`'s contents (the model in cache keys: a file, not a name).
 
-    Remembered in DIGESTS_FILE for as long as the file keeps its size and modification time
-    (to the nanosecond); hashed again otherwise.
+    Remembered beside the phrase cache (DIGESTS_FILE), with the size and modification time
+    it had, so a warm render does not read 60 MB of model to find its key; hashed again
+    when either changed. A digests file that is damaged, or not a regular file, is made
+    again.
     """
-    from coach.speech.cache import default_cache_dir
+    from coach.files import UnexpectedFileError, read_own_file
+    from coach.speech.cache import DIGESTS_FILE, default_cache_dir
 
     stat = path.stat()
     resolved = path.resolve()
     stamp = [stat.st_size, stat.st_mtime_ns]
     memo = default_cache_dir().parent / DIGESTS_FILE
     try:
-        known = json.loads(memo.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        known = json.loads((read_own_file(memo, MAX_DIGESTS_BYTES) or b"{}").decode("utf-8"))
+    except (OSError, UnexpectedFileError, UnicodeDecodeError, ValueError, RecursionError):
         known = {}
     if not isinstance(known, dict):
         known = {}
@@ -280,9 +293,9 @@ class PiperEngine:
             self.length_scale = float(config.get("inference", {}).get("length_scale", 1.0))
             language = config.get("language", {})
             code = str(language.get("code") or config["espeak"]["voice"])
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             raise self._bad_voice("its .onnx.json is not a Piper voice config") from None
-        if not 8_000 <= self.model_rate <= 96_000 or not 0.1 <= self.length_scale <= 10:
+        if not 8_000 <= self.model_rate <= 96_000 or not 0.1 <= self.length_scale <= 10:  # NaN too
             raise self._bad_voice("its .onnx.json gives an impossible sample rate or speed")
         self.language = code.replace("_", "-").lower()
         self._voice = Voice(id=self.files.id, name=_voice_name(config), language=self.language)
@@ -293,9 +306,13 @@ class PiperEngine:
 
     def _read_config(self) -> dict[str, Any]:
         try:
+            if self.files.config.stat().st_size > MAX_CONFIG_BYTES:
+                raise self._bad_voice("its .onnx.json is far too large for a voice config")
             config = json.loads(self.files.config.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise self._bad_voice(f"its .onnx.json could not be read ({exc})") from None
+        except RecursionError:
+            raise self._bad_voice("its .onnx.json is nested too deeply to be a config") from None
         if not isinstance(config, dict):
             raise self._bad_voice("its .onnx.json is not a Piper voice config")
         return config
@@ -329,7 +346,8 @@ class PiperEngine:
                 f"{runtime}; model sha256 {model}; config sha256 {config}; noise 0; "
                 f"{INTRA_OP_THREADS} thread; {GRAPH_OPTIMIZATION}; "
                 f"sentence pause {SENTENCE_PAUSE_MS} ms; "
-                f"end fade {END_FADE_MS} ms; lead {LEAD_PHONEMES!r}"
+                f"end fade {END_FADE_MS} ms; lead {LEAD_PHONEMES!r}; "
+                f"at most {MAX_PHONEMES} phonemes a call"
             )
         return self._version
 
@@ -414,12 +432,14 @@ class PiperEngine:
         )
 
     def _sentences_of(self, model: Any, text: str) -> list[tuple[int, ...]]:
-        """The phoneme ids of each sentence of `text`, as the model takes them."""
+        """The phoneme ids of each sentence of `text`, as the model takes them; a sentence
+        of more than MAX_PHONEMES in parts (see `bounded`)."""
         try:
             return [
-                tuple(model.phonemes_to_ids([*LEAD_PHONEMES, *p]))
-                for p in model.phonemize(text)
-                if p
+                tuple(model.phonemes_to_ids([*LEAD_PHONEMES, *part]))
+                for phonemes in model.phonemize(text)
+                for part in bounded(phonemes)
+                if part
             ]
         except Exception as exc:  # the phonemizer raises its own types
             raise self._failed(text, exc) from exc
@@ -427,7 +447,10 @@ class PiperEngine:
     def _assemble(self, text: str, sentences: list[Any]) -> tuple[Samples, int]:
         audio = _join_sentences([resample(sentence, self.model_rate) for sentence in sentences])
         if not len(audio):
-            raise CoachError(f"Piper produced no audio for {text!r}. Run `coach doctor`.")
+            raise CoachError(
+                f"The natural voice made no sound for {text!r}: there are no words in it that "
+                "it can say. Write it in words; if it is plain words, run `coach doctor`."
+            )
         scaled = np.clip(np.round(audio * 32767.0), -32767, 32767)
         return scaled.astype(np.int16), SAMPLE_RATE
 
@@ -479,6 +502,25 @@ class PiperEngine:
         except Exception as exc:  # onnxruntime's load errors have no common base class
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise self._bad_voice(f"the model could not be loaded ({message})") from exc
+
+
+def bounded(phonemes: list[str], most: int = MAX_PHONEMES) -> list[list[str]]:
+    """`phonemes` (one sentence's) in parts of at most `most`, each ending at a word's end
+    where there is one in reach (a word longer than that is cut).
+
+    >>> bounded(list("ab cd ef"), 4)
+    [['a', 'b', ' '], ['c', 'd', ' '], ['e', 'f']]
+    """
+    parts = []
+    start = 0
+    while len(phonemes) - start > most:
+        window = phonemes[start : start + most]
+        spaces = [index for index, phoneme in enumerate(window) if phoneme == " "]
+        end = start + (spaces[-1] + 1 if spaces else most)
+        parts.append(phonemes[start:end])
+        start = end
+    parts.append(phonemes[start:])
+    return parts
 
 
 def _voice_name(config: dict[str, Any]) -> str:

@@ -21,8 +21,16 @@ class Voice:
 
     @property
     def is_english(self) -> bool:
-        """True for English voices of any region ("en", "en-us", "en-gb-scotland", ...)."""
-        return self.language == "en" or self.language.startswith("en-")
+        """True for English voices of any region ("en", "en-us", "en-gb-scotland", ...);
+        not for English written in another alphabet (eSpeak's "en-shaw", Shavian)."""
+        return self.is_for_speech and (self.language == "en" or self.language.startswith("en-"))
+
+    @property
+    def is_for_speech(self) -> bool:
+        """False for the voices eSpeak ships for testing ("xextan-test") or for reading
+        English in another alphabet (Shavian): they are never suggested, and `coach voices`
+        lists them last."""
+        return not (self.name.endswith("-test") or self.language.endswith("-shaw"))
 
 
 class SpeechEngine(Protocol):

@@ -12,6 +12,7 @@ from coach.plan.routine import Routine
 from coach.plan.session import build_session
 from coach.plan.timeline import Clip, Timeline
 from coach.routines import load_routine
+from coach.width import display_width
 from support.lengths import EstimatedLengths
 from support.paths import EXAMPLE
 from support.timelines import without_closing_chapter
@@ -155,3 +156,24 @@ def test_every_status_of_a_session_fits_every_width(routine: Routine, timeline: 
                         assert text.startswith("PAUSED"), (width, text)
                     if width >= 79 and not paused:
                         assert status.chapter in text
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "\u6c34" * 40,
+        "\U0001f646" * 30,
+        "Ne\u0301ck re\u0301le\u0301ase" * 3,
+        "".join(chr(ord(char) + 0xFEE0) for char in "Wide-forms") * 4,
+    ],
+    ids=["CJK", "emoji", "combining accents", "fullwidth"],
+)
+def test_a_status_fits_its_width_in_columns_not_characters(title: str) -> None:
+    """A CJK character takes two columns and an accent none: a line counted in characters
+    wrapped on the terminal and left stale rows behind."""
+    status = Status(title, 2, 5, "2 of 4", 12_000, 400_000)
+    for width in (12, 20, 30, 40, 49, 79, 120):
+        text = format_status(status, width)
+        assert display_width(text) <= width, (width, text)
+        assert "hold 12 s" in text or width < 20, (width, text)
+    assert format_status(status, 200).startswith(title)

@@ -18,6 +18,7 @@ import pytest
 from coach.live.status import Status, format_status
 from coach.live.terminal import StatusLine, TerminalKeys
 from coach.live.types import CONTINUED, SUSPEND
+from coach.width import display_width
 
 LONG = Status("Upper-body tense and release", 4, 5, "right side, 3 of 4", 5_000, 400_000)
 SHORT = Status("Side bends", 5, 5, "left side, 1 of 3", 4_000, 60_000)
@@ -139,6 +140,27 @@ def test_status_line_follows_a_resize_and_clears_the_rewrapped_rows(
     assert len(second) <= 39
     # The terminal re-wrapped the 98-character line onto three rows of 40: all three cleared.
     assert narrow.startswith("\r\x1b[2K" + "\x1b[1A\x1b[2K" * 2)
+
+
+def test_a_wide_title_is_erased_over_every_row_it_wraps_onto(pty_pair: tuple[int, int]) -> None:
+    """30 CJK characters take 60 columns: at 30 columns that is two rows or more to clear,
+    where counting characters found one."""
+    master, slave = pty_pair
+    wide = Status("\u6c34" * 30, 1, 2, "", None, 60_000)
+    set_size(slave, 100)
+    with open(slave, "w", closefd=False) as stream:
+        line = StatusLine(stream)
+        line.status(wide)
+        (first,) = status_texts(written(master))
+        assert first.startswith("\u6c34" * 30)
+        set_size(slave, 30)
+        line.status(wide)
+        narrow = written(master)
+    rows = -(-display_width(first) // 30)
+    assert rows >= 3
+    assert narrow.startswith("\r\x1b[2K" + "\x1b[1A\x1b[2K" * (rows - 1))
+    (second,) = status_texts(narrow)
+    assert display_width(second) <= 29
 
 
 def test_a_terminal_that_gives_no_width_gets_80_columns(

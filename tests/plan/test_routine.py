@@ -329,7 +329,7 @@ def test_nesting_too_deep(tmp_path: Path, opening: str) -> None:
     closing = "]" if opening == "[" else "}"
     depth = 5000
     message = load_error(tmp_path, "x = " + opening * depth + "1" + closing * depth + "\n")
-    assert_names(message, "nested too deeply")
+    assert_names(message, "brackets nested more than 8 deep")
 
 
 # ---------------------------------------------------------------------------------------------

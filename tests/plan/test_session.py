@@ -66,3 +66,11 @@ def test_one_minute_is_said_as_one_minute(rest_stop: Routine, lengths: Estimated
     assert fitted.describe(1).startswith("fitted to 1 minute: ")
     full = full_session(rest_stop, lengths)
     assert full.describe(1).startswith("full session: 1 minute is not shorter")
+
+
+def test_the_brief_version_says_it_is_brief(rest_stop: Routine, lengths: EstimatedLengths) -> None:
+    """`coach show --brief` headed its listing "(full session)", as for the full one."""
+    brief = build_session(rest_stop, lengths, brief=True)
+    assert brief.describe_fit() == f"brief version, {FULL_SESSION}"
+    fitted = build_session(rest_stop, lengths, minutes=5, brief=True)
+    assert fitted.describe_fit().startswith("brief version, fitted to 5 minutes: ")

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from click.testing import Result
 
-from coach.time import SAMPLE_RATE, ms_to_samples
+from coach.fileset import MANIFEST
+from coach.time import SAMPLE_RATE, format_length, ms_to_samples
 from support.cli import run, show_json
 from support.paths import EXAMPLE
 
@@ -58,7 +59,7 @@ def test_split_writes_one_track_per_part_named_to_sort_in_order(
     assert result.exit_code == 0, result.output
     names = sorted(path.name for path in folder.iterdir())
     expected = [f"{n:02d} {title}.mp3" for n, title in enumerate(TITLES, start=1)]
-    assert names == sorted([*expected, "Rest-stop stretch.m3u8"])
+    assert names == sorted([*expected, "Rest-stop stretch.m3u8", MANIFEST])
     assert result.stdout.startswith(
         f"Wrote 7 tracks and the playlist Rest-stop stretch.m3u8 in {folder}"
     )
@@ -154,6 +155,7 @@ def test_a_pack_has_each_length_and_the_full_session(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     names = sorted(path.name for path in folder.iterdir())
     assert names == [
+        MANIFEST,
         "Rest-stop stretch 03 min.mp3",
         "Rest-stop stretch 05 min.mp3",
         "Rest-stop stretch full.mp3",
@@ -175,6 +177,7 @@ def test_a_pack_length_longer_than_the_full_session_is_the_full_one(tmp_path: Pa
     result = run("render", "-q", "--pack", str(folder), "--minutes", "4,500")
     assert result.exit_code == 0, result.output
     assert sorted(path.name for path in folder.iterdir()) == [
+        MANIFEST,
         "Rest-stop stretch 04 min.mp3",
         "Rest-stop stretch full.mp3",
     ]
@@ -196,6 +199,9 @@ def test_a_pack_length_under_the_shortest_writes_nothing(tmp_path: Path) -> None
         (["--split", "car", "--pack", "pack"], "Give one of --split and --pack"),
         (["--minutes", "3,5"], "add --pack FOLDER"),
         (["--pack", "p", "--minutes", "3,abc"], "--minutes takes a number of minutes above 0"),
+        (["--split", ""], "--split needs a folder's name; for this folder, give ."),
+        (["--pack", " "], "--pack needs a folder's name"),
+        (["-o", ""], "--output needs a file's name"),
     ],
 )
 def test_conflicting_outputs_are_usage_errors(
@@ -217,3 +223,51 @@ def test_a_file_in_place_of_the_folder_is_a_clean_error(tmp_path: Path) -> None:
         assert result.exit_code == 2
         assert result.stderr.startswith(f"coach: Cannot write into {afile}: it is a file")
     assert afile.read_text() == "a file"
+
+
+@pytest.mark.tts
+def test_packs_sort_by_length_and_brief_packs_are_named_apart(tmp_path: Path) -> None:
+    folder = tmp_path / "pack"
+    result = run("render", "--pack", str(folder), "--minutes", "5.5,3,10")
+    assert result.exit_code == 0, result.output
+    first = {path.name: path.read_bytes() for path in folder.glob("*.mp3")}
+    assert sorted(first) == [
+        "Rest-stop stretch 03 min.mp3",
+        "Rest-stop stretch 05.5 min.mp3",
+        "Rest-stop stretch full.mp3",
+    ]
+    full = format_length(show_json()["total_ms"])
+    note = result.stdout.splitlines()[-1]
+    assert note == (
+        f"10 minutes is not shorter than the full session ({full}): "
+        "that length is Rest-stop stretch full.mp3."
+    )
+    brief = run("render", "-q", "--pack", str(folder), "--minutes", "3", "--brief")
+    assert brief.exit_code == 0, brief.output
+    names = sorted(path.name for path in folder.glob("*.mp3"))
+    assert names == sorted(
+        [*first, "Rest-stop stretch brief 03 min.mp3", "Rest-stop stretch brief full.mp3"]
+    )
+    assert {name: (folder / name).read_bytes() for name in first} == first
+
+
+@pytest.mark.tts
+def test_titles_too_long_for_a_file_name_are_shortened_and_check_says_so(tmp_path: Path) -> None:
+    """An exercise title of 80 CJK characters (240 bytes) and one of mostly emoji (302
+    bytes), and a routine called CON: coach check warns, and the split writes every track."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace('title = "Neck tilt"', 'title = "' + "\u6c34" * 80 + '"')
+    text = text.replace('title = "Shoulder rolls"', 'title = "Rolls ' + "\U0001f646" * 74 + '"')
+    text = text.replace('title = "Quick neck and shoulders"', 'title = "CON"')
+    routine = tmp_path / "long-titles.toml"
+    routine.write_text(text, encoding="utf-8")
+    checked = run("check", str(routine))
+    assert checked.exit_code == 0, checked.output
+    warning = checked.stdout.split("Warning: too long for a file name", 1)[1]
+    assert "'02 " + "\u6c34" * 10 in warning and "'03 Rolls " + "\U0001f646" * 10 in warning
+    folder = tmp_path / "car"
+    split = run("render", "-q", "--split", str(folder), str(routine))
+    assert split.exit_code == 0, split.output
+    names = sorted(path.name for path in folder.iterdir() if path.name != MANIFEST)
+    assert len(names) == 5 and "CON_.m3u8" in names
+    assert all(len(name.encode()) <= 241 for name in names)

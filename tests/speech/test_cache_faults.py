@@ -8,11 +8,14 @@ built-in one; each test has cache folders of its own.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import signal
 import struct
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +62,25 @@ def _folder(path: Path) -> None:
     (path / "stray.txt").write_text("not a phrase")
 
 
+def _fifo(path: Path) -> None:
+    """A named pipe with nothing writing to it: reading it would wait for ever."""
+    path.unlink()
+    os.mkfifo(path)
+
+
+def _link_to_dev_zero(path: Path) -> None:
+    """A link to a device that never ends."""
+    path.unlink()
+    path.symlink_to("/dev/zero")
+
+
+def _link_to_a_good_entry(path: Path) -> None:
+    """A link to an intact entry elsewhere: still not a file of the cache's own."""
+    outside = path.parent.parent / f"outside-{path.name}"
+    path.rename(outside)
+    path.symlink_to(outside)
+
+
 def _wrong_checksum(path: Path) -> None:
     raw = bytearray(path.read_bytes())
     raw[-1] ^= 0xFF
@@ -72,7 +94,31 @@ DAMAGE: dict[str, Damage] = {
     "empty": _empty,
     "folder": _folder,
     "wrong-checksum": _wrong_checksum,
+    "fifo": _fifo,
+    "link-to-dev-zero": _link_to_dev_zero,
+    "link-to-a-good-entry": _link_to_a_good_entry,
 }
+
+
+class HungError(Exception):
+    """Not an OSError, which the cache would take for an unreadable entry."""
+
+
+@pytest.fixture(autouse=True)
+def no_hang() -> Iterator[None]:
+    """Each test here fails after 60 s instead of hanging (a pipe read without a writer
+    waits for ever; SIGALRM interrupts it)."""
+
+    def hung(_signum: int, _frame: object) -> None:
+        raise HungError("the cache hung")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _tone() -> np.ndarray:
@@ -104,7 +150,7 @@ def test_a_damaged_entry_is_deleted_reported_once_and_made_again(
         DAMAGE[kind](cache.path(key))
     assert cache.get("a" * 64) is None
     assert cache.get("b" * 64) is None
-    assert not cache.path("a" * 64).exists() and not cache.path("b" * 64).exists()
+    assert not os.path.lexists(cache.path("a" * 64)) and not os.path.lexists(cache.path("b" * 64))
     assert cache.repaired == 2
     err = capsys.readouterr().err
     assert err.count("warning") == 1 and "damaged" in err and str(tmp_path) in err
@@ -234,3 +280,75 @@ def test_the_checksum_covers_exactly_the_samples() -> None:
     (size,) = struct.unpack_from("<I", raw, 40)
     assert size == 2 * len(_tone())
     assert len(raw) == 44 + size + 8 + 32
+
+
+# --- what the cache reads and clears: its own files only ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "damage", ["nested 200,000 deep", "link to /dev/zero", "FIFO", "not an object", "folder"]
+)
+def test_a_damaged_digests_file_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    """The digests of voice files beside the cache are read by every natural-voice command:
+    whatever is there, the digest comes out right and the file is whole again."""
+    from coach.speech.cache import DIGESTS_FILE
+    from coach.speech.piper import file_digest
+
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    memo = tmp_path / "cache" / DIGESTS_FILE
+    memo.parent.mkdir()
+    if damage == "nested 200,000 deep":
+        memo.write_text("[" * 200_000 + "]" * 200_000)
+    elif damage == "link to /dev/zero":
+        memo.symlink_to("/dev/zero")
+    elif damage == "FIFO":
+        os.mkfifo(memo)
+    elif damage == "not an object":
+        memo.write_text("[1, 2, 3]")
+    else:
+        memo.mkdir()
+    voice = tmp_path / "voice.onnx"
+    voice.write_bytes(b"a model")
+    assert file_digest(voice) == hashlib.sha256(b"a model").hexdigest()
+    if damage != "folder":
+        assert str(voice.resolve()) in json.loads(memo.read_text(encoding="utf-8"))
+
+
+def test_clearing_removes_only_the_caches_own_entries(tmp_path: Path) -> None:
+    """A cache folder shared with the user's own WAV files (COACH_CACHE_DIR pointed at
+    them): `coach cache clear` removes the entries, damaged ones included, and the
+    digests file, and nothing else; links are removed, never followed, and count no bytes."""
+    from coach.speech.cache import DIGESTS_FILE
+    from support.cli import run
+
+    root = tmp_path / "music"
+    phrases = root / "phrases"
+    phrases.mkdir(parents=True)
+    cache = PhraseCache(phrases)
+    cache.put("a" * 64, _tone())
+    cache.put("b" * 64, _tone())
+    entry_size = cache.path("a" * 64).stat().st_size
+    mine = {"song.wav": b"the user's song", "take 2.wav": b"a take", "notes.txt": b"notes"}
+    for name, data in mine.items():
+        (phrases / name).write_bytes(data)
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * 1_000_000)
+    (phrases / ("c" * 64 + ".wav")).symlink_to(big)
+    (phrases / "linked.wav").symlink_to(big)  # the user's link: not a name of the cache's
+    os.mkfifo(phrases / ("d" * 64 + ".wav"))
+    (root / DIGESTS_FILE).write_text("{}")
+    result = run("cache", "clear", env={CACHE_DIR_ENV: str(root)})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Emptied the phrase cache in {phrases}: 4 phrases, ")
+    freed = 2 * entry_size + 2
+    assert f" {freed / 1000:.0f} kB freed" in result.stdout
+    assert {path.name: path.read_bytes() for path in phrases.iterdir() if path.is_file()} == {
+        **mine,
+        "linked.wav": big.read_bytes(),
+    }
+    assert big.read_bytes() == b"x" * 1_000_000
+    assert not (root / DIGESTS_FILE).exists()
+    usage = run("cache", env={CACHE_DIR_ENV: str(root)})
+    assert "0 phrases, 0 kB." in usage.stdout

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from coach.speech.phrases import TRIM_THRESHOLD_DBFS, PhraseBook
 from coach.speech.piper import (
     GRAPH_OPTIMIZATION,
     LEAD_PHONEMES,
+    MAX_PHONEMES,
     SENTENCE_PAUSE_MS,
     PiperEngine,
     bundled_voice,
@@ -262,8 +264,8 @@ def test_the_model_loads_once_per_process(engine: PiperEngine) -> None:
 
 
 def test_the_model_hash_is_remembered_until_the_file_changes(tmp_path: Path) -> None:
-    from coach.speech.cache import default_cache_dir
-    from coach.speech.piper import DIGESTS_FILE, file_digest
+    from coach.speech.cache import DIGESTS_FILE, default_cache_dir
+    from coach.speech.piper import file_digest
 
     voice = tmp_path / "voice.onnx"
     voice.write_bytes(b"first model")
@@ -276,13 +278,9 @@ def test_the_model_hash_is_remembered_until_the_file_changes(tmp_path: Path) -> 
     assert file_digest(voice) == hashlib.sha256(b"other model").hexdigest()
 
 
-def test_sentences_said_again_are_made_once_and_sound_as_piper_makes_them() -> None:
-    from piper.config import SynthesisConfig
-
-    from coach.speech.piper import _join_sentences
-
-    engine = PiperEngine()  # a memo of its own
-    model = engine._model()
+def count_model_calls(model: Any) -> list[int]:
+    """The length of the phoneme ids of each call the model is given from now on (until
+    `del model.phoneme_ids_to_audio`)."""
     calls: list[int] = []
     real = model.phoneme_ids_to_audio
 
@@ -291,6 +289,17 @@ def test_sentences_said_again_are_made_once_and_sound_as_piper_makes_them() -> N
         return real(ids, settings, **kwargs)
 
     model.phoneme_ids_to_audio = counted
+    return calls
+
+
+def test_sentences_said_again_are_made_once_and_sound_as_piper_makes_them() -> None:
+    from piper.config import SynthesisConfig
+
+    from coach.speech.piper import _join_sentences
+
+    engine = PiperEngine()  # a memo of its own
+    model = engine._model()
+    calls = count_model_calls(model)
     try:
         text = "Now the right side. One of two. Hold."
         got = engine.synthesize(text, NEURAL_VOICE, 155)[0]
@@ -345,3 +354,71 @@ def test_a_soft_first_sound_is_not_cut(text: str) -> None:
     clip = trim_silence(engine.synthesize(text, NEURAL_VOICE, 155)[0])
     assert _onset_rise_ms(clip) >= 30
     assert _onset_rise_ms(clip) > _onset_rise_ms(plain_clip)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        '{"audio": {"sample_rate": Infinity}, "espeak": {"voice": "en-us"}}',
+        '{"audio": {"sample_rate": NaN}, "espeak": {"voice": "en-us"}}',
+        (
+            '{"audio": {"sample_rate": 22050}, "inference": {"length_scale": NaN}, '
+            '"espeak": {"voice": "en-us"}}'
+        ),
+        "[" * 200_000 + "]" * 200_000,
+        '{"pad": "' + "x" * 1_100_000 + '"}',
+    ],
+    ids=["infinite rate", "NaN rate", "NaN speed", "nested 200,000 deep", "over 1 MB"],
+)
+def test_a_voice_config_that_cannot_be_is_a_clear_error(tmp_path: Path, config: str) -> None:
+    model = tmp_path / "odd.onnx"
+    model.write_bytes(b"x")
+    (tmp_path / "odd.onnx.json").write_text(config, encoding="utf-8")
+    with pytest.raises(CoachError) as caught:
+        open_voice(str(model))
+    message = str(caught.value)
+    assert message.startswith(f"The Piper voice {model} cannot be used: its .onnx.json ")
+    assert "\n" not in message
+
+
+NUMBERS = " ".join(["1e308"] * 25)
+"""A line a routine allows (125 characters) that the phonemizer makes 699 phonemes of."""
+
+
+def test_no_sentence_reaches_the_model_longer_than_the_bound(engine: PiperEngine) -> None:
+    model = engine._model()
+    calls = count_model_calls(model)
+    try:
+        fresh = PiperEngine()  # no memo of these sentences yet
+        samples, _ = fresh.synthesize(NUMBERS, NEURAL_VOICE, 155)
+    finally:
+        del model.phoneme_ids_to_audio
+    assert len(calls) >= 2  # parts said again come from the memo
+    # Each phoneme and a pad, the lead before the sentence, and the two ends.
+    assert max(calls) <= 2 * (MAX_PHONEMES + len(LEAD_PHONEMES)) + 2
+    assert len(samples) > 20 * SAMPLE_RATE  # all of it is said
+
+
+MEASURE = """
+import resource, sys
+from coach.speech.piper import PiperEngine
+engine = PiperEngine()
+engine._model()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+engine.synthesize(sys.argv[1], "joe", 155)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) // 1024)
+"""
+
+
+def test_text_that_expands_costs_no_more_memory_than_a_long_sentence() -> None:
+    """699 phonemes in one call took 680 MB more than the loaded model; in parts, what
+    two sentences of MAX_PHONEMES made at once take (about 330 MB)."""
+    measured = subprocess.run(
+        [sys.executable, "-c", MEASURE, NUMBERS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert int(measured.stdout) < 450, measured.stdout

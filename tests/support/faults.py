@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from support.paths import ROOT
+
+TIMEOUT_S = 120
+"""Generous limit for one faulty or plain run (a cold cache synthesizes)."""
 
 
 def _send(name: str) -> None:
@@ -109,6 +116,13 @@ def _at_cache_write(fire: Callable[[], None]) -> None:
     coach.files.os.write = half_then_fire  # type: ignore[attr-defined]
 
 
+def _at_swapping(fire: Callable[[], None]) -> None:
+    """In the middle of swapping a split's or pack's new files in: after the first rename."""
+    import coach.fileset
+
+    coach.fileset._rename = _after_calls(coach.fileset._rename, 1, fire)  # type: ignore[attr-defined]
+
+
 MOMENTS: dict[str, Callable[[Callable[[], None]], None]] = {
     "synthesis": _at_synthesis,
     "mastering": _at_mastering,
@@ -116,8 +130,58 @@ MOMENTS: dict[str, Callable[[Callable[[], None]], None]] = {
     "tagging": _at_tagging,
     "renaming": _at_renaming,
     "cache-write": _at_cache_write,
+    "swapping": _at_swapping,
 }
 """Moment -> how to arrange for the signal to be sent there, in pipeline order."""
+
+
+def environment(cache: Path) -> dict[str, str]:
+    """The environment a test runs `coach` (or this module) in: `cache` as the phrase
+    cache, the tests' helpers importable, no fixed terminal width."""
+    from coach.speech.cache import CACHE_DIR_ENV
+
+    env = {**os.environ, CACHE_DIR_ENV: str(cache), "PYTHONPATH": str(ROOT / "tests")}
+    env.pop("COLUMNS", None)
+    return env
+
+
+def run_to_the_end(command: list[str], cache: Path) -> subprocess.CompletedProcess[str]:
+    """`command` run to its end with `environment(cache)`, its output captured."""
+    return subprocess.run(
+        command,
+        env=environment(cache),
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
+
+
+def start(command: list[str], cache: Path) -> subprocess.Popen[str]:
+    """`command` started with `environment(cache)`, its output to be read with
+    communicate()."""
+    return subprocess.Popen(
+        command,
+        env=environment(cache),
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_until_stopped(pid: int) -> None:
+    """Until the process `pid` is stopped (SIGSTOP: state T)."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state == "T":
+            return
+        time.sleep(0.01)
+    raise AssertionError("the process never stopped")
 
 
 def main() -> None:

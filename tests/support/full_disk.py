@@ -43,3 +43,23 @@ def fill_disk_after(monkeypatch: pytest.MonkeyPatch, room: int) -> None:
         return FullDisk(file, room) if "w" in mode else file
 
     monkeypatch.setattr(coach.render.mp3, "open", opener, raising=False)
+
+
+def fill_disk_at_file(monkeypatch: pytest.MonkeyPatch, number: int) -> None:
+    """Make the MP3 writer run out of disk space in the `number`-th file it writes (the
+    third track of a split, say), after the first few bytes of it."""
+    import builtins
+
+    import coach.render.mp3
+
+    opened = 0
+
+    def opener(path: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        nonlocal opened
+        file = builtins.open(path, mode, *args, **kwargs)  # noqa: SIM115
+        if "w" not in mode:
+            return file
+        opened += 1
+        return FullDisk(file, 100) if opened == number else file
+
+    monkeypatch.setattr(coach.render.mp3, "open", opener, raising=False)
