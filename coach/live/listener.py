@@ -1,0 +1,244 @@
+"""Listening during live play: the microphone's samples to commands, leaving out the coach's own
+voice.
+
+The microphone also hears the speakers. The coach knows exactly which samples it played and
+when (`PlayedTap` notes each block the device pulls), so it runs the same spotter over them:
+a phrase found in the microphone at the moment the speakers carried a phrase the spotter also
+found there came from the speakers, and is dropped (`Ears`). Anything else found is a command.
+
+Threads: the audio output's thread and the microphone's only append to a deque or queue and
+return (nothing there waits for a lock the listener holds); `Listener` runs the spotters on a
+thread of its own, hands each command to the player through `take()`, and calls `wake` so a
+player waiting for keys acts on it at once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from coach.live.spotting import COMMANDS
+from coach.live.types import Heard, Microphone, SampleSource, Spotted, Spotter
+from coach.pcm import Samples
+from coach.time import SAMPLE_RATE
+
+ECHO_MARGIN_S = 0.3
+"""A phrase heard within this of one the speakers carried is the coach's own."""
+
+ECHO_WAIT_S = 0.4
+"""How long a phrase found in the microphone may wait for the played samples of its time to be
+looked at (they are usually there already: the device is given them before they sound)."""
+
+QUEUE_BLOCKS = 200
+"""Blocks of captured or played sound waiting for the listener (about 10 s of each): beyond
+that the oldest are dropped rather than ever make a device's thread wait."""
+
+
+class PlayedTap:
+    """A SampleSource that passes its source's samples on and notes each block with the time it
+    was handed to the device, for `Ears` to hear what the speakers carry."""
+
+    def __init__(self, source: SampleSource, clock: Callable[[], float] = time.monotonic) -> None:
+        self.source = source
+        self.blocks: deque[tuple[float, Samples]] = deque(maxlen=QUEUE_BLOCKS)
+        self._clock = clock
+
+    def read(self, frames: int) -> Samples:
+        samples = self.source.read(frames)
+        self.blocks.append((self._clock(), samples))
+        return samples
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: float
+    end: float
+
+
+class Ears:
+    """Commands from the microphone's samples, given what the speakers played (no threads: the
+    Listener and the benchmark drive it).
+
+    `spotter` hears the microphone; `echo_spotter` (None: nothing is played, or the check is
+    off) hears what was played. `latency_s` is how long a sample handed to the output takes to
+    be heard.
+    """
+
+    def __init__(
+        self, spotter: Spotter, echo_spotter: Spotter | None = None, *, latency_s: float = 0.0
+    ) -> None:
+        self.spotter = spotter
+        self.echo_spotter = echo_spotter
+        self.latency_s = latency_s
+        self.dropped: list[Spotted] = []
+        """Phrases found in the microphone that the speakers had carried."""
+        self._captured = 0
+        self._arrivals: list[tuple[float, int]] = []  # (time a block came, samples by then)
+        self._played_until = float("-inf")  # heard time of the end of what was played
+        self._echoes: deque[_Span] = deque(maxlen=64)
+        self._played_at: deque[tuple[float, int]] = deque(maxlen=QUEUE_BLOCKS)
+        self._played = 0
+        self._waiting: list[tuple[Spotted, _Span]] = []
+
+    def played(self, samples: Samples, handed_at: float) -> None:
+        """The output was handed `samples` at `handed_at` (time.monotonic())."""
+        heard_at = handed_at + self.latency_s
+        self._played_at.append((heard_at, self._played))
+        self._played += len(samples)
+        self._played_until = heard_at + len(samples) / SAMPLE_RATE
+        if self.echo_spotter is None:
+            return
+        for spotted in self.echo_spotter.feed(samples):
+            self._echoes.append(
+                _Span(self._played_time(spotted.start), self._played_time(spotted.end))
+            )
+
+    def captured(self, samples: Samples, arrived_at: float) -> list[Heard]:
+        """The microphone gave `samples`, its last at `arrived_at`; the commands now known."""
+        self._captured += len(samples)
+        self._arrivals.append((arrived_at, self._captured))
+        if len(self._arrivals) > QUEUE_BLOCKS:
+            del self._arrivals[: len(self._arrivals) - QUEUE_BLOCKS]
+        for spotted in self.spotter.feed(samples):
+            span = _Span(self._captured_time(spotted.start), self._captured_time(spotted.end))
+            self._waiting.append((spotted, span))
+        return self.decide(arrived_at)
+
+    def decide(self, now: float) -> list[Heard]:
+        """The phrases waiting that can be told apart from the coach's voice by now."""
+        heard = []
+        still = []
+        for spotted, span in self._waiting:
+            looked_at = self.echo_spotter is None or self._played_until >= span.end + ECHO_MARGIN_S
+            if not looked_at and now - span.end < ECHO_WAIT_S:
+                still.append((spotted, span))
+            elif self._is_echo(span):
+                self.dropped.append(spotted)
+            else:
+                heard.append(Heard(spotted.phrase, COMMANDS[spotted.phrase]))
+        self._waiting = still
+        return heard
+
+    def _is_echo(self, span: _Span) -> bool:
+        return any(
+            echo.start - ECHO_MARGIN_S < span.end and span.start < echo.end + ECHO_MARGIN_S
+            for echo in self._echoes
+        )
+
+    def _captured_time(self, index: int) -> float:
+        """When microphone sample `index` was captured (about: a block's samples are taken to
+        have come at an even pace up to its arrival)."""
+        counts = [count for _, count in self._arrivals]
+        at = min(bisect.bisect_right(counts, index), len(self._arrivals) - 1)
+        arrived, count = self._arrivals[at]
+        return arrived - (count - index) / SAMPLE_RATE
+
+    def _played_time(self, index: int) -> float:
+        """When played sample `index` was heard."""
+        best = self._played_at[0]
+        for entry in self._played_at:
+            if entry[1] > index:
+                break
+            best = entry
+        return best[0] + (index - best[1]) / SAMPLE_RATE
+
+
+class Listener:
+    """Listens on a thread of its own while live play runs (implements coach.live.types.Voice).
+
+    `start(tap)` opens listening: the microphone delivers into a queue, the tap's blocks are
+    what the speakers get. `wake` is called (from the listener's thread) whenever a command is
+    ready to `take()`.
+    """
+
+    def __init__(
+        self,
+        microphone: Microphone,
+        ears: Ears,
+        *,
+        wake: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.microphone = microphone
+        self.ears = ears
+        self.wake = wake
+        self._clock = clock
+        self._captured: queue.Queue[tuple[float, Samples]] = queue.Queue(QUEUE_BLOCKS)
+        self._heard: deque[Heard] = deque()
+        self._tap: PlayedTap | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.overflows = 0
+        """Captured blocks dropped because the listener fell behind."""
+        self.failure: BaseException | None = None
+        """What stopped the listener's thread, if anything did."""
+
+    def start(self, tap: PlayedTap | None) -> None:
+        """Start the microphone and the listener's thread (CoachError if the microphone will
+        not start)."""
+        self._tap = tap
+        self.microphone.start(self._deliver)
+        self._thread = threading.Thread(target=self._listen, name="coach-listener", daemon=True)
+        self._thread.start()
+
+    def take(self) -> Heard | None:
+        try:
+            return self._heard.popleft()
+        except IndexError:
+            return None
+
+    def problem(self) -> str | None:
+        """Why listening stopped, or None while it listens."""
+        if self.failure is not None:
+            return f"listening failed ({self.failure})"
+        return self.microphone.problem()
+
+    def close(self) -> None:
+        """Stop the microphone and the thread. Safe to call twice."""
+        self._stop.set()
+        self.microphone.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    # --- the microphone's thread ----------------------------------------------------------------
+
+    def _deliver(self, samples: Samples) -> None:
+        try:
+            self._captured.put_nowait((self._clock(), samples))
+        except queue.Full:
+            self.overflows += 1
+
+    # --- the listener's thread ------------------------------------------------------------------
+
+    def _listen(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    arrived, samples = self._captured.get(timeout=0.1)
+                except queue.Empty:
+                    self._hear_played()
+                    self._publish(self.ears.decide(self._clock()))
+                    continue
+                self._hear_played()
+                self._publish(self.ears.captured(samples, arrived))
+        except Exception as error:  # noqa: BLE001 - reported through problem(); play goes on
+            self.failure = error
+
+    def _hear_played(self) -> None:
+        tap = self._tap
+        if tap is None:
+            return
+        while tap.blocks:
+            handed_at, samples = tap.blocks.popleft()
+            self.ears.played(samples, handed_at)
+
+    def _publish(self, heard: list[Heard]) -> None:
+        if heard:
+            self._heard.extend(heard)
+            self.wake()
