@@ -21,11 +21,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from coach.live.spotting import COMMANDS
 from coach.live.types import Heard, Microphone, SampleSource, Spotted, Spotter
 from coach.pcm import Samples
 from coach.time import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from coach.live.player import Player
 
 ECHO_MARGIN_S = 0.3
 """A phrase heard within this of one the speakers carried is the coach's own."""
@@ -227,7 +231,7 @@ class Listener:
                     continue
                 self._hear_played()
                 self._publish(self.ears.captured(samples, arrived))
-        except Exception as error:  # noqa: BLE001 - reported through problem(); play goes on
+        except Exception as error:  # reported through problem(); play goes on with keys
             self.failure = error
 
     def _hear_played(self) -> None:
@@ -242,3 +246,61 @@ class Listener:
         if heard:
             self._heard.extend(heard)
             self.wake()
+
+
+def open_ears() -> Ears:
+    """Ears with the default spotter on the microphone and another on what is played; a
+    CoachError saying how to install it where the engine is missing."""
+    from coach.live.spotting import open_spotter
+
+    return Ears(open_spotter(), open_spotter())
+
+
+class Listening:
+    """Listening for one live play: a context manager around `Player.run`.
+
+    Made before the device starts, it puts a tap between the player's stream and the output.
+    Entering opens the microphone and starts the listener; a missing or busy microphone is
+    said through `notice` and the play goes on with keys alone. Leaving stops it all.
+    """
+
+    def __init__(
+        self,
+        ears: Ears,
+        player: Player,
+        notice: Callable[[str], None],
+        microphone: Callable[[], Microphone] | None = None,
+    ) -> None:
+        self.ears = ears
+        self.player = player
+        self.notice = notice
+        self._microphone = microphone
+        self.tap = PlayedTap(player.stream)
+        player.source = self.tap
+        ears.latency_s = player.output.latency_frames / SAMPLE_RATE
+        self.listener: Listener | None = None
+
+    def __enter__(self) -> Listener | None:
+        from coach.errors import CoachError
+        from coach.live.inputs import open_microphone
+
+        try:
+            microphone = (self._microphone or open_microphone)()
+        except CoachError as error:
+            self.notice(str(error))
+            return None
+        listener = Listener(microphone, self.ears)
+        try:
+            listener.start(self.tap)
+        except CoachError as error:
+            listener.close()
+            self.notice(str(error))
+            return None
+        self.listener = listener
+        self.player.voice = listener
+        return listener
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None

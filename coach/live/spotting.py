@@ -139,7 +139,6 @@ class PocketsphinxSpotter:
         """Start a new utterance: what was half heard is dropped (the adaptation to the
         microphone's level carries on)."""
         self._pending.clear()
-        self._seen.clear()
         self._decoder.end_utt()
         self._decoder.start_utt()
         self._utterance_at = self._fed

@@ -161,6 +161,10 @@ class Voice(Protocol):
         """The oldest command not taken yet, or None."""
         ...
 
+    def problem(self) -> str | None:
+        """Why listening stopped by itself (the microphone went away), or None."""
+        ...
+
 
 @dataclass(frozen=True)
 class ControlEvent:

@@ -57,7 +57,8 @@ class MiniaudioMicrophone:
                     app_name="coach",
                 )
         except miniaudio.MiniaudioError as error:
-            raise no_microphone_error(_describe(error).replace("sound card", "microphone")) from None
+            reason = _describe(error).replace("sound card", "microphone")
+            raise no_microphone_error(reason) from None
         if str(device.backend).lower() == "null":
             device.close()
             raise no_microphone_error("no sound system or microphone found")
