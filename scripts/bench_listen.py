@@ -281,6 +281,7 @@ def run(thresholds: dict[str, float], commands: Any, audio: Audio) -> dict[str, 
 
 
 def report(label: str, result: dict[str, Any]) -> None:
+    sys.stdout.flush()
     print(f"\n== {label}: thresholds {result['thresholds']}")
     for name, row in result["trials"].items():
         median = row["reaction_ms_median"]
@@ -302,7 +303,7 @@ def report(label: str, result: dict[str, Any]) -> None:
         f"  ordinary speech, {fa['ordinary_minutes']:.1f} min: {fa['ordinary']} false alarms "
         f"{fa['ordinary_phrases']}; together {fa['per_hour']:.2f} per hour"
     )
-    print(f"  CPU, both spotters: {fa['cpu_share_of_one_core']:.1%} of one core")
+    print(f"  CPU, both spotters: {fa['cpu_share_of_one_core']:.1%} of one core", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -310,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tune", action="store_true", help="choose thresholds, then check")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
-    print(__doc__)
+    print(__doc__, flush=True)
     with tempfile.TemporaryDirectory() as folder:
         natural = render_session("joe", Path(folder))
         espeak = render_session("gmw/en-us", Path(folder))
@@ -321,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = dict(THRESHOLDS)
     if args.tune:
         best = None
-        for exponent in (-20, -25, -30, -35, -40):
+        for exponent in (-5, -10, -15, -20):
             candidate = dict.fromkeys(COMMANDS, float(f"1e{exponent}"))
             result = run(candidate, tune_set, audio)
             report(f"tuning set, 1e{exponent}", result)

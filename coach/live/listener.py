@@ -31,10 +31,12 @@ from coach.time import SAMPLE_RATE
 if TYPE_CHECKING:
     from coach.live.player import Player
 
-ECHO_MARGIN_S = 0.3
-"""A phrase heard within this of one the speakers carried is the coach's own."""
+ECHO_MARGIN_S = 0.6
+"""A phrase heard within this of one the speakers carried is the coach's own (the times of
+the two come from different clocks: the output's reads and the microphone's blocks, each
+with its sound system's buffering)."""
 
-ECHO_WAIT_S = 0.4
+ECHO_WAIT_S = 0.3
 """How long a phrase found in the microphone may wait for the played samples of its time to be
 looked at (they are usually there already: the device is given them before they sound)."""
 

@@ -450,7 +450,7 @@ def test_pocketsphinx_finds_the_natural_voices_commands_in_road_noise() -> None:
 
     engine, voice = open_voice("joe")
     said = ["coach next", "coach back", "coach pause"]
-    talk = "The coach said to pause at the next stop, and then go back."
+    talk = "I think the weather will clear up by the afternoon."
     pieces = []
     for text in [*said, talk]:
         samples, _ = engine.synthesize(text, voice, 160)
