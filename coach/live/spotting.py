@@ -38,11 +38,11 @@ COMMANDS: dict[str, str] = {
 """Each phrase live play listens for, and what it does (as its key does)."""
 
 THRESHOLDS: dict[str, float] = {
-    "coach pause": 1e-10,
-    "coach go on": 1e-10,
-    "coach next": 1e-10,
-    "coach back": 1e-10,
-    "coach stop": 1e-10,
+    "coach pause": 1e-5,
+    "coach go on": 1e-5,
+    "coach next": 1e-5,
+    "coach back": 1e-5,
+    "coach stop": 1e-5,
 }
 """PocketSphinx's keyword threshold for each phrase: how much likelier than any sequence of
 phones it must be to count. Lower finds more and mistakes more. Tuned by
