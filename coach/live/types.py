@@ -1,5 +1,6 @@
 """The live stage's seams: a sample source and the output that pulls it, keys, and a display;
-for listening, a microphone, a keyword spotter and what the player is told was heard.
+for listening, a microphone, an echo remover, a keyword spotter and its verifier, and what
+the player is told was heard.
 
 An output is a device with a clock of its own: once started it pulls samples from its source,
 period by period, for as long as the source gives them. The player never times anything
@@ -142,6 +143,29 @@ class Spotter(Protocol):
 
     def settle(self) -> None:
         """Forget what is half heard, after a command was taken (the stream goes on)."""
+        ...
+
+
+class Verifier(Protocol):
+    """A second opinion on a phrase a Spotter found, from a stronger recogniser."""
+
+    def confirm(self, samples: Samples) -> str | None:
+        """Which command phrase (of coach.live.spotting.COMMANDS) `samples`, a second or two
+        of sound around what the spotter found, hold; None if none."""
+        ...
+
+
+class EchoRemover(Protocol):
+    """Takes what the speakers played out of what the microphone captured."""
+
+    def played(self, samples: Samples) -> None:
+        """The next samples handed to the output."""
+        ...
+
+    def cancel(self, samples: Samples, lag_hint: int | None = None) -> Samples:
+        """The next captured samples; returns the cleaned samples ready so far, in order
+        (sample `i` out is captured sample `i`). `lag_hint`: the clocks' guess of how many
+        samples later the microphone hears a played sample, counted in the two streams."""
         ...
 
 

@@ -47,6 +47,7 @@ from coach.routines import load_routine
 from coach.sound.assembly import assemble_chunks
 from coach.sound.chimes import load_chime
 from coach.time import SAMPLE_RATE, ms_to_samples
+from support.device_time import Screen, ScriptedKeys
 from support.lengths import EstimatedLengths
 from support.paths import EXAMPLE
 from support.sounds import ramp_audio
@@ -56,35 +57,10 @@ LEAD_IN = ms_to_samples(LEAD_IN_MS)
 CHIME = load_chime("heard")
 
 
-class DeviceTime:
-    """Keys on device time: `wait(s)` lets the device pull `s` seconds, or up to the next
-    scripted key; `voice` commands fall due at their device times."""
-
-    def __init__(self, output: RecordingOutput, keys: list[tuple[float, str]]) -> None:
-        self.output = output
-        self.now = 0.0
-        self.keys = sorted(keys)
-
-    def wait(self, seconds: float) -> str | None:
-        if self.keys and self.keys[0][0] <= self.now + seconds:
-            at, key = self.keys.pop(0)
-            self.pass_time(max(at - self.now, 0.0))
-            return key
-        self.pass_time(seconds)
-        return None
-
-    def pass_time(self, seconds: float) -> None:
-        self.output.advance(seconds)
-        self.now += seconds
-
-    def suspend(self) -> None:
-        pass
-
-
 class ScriptedVoice:
     """Commands heard at device times (seconds from the start)."""
 
-    def __init__(self, clock: DeviceTime, said: list[tuple[float, str]]) -> None:
+    def __init__(self, clock: ScriptedKeys, said: list[tuple[float, str]]) -> None:
         self.clock = clock
         self.said = sorted(said)
         self.lost: str | None = None
@@ -102,22 +78,6 @@ class ScriptedVoice:
         return self.lost
 
 
-class Screen:
-    def __init__(self, clock: DeviceTime) -> None:
-        self.clock = clock
-        self.statuses: list[tuple[float, Status]] = []
-        self.notices: list[str] = []
-
-    def status(self, status: Status) -> None:
-        self.statuses.append((self.clock.now, status))
-
-    def notice(self, text: str) -> None:
-        self.notices.append(text)
-
-    def clear(self) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def timeline() -> Timeline:
     return build_session(load_routine(str(EXAMPLE)), EstimatedLengths()).timeline
@@ -132,7 +92,7 @@ class VoiceRun:
     ) -> None:
         self.audio = ramp_audio(EstimatedLengths())
         self.output = RecordingOutput(PERIOD)
-        self.clock = DeviceTime(self.output, keys or [])
+        self.clock = ScriptedKeys(self.output, list(keys or []))
         self.voice = ScriptedVoice(self.clock, said)
         self.screen = Screen(self.clock)
         self.events: list[ControlEvent] = []
@@ -308,7 +268,7 @@ def feed(ears: Ears, mic: Samples, played: Samples | None, latency_s: float) -> 
 def test_a_phrase_the_speakers_carried_is_the_coachs_own() -> None:
     played = marked(10.0, [(2.0, 3.0)])  # the coach "says" a command-like phrase at 2 s
     mic = marked(10.0, [(2.05, 3.05), (6.0, 7.0)])  # heard back at 2 s; the user at 6 s
-    ears = Ears(FakeSpotter(), FakeSpotter(), latency_s=0.15)
+    ears = Ears(FakeSpotter(), echo_spotter=FakeSpotter(), latency_s=0.15)
     came = feed(ears, mic, played, 0.15)
     # Only the user's, once the played samples of its time have been looked at.
     assert len(came) == 1 and 7.0 <= came[0] <= 7.0 + ECHO_MARGIN_S
@@ -318,14 +278,14 @@ def test_a_phrase_the_speakers_carried_is_the_coachs_own() -> None:
 
 
 def test_a_phrase_waits_for_the_played_samples_of_its_time() -> None:
-    ears = Ears(FakeSpotter(), FakeSpotter(), latency_s=0.0)
+    ears = Ears(FakeSpotter(), echo_spotter=FakeSpotter(), latency_s=0.0)
     mic = marked(1.2, [(0.5, 1.0)])
     # Nothing played yet: the command waits (up to ECHO_WAIT_S) rather than pass unchecked.
     assert ears.captured(mic, 1.2) == []
     ears.played(np.zeros(2 * SAMPLE_RATE, dtype=np.int16), 0.0)
     assert [heard.action for heard in ears.decide(1.25)] == [HOLD]
     # Nothing played at all: after ECHO_WAIT_S it is taken unchecked.
-    deaf = Ears(FakeSpotter(), FakeSpotter(), latency_s=0.0)
+    deaf = Ears(FakeSpotter(), echo_spotter=FakeSpotter(), latency_s=0.0)
     assert deaf.captured(mic, 1.2) == []
     assert deaf.decide(1.0 + ECHO_WAIT_S - 0.05) == []
     assert [heard.action for heard in deaf.decide(1.0 + ECHO_WAIT_S + 0.05)] == [HOLD]

@@ -70,6 +70,20 @@ def room_echo(played: np.ndarray, gain: float = 1.0) -> np.ndarray:
     return np.asarray(high * gain)
 
 
+def cab_path(played: np.ndarray, delay_s: float, gain: float = 1.0) -> np.ndarray:
+    """`room_echo` of `played`, heard `delay_s` later still: a sound system's buffering that
+    the player's clocks do not know of."""
+    delay = round(delay_s * SAMPLE_RATE)
+    echo = room_echo(played, gain)
+    return np.concatenate([np.zeros(delay), echo])[: len(played)]
+
+
+def erle_db(echo: np.ndarray, residual: np.ndarray) -> float:
+    """Echo return loss enhancement: how far below the echo what is left of it lies, in dB."""
+    left = float(np.mean(residual.astype(np.float64) ** 2))
+    return 10 * float(np.log10(float(np.mean(echo.astype(np.float64) ** 2)) / max(left, 1e-12)))
+
+
 def to_samples(mix: np.ndarray) -> Samples:
     """Float samples to int16, clipped."""
     return np.clip(np.round(mix), -32768, 32767).astype(np.int16)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from coach.live.inputs import no_microphone_error
-from coach.live.outputs.miniaudio_out import _describe, _stderr_silenced
+from coach.live.miniaudio_common import describe_failure, stderr_silenced
 from coach.pcm import Samples
 from coach.time import SAMPLE_RATE
 
@@ -47,7 +47,7 @@ class MiniaudioMicrophone:
         self._miniaudio: Any = miniaudio
         self._backends = [miniaudio.Backend[name.upper()] for name in backends or ()]
         try:
-            with _stderr_silenced():
+            with stderr_silenced():
                 device = miniaudio.CaptureDevice(
                     input_format=miniaudio.SampleFormat.SIGNED16,
                     nchannels=1,
@@ -57,7 +57,7 @@ class MiniaudioMicrophone:
                     app_name="coach",
                 )
         except miniaudio.MiniaudioError as error:
-            reason = _describe(error).replace("sound card", "microphone")
+            reason = describe_failure(error, "microphone")
             raise no_microphone_error(reason) from None
         if str(device.backend).lower() == "null":
             device.close()
