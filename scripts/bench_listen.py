@@ -23,11 +23,12 @@ Method (printed with the results):
 - Everything runs through `coach.live.listener.Ears` in 50 ms blocks, as live play feeds it:
   echo cancellation, the keyword spotter, the verifier. A trial counts as detected when the
   right command comes out within 1.5 s of its end, and as a confusion when another does.
-- False alarms: the session fed back into the microphone through the echo path with road
-  noise 10 dB below it ("session audio"), and ordinary speech that is not a command, spoken
-  by both voices with nothing playing, in road noise at 10 dB SNR: radio and cab talk with
-  the command words in it ("The coach said to pause at the next stop") and without. Counted,
-  and per hour of that audio.
+- False alarms: the session fed back into the microphone through the echo path, as loud as
+  the commands, with road noise 10 dB below it ("session audio"), and ordinary speech that
+  is not a command, spoken by both voices with nothing playing, in road noise at 10 dB SNR:
+  radio and cab talk with the command words in it ("The coach said to pause at the next
+  stop") and without, and the session's own words with nothing played. Counted, and per hour
+  of that audio.
 - Echo: ERLE over the session fed back, after the canceller has had WARM_S to learn.
 - Reaction: from a command's last sample to Ears handing it over: the stream time of the
   block it came out after, plus the wall time that block took (the verifier runs then). The
@@ -395,8 +396,11 @@ def false_alarms(
     settings: Settings, sounds: Sounds, chosen: Set, verifier: TimedVerifier | None
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    session = sounds.session
-    echo = cab_path(session, EXTRA_DELAY_S)
+    # Fed back as loud as the commands are said (the cab's reflections add up to several
+    # times the direct sound, which at the session's own level would clip the microphone).
+    echo = cab_path(sounds.session, EXTRA_DELAY_S)
+    gain = active_rms(np.concatenate(list(sounds.commands.values()))) / active_rms(echo)
+    session, echo = sounds.session * gain, echo * gain
     noise = at_snr(road_noise(len(session) / SAMPLE_RATE, seed=chosen.noise_seed + 1), echo, 10.0)
     hours = len(session) / SAMPLE_RATE / 3600
     calls = len(verifier.calls) if verifier else 0
@@ -415,6 +419,7 @@ def false_alarms(
         ears.canceller.cancel = keep  # type: ignore[method-assign]
     heard = stream(ears, mic, session).heard
     cpu_s = time.process_time() - cpu
+    out["erle_clean_db"] = erle_without_noise(session, echo)
     if cleaned:
         residual = np.concatenate(cleaned).astype(np.float64)
         after = round(WARM_S * SAMPLE_RATE)
@@ -444,6 +449,19 @@ def false_alarms(
         out["verifications"] = len(times)
         out["verify_ms_median"] = 1000 * float(np.median(times)) if times else None
     return out
+
+
+def erle_without_noise(session: np.ndarray, echo: np.ndarray) -> float:
+    """The canceller alone on the session fed back with no noise: ERLE after WARM_S."""
+    canceller = EchoCanceller()
+    played, heard = to_samples(session), to_samples(echo)
+    cleaned = []
+    for start in range(0, len(heard), BLOCK):
+        canceller.played(played[start : start + BLOCK])
+        cleaned.append(canceller.cancel(heard[start : start + BLOCK], 0))
+    residual = np.concatenate(cleaned).astype(np.float64)
+    after = round(WARM_S * SAMPLE_RATE)
+    return erle_db(echo[after : len(residual)], residual[after:])
 
 
 def per_hour(count: int, minutes: float) -> float:
@@ -492,7 +510,8 @@ def report(label: str, result: dict[str, Any]) -> None:
     fa = result["false_alarms"]
     if fa is None:
         return
-    erle = f", ERLE {fa['erle_db']:.1f} dB" if "erle_db" in fa else ""
+    erle = f", ERLE {fa['erle_db']:.1f} dB ({fa['erle_clean_db']:.1f} dB without noise)"
+    erle = erle if "erle_db" in fa else ""
     print(
         f"  session fed back, {fa['session_minutes']:.1f} min: {fa['session']} false alarms "
         f"({per_hour(fa['session'], fa['session_minutes']):.1f}/h) from "
@@ -522,6 +541,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tune", action="store_true", help="choose thresholds, then check")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--kws", type=float, help="one keyword threshold for all phrases")
+    parser.add_argument(
+        "--kws-each", help='a threshold for each phrase, as JSON: {"coach pause": 1e-30, ...}'
+    )
     parser.add_argument("--verify", type=float, help="the verifier's threshold")
     parser.add_argument("--no-verifier", action="store_true")
     parser.add_argument("--no-cancel", action="store_true")
@@ -536,6 +558,8 @@ def main(argv: list[str] | None = None) -> int:
         sessions = {voice: render_session(voice, renders) for voice in ("joe", "gmw/en-us")}
     verifier = TimedVerifier(WhisperVerifier())
     thresholds = dict.fromkeys(COMMANDS, args.kws) if args.kws else dict(THRESHOLDS)
+    if args.kws_each:
+        thresholds.update(json.loads(args.kws_each))
     settings = Settings(
         thresholds,
         verify=None

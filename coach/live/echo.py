@@ -62,6 +62,17 @@ AGREE = 4
 """Two measurements in a row within this many samples of each other make a lag: one alone
 may be fooled by a phrase the coach says twice."""
 
+PHAT = 0.8
+"""How far the cross-correlation's spectrum is whitened (1: fully, GCC-PHAT): a little less
+than fully keeps the peak sharp without letting bands the coach's voice hardly has count as
+much as those it fills."""
+
+AMBIGUOUS = 0.7
+"""A peak is taken only if no other, more than PRE_DELAY from it, reaches this share of it."""
+
+WORKING_DB = 10.0
+"""While the filter takes the echo down by this much, the lag is not measured again."""
+
 KEEP_PLAYED = 6 * SAMPLE_RATE
 """Played samples kept for the filter and the lag's measurement."""
 
@@ -101,6 +112,7 @@ class EchoCanceller:
         self.measured = 0
         """Times the lag was measured (a tuning aid, and for tests)."""
         self._candidate: int | None = None  # the last lag measured
+        self._since_check = [0.0, 0.0]  # energy captured, and left, while the coach spoke
         self._played = np.zeros(0)
         self._played_start = 0  # the played index of self._played[0]
         self._played_end = 0  # the played index after the last one given
@@ -169,6 +181,10 @@ class EchoCanceller:
         the clocks' guess; take the peak if it stands out."""
         if len(self._captured) < DELAY_WINDOW:
             return
+        heard, left = self._since_check
+        self._since_check = [0.0, 0.0]
+        if self.lag is not None and left * 10 ** (WORKING_DB / 10) < heard:
+            return  # the filter takes the echo well down: the lag is right
         end = self._done + len(self._pending)  # the captured index after the last
         guess = self._hint
         first = end - DELAY_WINDOW - guess - DELAY_SEARCH
@@ -178,7 +194,7 @@ class EchoCanceller:
             return
         size = 1 << int(np.ceil(np.log2(span + DELAY_WINDOW)))
         cross = np.fft.rfft(self._captured, size) * np.conj(np.fft.rfft(played, size))
-        cross /= np.abs(cross) + 1e-9
+        cross /= np.abs(cross) ** PHAT + 1e-9
         correlation = np.fft.irfft(cross, size)
         # Captured sample i (of the window) against played sample j: the lag is
         # (end - DELAY_WINDOW + i) - (first + j); correlation[k] holds i - j = k (mod size).
@@ -192,6 +208,11 @@ class EchoCanceller:
         if values[best] < DELAY_CONFIDENCE * typical:
             return
         lag = int(lags[best])
+        if abs(lag - guess) > DELAY_SEARCH - PRE_DELAY:
+            return  # at the edge of the search: a peak cut off, not one found
+        elsewhere = np.abs(lags - lag) > PRE_DELAY
+        if np.max(values[elsewhere]) > AMBIGUOUS * values[best]:
+            return  # two places fit about as well: a phrase the coach says twice
         self.measured += 1
         agreed = self._candidate is not None and abs(lag - self._candidate) <= AGREE
         self._candidate = lag
@@ -226,6 +247,8 @@ class EchoCanceller:
         self._energy_played = smoothing * self._energy_played + (1 - smoothing) * played_energy
         if self._energy_played < QUIET:
             return fore
+        self._since_check[0] += float(np.sum(captured**2))
+        self._since_check[1] += float(np.sum(fore**2))
         self._adapt(back)
         if self._energy_back < COPY * self._energy_fore and self._energy_back < self._energy_mic:
             self._foreground[:] = self._background

@@ -115,7 +115,8 @@ class Ears:
         self.echo_spotter = echo_spotter
         self.latency_s = latency_s
         self.dropped: list[Spotted] = []
-        """Candidates found in the microphone that the speakers had carried."""
+        """Candidates not weighed: the speakers had carried them (`echo_spotter`), they were
+        part of a command already taken, or of sound the verifier already weighed."""
         self.rejected: list[Spotted] = []
         """Candidates the verifier found no command in."""
         self._captured = 0
@@ -129,6 +130,7 @@ class Ears:
         self._kept_from = 0  # ...from this captured index...
         self._cleaned = 0  # ...to this one
         self._taken_until = 0  # the end of the sound the last command was heard in
+        self._judged_until = 0  # the end of the sound the verifier last weighed
 
     def played(self, samples: Samples, handed_at: float) -> None:
         """The output was handed `samples` at `handed_at` (time.monotonic())."""
@@ -171,13 +173,18 @@ class Ears:
             ready = looked_at and self._cleaned >= spotted.end + tail
             if not ready and now - span.end < ECHO_WAIT_S + tail / SAMPLE_RATE:
                 still.append((spotted, span))
-            elif self._is_echo(span) or spotted.start < self._taken_until:
+            elif (
+                self._is_echo(span)
+                or spotted.start < self._taken_until
+                or spotted.end + tail <= self._judged_until
+            ):
                 self.dropped.append(spotted)
             elif (phrase := self._verify(spotted)) is None:
                 self.rejected.append(spotted)
+                self._judged_until = spotted.end + tail
             else:
                 heard.append(Heard(phrase, COMMANDS[phrase]))
-                self._taken_until = spotted.end + tail
+                self._taken_until = self._judged_until = spotted.end + tail
         self._waiting = still
         return heard
 

@@ -21,7 +21,9 @@ from coach.errors import CoachError
 from coach.live.listener import (
     ECHO_MARGIN_S,
     ECHO_WAIT_S,
+    HEAD_S,
     QUEUE_BLOCKS,
+    TAIL_S,
     Ears,
     Listener,
     Listening,
@@ -399,28 +401,112 @@ def test_play_listen_without_pocketsphinx_fails_before_any_work(
     assert "Traceback" not in result.stderr
 
 
+# --- the verifier and the echo canceller, as Ears uses them ----------------------------------
+
+
+class FakeVerifier:
+    """Says "coach next" for a clip whose phrase (its samples of 1000) is shorter than 0.8 s,
+    nothing for a longer one; keeps every clip it was given."""
+
+    def __init__(self) -> None:
+        self.clips: list[Samples] = []
+
+    def confirm(self, samples: Samples) -> str | None:
+        self.clips.append(samples)
+        return "coach next" if (samples == 1000).sum() < 0.8 * SAMPLE_RATE else None
+
+
+class TwiceSpotter(FakeSpotter):
+    """Finds every marked phrase twice, as a spotter whose phrases overlap may."""
+
+    def feed(self, samples: Samples) -> list[Spotted]:
+        return [spotted for spotted in super().feed(samples) for _ in range(2)]
+
+
+def test_the_verifier_says_which_command_it_was_or_that_it_was_none() -> None:
+    verifier = FakeVerifier()
+    ears = Ears(TwiceSpotter(), verifier=verifier)
+    mic = marked(6.0, [(1.0, 1.6), (4.0, 5.0)])  # the second: found, but no command
+    came = []
+    block = SAMPLE_RATE // 20
+    for start in range(0, len(mic), block):
+        came += ears.captured(mic[start : start + block], (start + block) / SAMPLE_RATE)
+    # The spotter's guess ("coach pause") gives way to the verifier's; found twice, taken once.
+    assert came == [Heard("coach next", NEXT)]
+    # Each sound was weighed once: its second finding was dropped.
+    assert len(verifier.clips) == 2 and len(ears.dropped) == 2 and len(ears.rejected) == 1
+    # The verifier heard each phrase with HEAD_S before and TAIL_S after it.
+    first = verifier.clips[0]
+    assert len(first) == round((0.6 + HEAD_S + TAIL_S) * SAMPLE_RATE)
+    assert not first[: round(HEAD_S * SAMPLE_RATE) - 1].any()
+
+
+class ListeningCanceller:
+    """An EchoRemover that removes nothing and notes what it was told."""
+
+    def __init__(self) -> None:
+        self.played_count = 0
+        self.hints: list[int | None] = []
+
+    def played(self, samples: Samples) -> None:
+        self.played_count += len(samples)
+
+    def cancel(self, samples: Samples, lag_hint: int | None = None) -> Samples:
+        self.hints.append(lag_hint)
+        return samples
+
+
+def test_the_canceller_is_told_the_clocks_guess_of_the_lag() -> None:
+    canceller = ListeningCanceller()
+    ears = Ears(FakeSpotter(), canceller=canceller, latency_s=0.15)
+    silence = np.zeros(SAMPLE_RATE // 20, dtype=np.int16)
+    assert ears.captured(silence, 0.05) == []  # nothing played yet: no guess
+    # Block b is handed to the output at 0.2 + 0.05 b, so heard at 0.35 + 0.05 b.
+    for block in range(40):
+        ears.played(silence, 0.2 + block * 0.05)
+    ears.captured(silence, 1.25)
+    # At 1.25 s the microphone has given 2 blocks, and the speakers are starting block 18.
+    assert canceller.hints == [None, (2 - 18) * len(silence)]
+    assert canceller.played_count == 40 * len(silence)
+
+
+def test_the_doctests_pass() -> None:
+    import doctest
+
+    import coach.live.miniaudio_common
+    import coach.live.verifying
+
+    for module in (coach.live.verifying, coach.live.miniaudio_common):
+        result = doctest.testmod(module)
+        assert result.attempted >= 1 and result.failed == 0, module.__name__
+
+
 # --- the engine -------------------------------------------------------------------------------
 
 
 @pytest.mark.tts
-def test_pocketsphinx_finds_the_natural_voices_commands_in_road_noise() -> None:
-    from coach.live.spotting import PocketsphinxSpotter
+def test_the_listener_finds_the_natural_voices_commands_in_road_noise_and_no_more() -> None:
+    pytest.importorskip("faster_whisper", reason="the listen extra is not installed")
+    from coach.live.listener import open_ears
     from coach.speech import open_voice
     from support.listening import at_snr, road_noise, to_samples
 
     engine, voice = open_voice("joe")
-    said = ["coach next", "coach back", "coach pause"]
-    talk = "I think the weather will clear up by the afternoon."
+    said = ["coach next", "coach back", "coach pause", "coach go on"]
+    talk = [
+        "The coach said we should pause at the next rest stop.",
+        "I think the weather will clear up by the afternoon.",
+    ]
     pieces = []
-    for text in [*said, talk]:
+    for text in [*said, *talk]:
         samples, _ = engine.synthesize(text, voice, 160)
         pieces += [np.zeros(SAMPLE_RATE), samples.astype(np.float64)]
     speech = np.concatenate([*pieces, np.zeros(SAMPLE_RATE)])
     mix = to_samples(speech + at_snr(road_noise(len(speech) / SAMPLE_RATE), speech, 10.0))
-    ears = Ears(PocketsphinxSpotter())
-    spotted = []
+    ears = open_ears()
+    heard = []
     block = SAMPLE_RATE // 20
     for start in range(0, len(mix), block):
         now = (start + block) / SAMPLE_RATE
-        spotted += [heard.phrase for heard in ears.captured(mix[start : start + block], now)]
-    assert spotted == said  # each once, in order, and nothing in the sentence
+        heard += [command.phrase for command in ears.captured(mix[start : start + block], now)]
+    assert heard == said  # each once, in order, and nothing in the sentences
