@@ -64,6 +64,11 @@ TAIL_S = 0.25
 KEEP_S = 4.0
 """How much cleaned sound is kept for the verifier."""
 
+BEHIND_S = 0.5
+"""When the listener is this far behind the microphone (a busy machine), candidates are let
+go unweighed until it has caught up: a command taken seconds late would do the wrong thing,
+and weighing every candidate would keep it behind."""
+
 QUEUE_BLOCKS = 200
 """Blocks of captured or played sound waiting for the listener (about 10 s of each): beyond
 that the oldest are dropped rather than ever make a device's thread wait."""
@@ -116,7 +121,8 @@ class Ears:
         self.latency_s = latency_s
         self.dropped: list[Spotted] = []
         """Candidates not weighed: the speakers had carried them (`echo_spotter`), they were
-        part of a command already taken, or of sound the verifier already weighed."""
+        part of a command already taken or of sound the verifier already weighed, or the
+        listener was BEHIND_S behind."""
         self.rejected: list[Spotted] = []
         """Candidates the verifier found no command in."""
         self._captured = 0
@@ -131,6 +137,8 @@ class Ears:
         self._cleaned = 0  # ...to this one
         self._taken_until = 0  # the end of the sound the last command was heard in
         self._judged_until = 0  # the end of the sound the verifier last weighed
+        self.behind_s = 0.0
+        """How far behind the microphone the caller is (set by the Listener)."""
 
     def played(self, samples: Samples, handed_at: float) -> None:
         """The output was handed `samples` at `handed_at` (time.monotonic())."""
@@ -177,6 +185,7 @@ class Ears:
                 self._is_echo(span)
                 or spotted.start < self._taken_until
                 or spotted.end + tail <= self._judged_until
+                or (self.verifier is not None and self.behind_s > BEHIND_S)
             ):
                 self.dropped.append(spotted)
             elif (phrase := self._verify(spotted)) is None:
@@ -325,6 +334,7 @@ class Listener:
                     self._publish(self.ears.decide(self._clock()))
                     continue
                 self._hear_played()
+                self.ears.behind_s = self._clock() - arrived
                 self._publish(self.ears.captured(samples, arrived))
         except Exception as error:  # reported through problem(); play goes on with keys
             self.failure = error

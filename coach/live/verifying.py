@@ -4,7 +4,7 @@ The keyword spotter is cheap enough to run on every sample, but easily fooled: s
 commands, it also takes "the coach said to pause" or the road for one. So what it finds is
 only a candidate. `Ears` cuts the second or so of (echo-cancelled) sound around it and asks a
 `Verifier` which command, if any, those samples hold. It runs only on candidates: a few times a
-minute at most, a tenth of a second each.
+minute at most, about a tenth of a second each.
 
 `VERIFIERS` is the registry (implementing `coach.live.types.Verifier`). There is one, Whisper
 tiny.en through faster-whisper (CTranslate2, int8 on the CPU), whose model comes inside the
@@ -43,8 +43,9 @@ be taken: see the module docstring and README.md (Listening)."""
 WHISPER_RATE = 16_000
 """The sample rate Whisper's features are made at."""
 
-THREADS = 2
-"""CPU threads a verification may use (it runs for about 0.1 s, a few times a minute)."""
+THREADS = 1
+"""CPU threads a verification may use. One: about 0.1 s a candidate (two took about 0.05 s
+for the same CPU time), and the other core is left to the sound and the player."""
 
 
 def to_rate(samples: np.ndarray, rate: int) -> np.ndarray:

@@ -19,6 +19,7 @@ import pytest
 
 from coach.errors import CoachError
 from coach.live.listener import (
+    BEHIND_S,
     ECHO_MARGIN_S,
     ECHO_WAIT_S,
     HEAD_S,
@@ -439,6 +440,18 @@ def test_the_verifier_says_which_command_it_was_or_that_it_was_none() -> None:
     first = verifier.clips[0]
     assert len(first) == round((0.6 + HEAD_S + TAIL_S) * SAMPLE_RATE)
     assert not first[: round(HEAD_S * SAMPLE_RATE) - 1].any()
+
+
+def test_a_listener_that_is_behind_lets_candidates_go_unweighed() -> None:
+    verifier = FakeVerifier()
+    ears = Ears(FakeSpotter(), verifier=verifier)
+    ears.behind_s = BEHIND_S + 0.1
+    mic = marked(3.0, [(1.0, 1.6)])
+    block = SAMPLE_RATE // 20
+    came = []
+    for start in range(0, len(mic), block):
+        came += ears.captured(mic[start : start + block], (start + block) / SAMPLE_RATE)
+    assert came == [] and not verifier.clips and len(ears.dropped) == 1
 
 
 class ListeningCanceller:
