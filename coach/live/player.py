@@ -10,6 +10,11 @@ refresh the status line and to check that the device is still playing; the devic
 does the rest. Pausing fades out and stands still; resuming goes back to the start of an
 instruction that was cut off. `n` and `p` jump in the stream to the next section or back
 (a second `p` soon after goes to the section before), and quit fades out and stops.
+
+With a `Voice` (see `coach.live.listener`), commands heard are acted on like their keys, but
+"coach pause" only pauses and "coach go on" only goes on; each is acknowledged with the
+"heard" chime, mixed over whatever is playing, and the status line says what was heard.
+Every control, by key or voice, can be reported to `on_event` (a log, off a terminal).
 """
 
 from __future__ import annotations
@@ -24,15 +29,22 @@ from coach.live.status import SessionMap, Status
 from coach.live.stream import FADE_MS, LEAD_IN_MS, SessionStream
 from coach.live.types import (
     CONTINUED,
+    GO_ON,
+    HOLD,
     NEXT,
     PAUSE,
     PREVIOUS,
     QUIT,
     SUSPEND,
     AudioOutput,
+    ControlEvent,
     Display,
+    Heard,
     KeySource,
+    SampleSource,
+    Voice,
 )
+from coach.pcm import Samples
 from coach.plan.timeline import Timeline
 from coach.sound.assembly import AudioSource
 from coach.time import SAMPLE_RATE, ms_to_samples, samples_to_ms
@@ -56,6 +68,11 @@ JUMP_MARGIN_MS = 60
 
 END_WAIT_S = 2.0
 """Once the last sample is handed over, how long it may take to be heard."""
+
+HEARD_SHOW_MS = 3_000
+"""How long the status line says what was heard."""
+
+KEY_NAMES = {PAUSE: "space", NEXT: "n", PREVIOUS: "p", QUIT: "q"}
 
 
 class NoKeys:
@@ -119,6 +136,9 @@ class Player:
         display: Display | None = None,
         closing_lines: int = 0,
         sleep: Callable[[float], None] = time.sleep,
+        voice: Voice | None = None,
+        acknowledge: Samples | None = None,
+        on_event: Callable[[ControlEvent], None] | None = None,
     ) -> None:
         self.timeline = timeline
         self.output = output
@@ -127,6 +147,14 @@ class Player:
         self.display: Display = display or _Hidden()
         self.map = SessionMap(timeline, closing_lines)
         self.stream = SessionStream(timeline, audio)
+        self.source: SampleSource = self.stream
+        """What the output pulls: the stream, or something that passes it on (a tap)."""
+        self.voice = voice
+        self._acknowledge = acknowledge
+        self._on_event = on_event
+        self._heard = ""  # the phrase the status line shows...
+        self._heard_until = 0  # ...until the device has played this many frames
+        self._quit_wait_s = STOP_WAIT_S
         self._sleep = sleep
         self._audible = timeline.audible_clips()
         self._started = False
@@ -139,7 +167,7 @@ class Player:
         """Start the device on silence, ahead of `run` (say, while the user confirms), so it
         is awake when the session's first word comes. Raises CoachError if it cannot start."""
         if not self._started:
-            self.output.start(self.stream)
+            self.output.start(self.source)
             self._started = True
 
     def run(self) -> PlayReport:
@@ -152,7 +180,7 @@ class Player:
             self._run(report)
         finally:
             self.stream.stop()
-            self.output.drain(STOP_WAIT_S)
+            self.output.drain(self._quit_wait_s)
             self.display.clear()
         return report
 
@@ -164,9 +192,18 @@ class Player:
             problem = self.output.problem()
             if problem is not None and self._mode != "lost":
                 self._lose(problem, report)
+            if self.voice is not None and (deaf := self.voice.problem()) is not None:
+                self.voice = None
+                self.display.notice(f"Stopped listening because {deaf}. The keys still work.")
             self.display.status(self.status())
             key = self.keys.wait(STATUS_EVERY_S)
+            if key in KEY_NAMES:
+                self._event(self._what(key), "key", KEY_NAMES[key])
             if key == QUIT:
+                report.quit = True
+                return
+            heard = self.voice.take() if self.voice is not None else None
+            if heard is not None and self._obey(heard, report):
                 report.quit = True
                 return
             if key == PAUSE:
@@ -191,7 +228,8 @@ class Player:
     def status(self) -> Status:
         """What the status line says now."""
         position_ms = samples_to_ms(self.position_samples())
-        return self.map.status_at(position_ms, paused=self._mode != "playing")
+        heard = self._heard if self.stream.device_frames < self._heard_until else ""
+        return self.map.status_at(position_ms, paused=self._mode != "playing", heard=heard)
 
     def _resume_point(self, stopped_at: int) -> int:
         """Where to go on after the sound stopped at `stopped_at`: the start of a phrase or
@@ -201,6 +239,41 @@ class Player:
             if clip.start_ms <= at_ms < clip.end_ms and ms_to_samples(clip.start_ms) < stopped_at:
                 return ms_to_samples(clip.start_ms)
         return stopped_at
+
+    # --- the voice -----------------------------------------------------------------------------
+
+    def _obey(self, heard: Heard, report: PlayReport) -> bool:
+        """Do what `heard` asks, as its key would, and acknowledge it; True to quit."""
+        if self._acknowledge is not None:
+            self.stream.overlay(self._acknowledge)
+            if heard.action == QUIT:
+                self._quit_wait_s = STOP_WAIT_S + len(self._acknowledge) / SAMPLE_RATE
+        self._heard = heard.phrase
+        self._heard_until = self.stream.device_frames + ms_to_samples(HEARD_SHOW_MS)
+        self._event(self._what(heard.action), "voice", heard.phrase)
+        if heard.action == QUIT:
+            return True
+        if heard.action == HOLD:
+            if self._mode == "playing":
+                self._pause(report)
+        elif heard.action == GO_ON:
+            if self._mode != "playing":
+                self._space(report)
+        elif heard.action in (NEXT, PREVIOUS):
+            self._go(self._next_ms() if heard.action == NEXT else self._previous_ms())
+        return False
+
+    def _what(self, action: str) -> str:
+        """What a key or a command does now, for the log."""
+        if action == PAUSE:
+            return "pause" if self._mode == "playing" else "go on"
+        names = {HOLD: "pause", GO_ON: "go on", NEXT: "next", PREVIOUS: "back", QUIT: "stop"}
+        return names[action]
+
+    def _event(self, what: str, origin: Literal["key", "voice"], detail: str) -> None:
+        if self._on_event is not None:
+            at_ms = samples_to_ms(self.position_samples())
+            self._on_event(ControlEvent(at_ms, what, origin, detail))
 
     # --- keys ----------------------------------------------------------------------------------
 
@@ -216,7 +289,7 @@ class Player:
             self._play_from(self._resume_at)
         else:
             try:
-                self.output.start(self.stream)
+                self.output.start(self.source)
             except CoachError as error:
                 self.display.notice(
                     f"Still no sound. {error} Press space to try again, or q to quit."

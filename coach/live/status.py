@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, replace
 
+from coach.live.types import ControlEvent
 from coach.plan.timeline import Timeline
 from coach.time import format_clock, seconds_left
 from coach.width import cut_to_width, display_width
@@ -49,6 +50,8 @@ class Status:
     """Time left in the current hold, or None when not in a hold."""
     session_left_ms: int
     paused: bool = False
+    heard: str = ""
+    """A voice command just heard ("coach pause"), or ""."""
 
 
 class SessionMap:
@@ -85,7 +88,7 @@ class SessionMap:
         """Index of the section that `position_ms` falls in (0 before the first starts)."""
         return max(bisect.bisect_right(self._starts, position_ms) - 1, 0)
 
-    def status_at(self, position_ms: int, *, paused: bool = False) -> Status:
+    def status_at(self, position_ms: int, *, paused: bool = False, heard: str = "") -> Status:
         """The status line's content at `position_ms` into the session."""
         section = (
             self.sections[self.section_index(position_ms)]
@@ -112,6 +115,7 @@ class SessionMap:
             hold_left_ms=hold_left,
             session_left_ms=max(0, self.timeline.total_ms - position_ms),
             paused=paused,
+            heard=heard,
         )
 
 
@@ -142,12 +146,15 @@ def format_status(status: Status, width: int | None = None) -> str:
     takes two, see `coach.width`), e.g.
     "Overhead stretch  |  exercise 2 of 5  |  2 of 4  |  hold 12 s  |  6:40 left".
 
+    A voice command just heard comes first ("heard: coach pause  |  ...").
+
     To fit, it gives up first what matters least mid-stretch: the wide separators, the time
-    left in the session, the exercise's number, the rep and the longer pause hint; then it
-    shortens the chapter's title, and only then cuts the line. The hold's countdown and
-    "PAUSED" stay longest.
+    left in the session, the exercise's number, the rep, what was heard and the longer pause
+    hint; then it shortens the chapter's title, and only then cuts the line. The hold's
+    countdown and "PAUSED" stay longest.
     """
     parts = {
+        "heard": f"heard: {status.heard}" if status.heard else "",
         "paused": PAUSED_LONG if status.paused else "",
         "title": status.chapter,
         "where": f"exercise {status.exercise} of {status.exercises}" if status.exercise else "",
@@ -169,6 +176,7 @@ def format_status(status: Status, width: int | None = None) -> str:
         ("left", ""),
         ("where", ""),
         ("step", ""),
+        ("heard", ""),
         ("paused", PAUSED_SHORT if status.paused else ""),
         ("title", SHORTEST_TITLE),
         ("paused", PAUSED_WORD if status.paused else ""),
@@ -187,3 +195,15 @@ def format_status(status: Status, width: int | None = None) -> str:
         else:
             parts[name] = shorter
     return cut_to_width(line(), max(width, 0)).rstrip()
+
+
+def format_event(event: ControlEvent) -> str:
+    """One line for the log of a session played off a terminal.
+
+    >>> format_event(ControlEvent(42_000, "pause", "voice", "coach pause"))
+    '0:42  pause  (voice: "coach pause")'
+    >>> format_event(ControlEvent(75_500, "next", "key", "n"))
+    '1:15  next  (key: n)'
+    """
+    detail = f'"{event.detail}"' if event.origin == "voice" else event.detail
+    return f"{format_clock(event.at_ms)}  {event.what}  ({event.origin}: {detail})"

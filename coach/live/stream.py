@@ -102,6 +102,8 @@ class SessionStream:
         self._then: _Then | None = None  # what follows the fade
         self._device_frames = 0  # frames read so far: the device's clock
         self._marks: deque[_Mark] = deque(maxlen=64)
+        self._overlay: Samples = _EMPTY  # a sound mixed into the next reads (see overlay())
+        self._overlay_at = 0
 
     # --- the player's side ------------------------------------------------------------------
 
@@ -190,6 +192,13 @@ class SessionStream:
             if lead_in:
                 self._silence_first = self._lead_in
 
+    def overlay(self, sound: Samples) -> None:
+        """Mix `sound` into what the device plays from its next read on, whatever the
+        session does meanwhile (plays, pauses, jumps or ends): an acknowledgement. The stream
+        ends only once it has been given whole. A new sound replaces one still playing."""
+        with self._lock:
+            self._overlay, self._overlay_at = sound, 0
+
     def stop(self) -> None:
         """Fade out and end: the next read after the fade comes up short."""
         with self._lock:
@@ -237,11 +246,27 @@ class SessionStream:
                     left -= len(taken)
                     if left:
                         self._state = "ended"
+            if self._overlay_at < len(self._overlay):
+                return self._mix_overlay(pieces, frames)
         if not pieces:
             return _EMPTY
         return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
     # --- inside the lock ----------------------------------------------------------------------
+
+    def _mix_overlay(self, pieces: list[Samples], frames: int) -> Samples:
+        """The read's samples with the overlay's next ones mixed in; after the session's end,
+        silence carries what is left of the overlay (up to `frames`)."""
+        read = np.concatenate(pieces) if pieces else _EMPTY
+        left = len(self._overlay) - self._overlay_at
+        if len(read) < frames:  # ended: play out the overlay
+            padding = min(frames, len(read) + left) - len(read)
+            read = np.concatenate([read, self._silence(padding)])
+        count = min(len(read), left)
+        mixed = read.astype(np.int32)
+        mixed[:count] += self._overlay[self._overlay_at : self._overlay_at + count]
+        self._overlay_at += count
+        return np.clip(mixed, -32768, 32767).astype(np.int16)
 
     @property
     def _fading(self) -> bool:

@@ -1,4 +1,5 @@
-"""The chimes that mark the start of an exercise, the end of a hold and the end of the session.
+"""The chimes that mark the start of an exercise, the end of a hold and the end of the session,
+and the one that says a voice command was heard.
 
 They ship as package data (`audio_cues/<name>.wav` in the source tree, installed as
 `coach.audio_cues`; mono 16-bit at coach.time.SAMPLE_RATE), generated deterministically by
@@ -12,8 +13,9 @@ from importlib.resources import files
 from coach.pcm import Samples, read_wav
 from coach.time import SAMPLE_RATE
 
-CHIMES = ("exercise", "hold-end", "session-end")
-"""Every chime there is, in the order a session first uses them."""
+CHIMES = ("exercise", "hold-end", "session-end", "heard")
+"""Every chime there is: the session's, in the order it first uses them, then the one live play
+gives when it hears a voice command."""
 
 CHIMES_PACKAGE = "coach.audio_cues"
 """Where the chime files are installed (the top-level `audio_cues/` folder)."""

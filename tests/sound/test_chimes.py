@@ -17,7 +17,7 @@ from coach.sound.session_sounds import SessionSounds
 from coach.time import SAMPLE_RATE, samples_to_ms
 from support.paths import ROOT
 
-EXPECTED_SECONDS = {"exercise": 0.8, "hold-end": 0.5, "session-end": 1.5}
+EXPECTED_SECONDS = {"exercise": 0.8, "hold-end": 0.5, "session-end": 1.5, "heard": 0.4}
 
 
 def cue_bytes(name: str) -> bytes:

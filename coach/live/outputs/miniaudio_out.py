@@ -26,12 +26,12 @@ the audio thread. The audio thread shares only plain attributes with the player'
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Sequence
 from typing import Any
 
+from coach.live.miniaudio_common import describe_failure, stderr_silenced
 from coach.live.outputs import no_device_error
 from coach.live.types import SampleSource
 from coach.time import SAMPLE_RATE, ms_to_samples
@@ -115,7 +115,7 @@ class MiniaudioOutput:
         say). The coach plays to the system's default; the list helps to find a speaker."""
         miniaudio = self._miniaudio
         try:
-            with _stderr_silenced():
+            with stderr_silenced():
                 playbacks = miniaudio.Devices(self._backends or None).get_playbacks()
             return [str(info["name"]) for info in playbacks]
         except (miniaudio.MiniaudioError, KeyError):
@@ -190,7 +190,7 @@ class MiniaudioOutput:
         try:
             # ALSA prints dozens of lines to stderr while it looks for a card that is not
             # there; the CoachError below says the same in one sentence.
-            with _stderr_silenced():
+            with stderr_silenced():
                 device = miniaudio.PlaybackDevice(
                     output_format=miniaudio.SampleFormat.SIGNED16,
                     nchannels=1,
@@ -201,7 +201,7 @@ class MiniaudioOutput:
                     app_name="coach",
                 )
         except miniaudio.MiniaudioError as error:
-            raise no_device_error(self.name, _describe(error)) from error
+            raise no_device_error(self.name, describe_failure(error)) from error
         if str(device.backend).lower() == "null":
             device.close()
             raise no_device_error(self.name, "no sound system or sound card found")
@@ -269,36 +269,3 @@ class MiniaudioOutput:
             if self._tail_left <= 0:
                 self._drained.set()
         return data
-
-
-def _describe(error: Exception) -> str:
-    """A few words for a miniaudio failure to open a device."""
-    text = str(error.args[0]) if error.args else str(error)
-    if "init device" in text:
-        return "no sound card found, or it is in use"
-    if "context" in text:
-        return "no sound system found"
-    return text
-
-
-@contextlib.contextmanager
-def _stderr_silenced() -> Iterator[None]:
-    """Send file descriptor 2 to /dev/null for the duration (C libraries write there directly).
-
-    Does nothing where descriptor 2 cannot be duplicated (no console, e.g. a GUI launcher).
-    """
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, 2)
-        finally:
-            os.close(devnull)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
