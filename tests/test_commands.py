@@ -17,6 +17,7 @@ from coach.speech.cache import PhraseCache
 from coach.speech.espeak import EspeakEngine
 from coach.speech.phrases import PhraseBook
 from support.paths import EXAMPLE
+from support.timelines import text_of
 
 pytestmark = pytest.mark.tts
 
@@ -53,7 +54,7 @@ def test_a_shorter_version_makes_what_it_says_and_not_the_full_sessions_later_re
     sounds = _sounds()
     session = prepare_session(SessionRequest(minutes=5), None, sounds).session
     book = sounds.phrases
-    spoken = {clip.text for clip in session.timeline.audible_clips() if clip.kind == "speech"}
+    spoken = {text_of(clip) for clip in session.timeline.audible_clips() if clip.kind == "speech"}
     made = set(book._clips)
     assert spoken <= made
     full = set(full_session_phrases(session.routine, False))

@@ -17,6 +17,7 @@ from coach.plan.session import Session, build_session
 from coach.plan.timeline import Clip
 from coach.sound.session_sounds import SessionSounds, open_sounds
 from coach.speech import NEURAL_VOICE, VOICE_ENV, best_voice
+from support.timelines import cue_of, text_of
 
 GUIDED_MS = 7 * 60_000 + 30_000
 BRIEF_MS = 6 * 60_000 + 45_000
@@ -112,7 +113,7 @@ def test_every_relax_is_exact_and_every_rest_is_quiet(rest_stop: Routine, sessio
         exercise = rest_stop.exercise(str(relax.exercise_id))
         assert relax.length_ms == exercise.relax_ms, relax
         inside = [c for c in audible if relax.start_ms <= c.start_ms < relax.end_ms]
-        assert inside[0].cue == "hold-end" and inside[0].start_ms == relax.start_ms
+        assert cue_of(inside[0]) == "hold-end" and inside[0].start_ms == relax.start_ms
         quiet = relax.end_ms - max(c.end_ms for c in inside)
         if exercise.relax_ms >= 3_000:
             assert quiet >= 2_000, relax
@@ -123,7 +124,7 @@ def test_only_long_holds_are_counted_down_and_each_has_a_word_to_feel(session: S
     speech = clips(session, "speech")
     counted_down = 0
     for hold in clips(session, "hold"):
-        inside = [c.text for c in speech if hold.start_ms <= c.start_ms < hold.end_ms]
+        inside = [text_of(c) for c in speech if hold.start_ms <= c.start_ms < hold.end_ms]
         if hold.counted:
             continue
         if hold.length_ms < 10_000:
@@ -158,5 +159,5 @@ def test_the_five_minute_version_keeps_all_five_exercises(
     kept = [c.exercise_id for c in session.timeline.chapters if c.exercise_id]
     assert kept == [e.id for e in rest_stop.exercises]
     assert 5 * 60_000 - 15_000 <= session.timeline.total_ms <= 5 * 60_000
-    said = [clip.text or "" for clip in clips(session, "speech")]
+    said = [text_of(clip) or "" for clip in clips(session, "speech")]
     assert not any("whole routine" in text for text in said)

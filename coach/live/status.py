@@ -12,7 +12,7 @@ import bisect
 from dataclasses import dataclass, replace
 
 from coach.live.types import ControlEvent
-from coach.plan.timeline import Timeline
+from coach.plan.timeline import ChimeClip, Timeline
 from coach.time import format_clock, seconds_left
 from coach.width import cut_to_width, display_width
 
@@ -122,7 +122,9 @@ class SessionMap:
 def _closing_start(timeline: Timeline, closing_lines: int) -> int | None:
     """Where the closing starts: `closing_lines` speech clips before the final chime."""
     audible = timeline.audible_clips()
-    ends = [i for i, clip in enumerate(audible) if clip.cue == END_CUE]
+    ends = [
+        i for i, clip in enumerate(audible) if isinstance(clip, ChimeClip) and clip.cue == END_CUE
+    ]
     if not ends:
         return None
     index = ends[-1]

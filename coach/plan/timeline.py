@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from coach.plan.lengths import SpeechLengths, event_ms, events_length_ms
 from coach.plan.script import (
@@ -25,40 +25,60 @@ from coach.plan.script import (
     Step,
 )
 
+SpanKind = Literal["move", "hold", "relax", "rest"]
 ClipKind = Literal["speech", "chime", "move", "hold", "relax", "rest"]
 
 
 @dataclass(frozen=True)
-class Clip:
-    """One thing in the session: a phrase, a chime, or a span of time (move, hold, relax,
-    rest).
-
-    A "move" runs from the start of a rep's movement cue to the start of its hold; speech
-    said inside a move, a hold or a relax is a separate "speech" clip lying within that
-    span, and the relax's chime is a "chime" clip at its start.
-    """
+class _Placed:
+    """Where a clip lies in the session, and which exercise and step it belongs to."""
 
     start_ms: int
     end_ms: int
-    kind: ClipKind
-    text: str | None = None
-    """The words, for speech."""
-    cue: str | None = None
-    """The chime's name, for chimes."""
-    exercise_id: str | None = None
-    exercise: str | None = None
-    step: str = ""
-    counted: bool = False
-    """For holds: a counted movement rather than a still hold."""
+    exercise_id: str | None = field(default=None, kw_only=True)
+    exercise: str | None = field(default=None, kw_only=True)
+    """The exercise's title."""
+    step: str = field(default="", kw_only=True)
 
     @property
     def length_ms(self) -> int:
         return self.end_ms - self.start_ms
 
-    @property
-    def audible(self) -> bool:
-        """True for clips that make sound (speech and chimes)."""
-        return self.kind in ("speech", "chime")
+
+@dataclass(frozen=True)
+class SpeechClip(_Placed):
+    """A phrase said. Words said inside a move, a hold or a relax are speech clips lying
+    within that span."""
+
+    text: str
+    kind: ClassVar[Literal["speech"]] = "speech"
+    audible: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ChimeClip(_Placed):
+    """A chime, by name (the relax's chime lies at its start)."""
+
+    cue: str
+    kind: ClassVar[Literal["chime"]] = "chime"
+    audible: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class SpanClip(_Placed):
+    """A span of time: a move (from the first word of a rep's cue to the start of its hold),
+    a hold, a relax or a rest."""
+
+    kind: SpanKind
+    counted: bool = False
+    """For holds: a counted movement rather than a still hold."""
+    audible: ClassVar[bool] = False
+
+
+Clip = SpeechClip | ChimeClip | SpanClip
+"""One thing in the session: a phrase, a chime, or a span of time."""
+AudibleClip = SpeechClip | ChimeClip
+"""A clip that makes sound."""
 
 
 @dataclass(frozen=True)
@@ -80,9 +100,9 @@ class Timeline:
     chapters: tuple[ChapterSpan, ...]
     total_ms: int
 
-    def audible_clips(self) -> list[Clip]:
+    def audible_clips(self) -> list[AudibleClip]:
         """The clips that make sound, in order of start time."""
-        return [clip for clip in self.clips if clip.audible]
+        return [clip for clip in self.clips if isinstance(clip, SpeechClip | ChimeClip)]
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for `coach show --json`."""
@@ -103,8 +123,8 @@ class Timeline:
                     "start_ms": clip.start_ms,
                     "end_ms": clip.end_ms,
                     "kind": clip.kind,
-                    "text": clip.text,
-                    "cue": clip.cue,
+                    "text": clip.text if isinstance(clip, SpeechClip) else None,
+                    "cue": clip.cue if isinstance(clip, ChimeClip) else None,
                     "exercise": clip.exercise_id,
                     "step": clip.step or None,
                 }
@@ -131,18 +151,18 @@ class _Placement:
     clips: list[Clip] = field(default_factory=list)
     chapter_starts: list[_ChapterStart] = field(default_factory=list)
 
-    def add(self, start: int, end: int, kind: ClipKind, **details: Any) -> None:
-        self.clips.append(
-            Clip(
-                start,
-                end,
-                kind,
-                exercise_id=self.exercise_id,
-                exercise=self.exercise,
-                step=self.step,
-                **details,
-            )
-        )
+    def where(self) -> dict[str, Any]:
+        """The exercise and step a clip placed now belongs to."""
+        return {"exercise_id": self.exercise_id, "exercise": self.exercise, "step": self.step}
+
+    def say(self, start: int, end: int, text: str) -> None:
+        self.clips.append(SpeechClip(start, end, text, **self.where()))
+
+    def chime(self, start: int, end: int, cue: str) -> None:
+        self.clips.append(ChimeClip(start, end, cue, **self.where()))
+
+    def span(self, start: int, end: int, kind: SpanKind, *, counted: bool = False) -> None:
+        self.clips.append(SpanClip(start, end, kind, counted, **self.where()))
 
     def chapter(self, title: str, exercise_id: str | None) -> None:
         self.chapter_starts.append(_ChapterStart(title, exercise_id, self.now))
@@ -181,14 +201,14 @@ def _place_run(place: _Placement, events: Iterable[Event], lengths: SpeechLength
             case Step(label=label):
                 place.step = label
             case Say(text=text):
-                place.add(place.now, place.now + length, "speech", text=text)
+                place.say(place.now, place.now + length, text)
             case Cue(name=name):
-                place.add(place.now, place.now + length, "chime", cue=name)
+                place.chime(place.now, place.now + length, name)
             case Rest():
                 if length:
-                    place.add(place.now, place.now + length, "rest")
+                    place.span(place.now, place.now + length, "rest")
             case Hold(words=words, counted=counted):
-                place.add(place.now, place.now + length, "hold", counted=counted)
+                place.span(place.now, place.now + length, "hold", counted=counted)
                 _place_hold_words(place, words, place.now + length, lengths)
             case Move():
                 _place_move(place, event, place.now + length, lengths)
@@ -202,7 +222,7 @@ def _place_run(place: _Placement, events: Iterable[Event], lengths: SpeechLength
 def _place_move(place: _Placement, move: Move, end: int, lengths: SpeechLengths) -> None:
     """A move from `place.now` to `end`: its cue from the start, its "Hold." ending at `end`
     (so the hold starts exactly there), quiet in between while the user moves."""
-    place.add(place.now, end, "move")
+    place.span(place.now, end, "move")
     _place_run(place, move.cue, lengths)
     place.now = end - events_length_ms(move.go, lengths)
     _place_run(place, move.go, lengths)
@@ -211,7 +231,7 @@ def _place_move(place: _Placement, move: Move, end: int, lengths: SpeechLengths)
 
 def _place_relax(place: _Placement, relax: Relax, end: int, lengths: SpeechLengths) -> None:
     """A relax from `place.now` to `end`: its chime and release from the start, then quiet."""
-    place.add(place.now, end, "relax")
+    place.span(place.now, end, "relax")
     _place_run(place, relax.release, lengths)
     place.now = end
 
@@ -228,5 +248,5 @@ def _place_hold_words(
         start = min(max(place.now + word.at_ms, earliest), end - word_ms)
         if start < earliest:
             continue
-        place.add(start, start + word_ms, "speech", text=word.text)
+        place.say(start, start + word_ms, word.text)
         earliest = start + word_ms

@@ -20,6 +20,7 @@ from coach.files import OutputPath, atomic_path
 from coach.fileset import FileSet
 from coach.pcm import Samples
 from coach.plan.session import Session
+from coach.plan.timeline import ChimeClip
 from coach.render import mp3, wav
 from coach.sound.assembly import assemble_chunks, session_samples
 from coach.sound.session_sounds import SessionSounds
@@ -300,7 +301,7 @@ def session_mark(session: Session, sounds: SessionSounds) -> SessionMark:
     from coach.render.tags import SessionMark
 
     timeline = session.timeline
-    cues = sorted({clip.cue for clip in timeline.clips if clip.cue is not None})
+    cues = sorted({clip.cue for clip in timeline.clips if isinstance(clip, ChimeClip)})
     chimes = {cue: hashlib.sha256(sounds.chime(cue).tobytes()).hexdigest() for cue in cues}
     encoding = [mp3.DEFAULT_BITRATE_KBPS, mp3.DEFAULT_QUALITY]
     payload = [timeline.to_json(), sounds.phrases.identity(), chimes, encoding]

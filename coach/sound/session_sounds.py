@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator
 
 from coach.pcm import Samples
-from coach.plan.timeline import Clip, Timeline
+from coach.plan.timeline import ChimeClip, Clip, SpeechClip, Timeline
 from coach.speech.phrases import PhraseBook
 from coach.time import samples_to_ms
 
@@ -50,11 +50,11 @@ class SessionSounds:
 
     def audio(self, clip: Clip) -> Samples:
         """The samples of an audible timeline clip (a phrase or a chime)."""
-        if clip.cue is not None:
+        if isinstance(clip, ChimeClip):
             return self.chime(clip.cue)
-        if clip.text is None:
-            raise ValueError(f"a {clip.kind} clip makes no sound")
-        return self.speech(clip.text)
+        if isinstance(clip, SpeechClip):
+            return self.speech(clip.text)
+        raise ValueError(f"a {clip.kind} clip makes no sound")
 
     def prepare(self, texts: Iterable[str], progress: Progress | None) -> None:
         """Synthesize every phrase not yet cached, for its length (see PhraseBook.prepare)."""
@@ -79,7 +79,7 @@ class SessionSounds:
 
 def _spoken(timeline: Timeline) -> list[str]:
     """The texts of the timeline's phrases, in the order they are spoken."""
-    return [clip.text for clip in timeline.audible_clips() if clip.kind == "speech" and clip.text]
+    return [clip.text for clip in timeline.clips if isinstance(clip, SpeechClip) and clip.text]
 
 
 def open_sounds(voice: str | None = None, rate: int | None = None) -> SessionSounds:

@@ -35,7 +35,7 @@ from coach.live.stream import FADE_MS, LEAD_IN_MS
 from coach.pcm import Samples
 from coach.plan.routine import Routine
 from coach.plan.session import build_session
-from coach.plan.timeline import ChapterSpan, Clip, Timeline
+from coach.plan.timeline import ChapterSpan, ChimeClip, Clip, SpanClip, SpeechClip, Timeline
 from coach.routines import load_routine
 from coach.sound.assembly import assemble_chunks
 from coach.time import SAMPLE_RATE, ms_to_samples
@@ -43,7 +43,7 @@ from support.device_time import Screen, Script, ScriptedKeys
 from support.lengths import EstimatedLengths
 from support.paths import EXAMPLE
 from support.sounds import ramp_audio
-from support.timelines import without_closing_chapter
+from support.timelines import text_of, without_closing_chapter
 
 PERIOD = 220
 """Frames the recording device pulls at a time (10 ms)."""
@@ -310,7 +310,7 @@ def test_next_in_the_last_exercise_goes_to_the_closing(
     run = Run(timeline, [(press, NEXT)], closing_lines=len(routine.closing))
     report = run.play()
     assert report.finished
-    closing = first_clip(timeline, lambda c: c.text == routine.closing[0])
+    closing = first_clip(timeline, lambda c: text_of(c) == routine.closing[0])
     k = frame_at(press)
     # The closing words and the final chime, all of them, to the session's last sample.
     assert np.array_equal(run.heard[k + FADE :], run.whole[sample(closing.start_ms) :])
@@ -325,7 +325,7 @@ def test_next_goes_to_closing_words_that_have_no_chapter_of_their_own(
     press = (LEAD_IN + sample(rolls.start_ms)) / SAMPLE_RATE + 5.0
     run = Run(merged, [(press, NEXT)], closing_lines=len(routine.closing))
     assert run.play().finished
-    closing = first_clip(merged, lambda c: c.text == routine.closing[0])
+    closing = first_clip(merged, lambda c: text_of(c) == routine.closing[0])
     assert np.array_equal(
         run.heard[frame_at(press) + FADE :], run.whole[sample(closing.start_ms) :]
     )
@@ -333,7 +333,7 @@ def test_next_goes_to_closing_words_that_have_no_chapter_of_their_own(
 
 
 def test_next_in_the_closing_ends_the_session(routine: Routine, timeline: Timeline) -> None:
-    closing = first_clip(timeline, lambda c: c.text == routine.closing[0])
+    closing = first_clip(timeline, lambda c: text_of(c) == routine.closing[0])
     press = (LEAD_IN + sample(closing.start_ms)) / SAMPLE_RATE + 0.5
     run = Run(timeline, [(press, NEXT)], closing_lines=len(routine.closing))
     report = run.play()
@@ -564,10 +564,11 @@ def test_the_null_device_keeps_real_time_and_plays_every_frame(
 def test_a_hold_costs_next_to_no_cpu(capsys: pytest.CaptureFixture[str]) -> None:
     """A player streaming a 3 s hold to the null device at speed 1, refreshing its status."""
     hold_ms = 3_000
-    clips = (
-        Clip(0, 100, "speech", "Hold.", None, "neck", "Neck", "1 of 1"),
-        Clip(100, 100 + hold_ms, "hold", None, None, "neck", "Neck", "1 of 1"),
-        Clip(100 + hold_ms, 200 + hold_ms, "chime", None, "hold-end", "neck", "Neck", "1 of 1"),
+    where = {"exercise_id": "neck", "exercise": "Neck", "step": "1 of 1"}
+    clips: tuple[Clip, ...] = (
+        SpeechClip(0, 100, "Hold.", **where),
+        SpanClip(100, 100 + hold_ms, "hold", **where),
+        ChimeClip(100 + hold_ms, 200 + hold_ms, "hold-end", **where),
     )
     total = 200 + hold_ms
     timeline = Timeline("Hold", clips, (ChapterSpan("Neck", "neck", 0, total),), total)

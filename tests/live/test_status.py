@@ -10,12 +10,12 @@ import pytest
 from coach.live.status import SESSION_COMPLETE, SessionMap, Status, format_status
 from coach.plan.routine import Routine
 from coach.plan.session import build_session
-from coach.plan.timeline import Clip, Timeline
+from coach.plan.timeline import Clip, SpeechClip, Timeline
 from coach.routines import load_routine
 from coach.width import display_width
 from support.lengths import EstimatedLengths
 from support.paths import EXAMPLE
-from support.timelines import without_closing_chapter
+from support.timelines import cue_of, text_of, without_closing_chapter
 
 LONG_TITLE = "Upper-body tense and release"
 """A long exercise title, as real routines have (the terminal's width was a problem with it)."""
@@ -32,7 +32,7 @@ def timeline(routine: Routine) -> Timeline:
 
 
 def first_clip(timeline: Timeline, text: str) -> Clip:
-    return next(clip for clip in timeline.clips if clip.text == text)
+    return next(clip for clip in timeline.clips if text_of(clip) == text)
 
 
 def test_sections_are_the_chapters(routine: Routine, timeline: Timeline) -> None:
@@ -61,12 +61,12 @@ def test_closing_words_without_a_chapter_are_a_section_still(
     status = places.status_at(places.sections[-1].start_ms + 100)
     assert (status.chapter, status.exercise, status.step) == ("Shoulder rolls", 2, "closing")
     # Not told how many closing lines there are: the closing is the final chime.
-    chime = next(c for c in reversed(merged.clips) if c.cue == "session-end")
+    chime = next(c for c in reversed(merged.clips) if cue_of(c) == "session-end")
     assert SessionMap(merged).sections[-1].start_ms == chime.start_ms
 
 
 def test_a_timeline_without_the_final_chime_has_no_closing_section() -> None:
-    clips = (Clip(0, 1000, "speech", "Hello."),)
+    clips: tuple[Clip, ...] = (SpeechClip(0, 1000, "Hello."),)
     timeline = Timeline("T", clips, (), 1000)
     places = SessionMap(timeline, 1)
     assert places.sections == ()

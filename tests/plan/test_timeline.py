@@ -14,6 +14,7 @@ from coach.plan.script import Chapter, Cue, Hold, HoldWord, Move, Relax, Rest, S
 from coach.plan.timeline import Clip, build_timeline
 from coach.time import format_clock
 from support.lengths import EstimatedLengths
+from support.timelines import cue_of, sound_of, text_of
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def test_hold_is_exact_and_words_stay_inside() -> None:
         for c in timeline.clips
         if c.kind == "speech" and hold.start_ms <= c.start_ms < hold.end_ms
     ]
-    assert [(c.text, c.start_ms, c.end_ms) for c in inside] == [
+    assert [(text_of(c), c.start_ms, c.end_ms) for c in inside] == [
         ("first", 1_000, 2_000),
         ("middle", 3_500, 4_500),
         ("late", 5_000, 6_000),
@@ -68,7 +69,7 @@ def test_word_that_cannot_fit_is_dropped_not_stretched() -> None:
     script = Script("t", (Hold(2_500, words), Say("after")))
     timeline = build_timeline(script, FixedLengths(speech=1_000))
     inside = [c for c in timeline.clips if c.kind == "speech" and c.start_ms < 2_500]
-    assert [c.text for c in inside] == ["a", "b"]
+    assert [text_of(c) for c in inside] == ["a", "b"]
     assert timeline.clips[-1].start_ms == 2_500
 
 
@@ -87,7 +88,7 @@ def test_rest_stop_holds_exact_and_length_consistent(rest_stop: Routine, brief: 
         after = _last_outside(clips, hold, before=False)
         if hold.counted:  # the first count starts it
             first = next(c for c in clips if c.kind == "speech" and c.start_ms >= hold.start_ms)
-            assert (first.start_ms, first.text) == (hold.start_ms, "One.")
+            assert (first.start_ms, text_of(first)) == (hold.start_ms, "One.")
         else:  # "Hold." ends as it starts
             assert (before.end_ms, before.text) == (hold.start_ms, "Hold.")
         assert after.start_ms == hold.end_ms
@@ -123,7 +124,7 @@ def test_chapters_cover_the_session(rest_stop: Routine) -> None:
     assert (chapters[-1].title, chapters[-1].exercise_id) == ("Finish", None)
     for chapter in chapters[1:-1]:
         first_clip = next(c for c in timeline.clips if c.start_ms == chapter.start_ms)
-        assert (first_clip.kind, first_clip.cue) == ("chime", "exercise")
+        assert (first_clip.kind, cue_of(first_clip)) == ("chime", "exercise")
 
 
 def test_json_has_the_documented_fields(rest_stop: Routine) -> None:
@@ -168,7 +169,7 @@ def test_a_move_is_exact_when_its_words_fit_and_ends_in_hold() -> None:
     timeline = build_timeline(_rep_script(4_000, 5_000), FixedLengths())
     assert _spans(timeline.clips, "move") == [(0, 4_000), (12_000, 16_000)]
     assert _spans(timeline.clips, "hold") == [(4_000, 7_000), (16_000, 19_000)]
-    said = [(c.text or c.cue, c.start_ms, c.end_ms, c.step) for c in timeline.audible_clips()]
+    said = [(sound_of(c), c.start_ms, c.end_ms, c.step) for c in timeline.audible_clips()]
     assert said[:2] == [("cue one", 0, 1_000, "1 of 2"), ("Hold.", 3_000, 4_000, "1 of 2")]
     assert said[4:6] == [("cue two", 12_000, 13_000, "2 of 2"), ("Hold.", 15_000, 16_000, "2 of 2")]
     move = next(c for c in timeline.clips if c.kind == "move")
@@ -186,7 +187,7 @@ def test_a_move_too_short_for_its_words_grows_just_enough() -> None:
 def test_a_relax_is_exact_and_quiet_after_its_release() -> None:
     timeline = build_timeline(_rep_script(4_000, 5_000), FixedLengths())
     assert _spans(timeline.clips, "relax") == [(7_000, 12_000), (19_000, 24_000)]
-    said = [(c.text or c.cue, c.start_ms, c.end_ms) for c in timeline.audible_clips()]
+    said = [(sound_of(c), c.start_ms, c.end_ms) for c in timeline.audible_clips()]
     assert said[2:4] == [("hold-end", 7_000, 7_500), ("release", 7_650, 8_650)]
     # Nothing more is said until the next move: 3.35 s of quiet.
     assert said[4][1] == 12_000
@@ -197,8 +198,8 @@ def test_a_relax_too_short_for_its_words_and_quiet_grows_just_enough() -> None:
     timeline = build_timeline(_rep_script(4_000, 3_000), FixedLengths())
     relax = [c for c in timeline.clips if c.kind == "relax"]
     assert [c.length_ms for c in relax] == [500 + 150 + 1_000 + 2_000] * 2
-    release = [c for c in timeline.audible_clips() if c.text == "release"]
-    nxt = [c for c in timeline.audible_clips() if c.text == "cue two"]
+    release = [c for c in timeline.audible_clips() if text_of(c) == "release"]
+    nxt = [c for c in timeline.audible_clips() if text_of(c) == "cue two"]
     assert nxt[0].start_ms - release[0].end_ms == 2_000
 
 

@@ -8,17 +8,18 @@ import numpy as np
 import pytest
 
 from coach.pcm import Samples
-from coach.plan.timeline import Clip, Timeline
+from coach.plan.timeline import ChimeClip, Clip, SpanClip, SpeechClip, Timeline
 from coach.sound.assembly import CHUNK_SAMPLES, assemble_chunks, session_samples
 from coach.time import SAMPLE_RATE, ms_to_samples
+from support.timelines import sound_of
 
 
 def clip(start_ms: int, end_ms: int, kind: str = "speech", name: str = "a") -> Clip:
     if kind == "chime":
-        return Clip(start_ms, end_ms, "chime", cue=name)
+        return ChimeClip(start_ms, end_ms, name)
     if kind == "speech":
-        return Clip(start_ms, end_ms, "speech", text=name)
-    return Clip(start_ms, end_ms, kind)  # type: ignore[arg-type]
+        return SpeechClip(start_ms, end_ms, name)
+    return SpanClip(start_ms, end_ms, kind)  # type: ignore[arg-type]
 
 
 def timeline(clips: list[Clip], total_ms: int) -> Timeline:
@@ -33,7 +34,7 @@ SOUNDS = {"a": tone(1000, 300), "b": tone(2000, 250), "loud": tone(30_000, 200)}
 
 
 def audio(item: Clip) -> Samples:
-    return SOUNDS[item.text or item.cue or ""]
+    return SOUNDS[sound_of(item) or ""]
 
 
 def joined(chunks: list[Samples]) -> Samples:
@@ -132,7 +133,7 @@ def test_each_clip_is_asked_for_in_time_order_when_its_chunk_is_made() -> None:
     chunks_made = 0
 
     def recording(item: Clip) -> Samples:
-        asked.append((item.text or item.cue or "", chunks_made))
+        asked.append((sound_of(item) or "", chunks_made))
         return audio(item)
 
     for _ in assemble_chunks(line, recording, chunk_samples=ms_to_samples(1_000)):

@@ -10,6 +10,7 @@ from coach.pcm import Samples
 from coach.plan.timeline import Clip
 from coach.time import ms_to_samples
 from support.lengths import EstimatedLengths
+from support.timelines import sound_of
 
 
 def ramp_audio(lengths: EstimatedLengths) -> Callable[[Clip], Samples]:
@@ -19,7 +20,7 @@ def ramp_audio(lengths: EstimatedLengths) -> Callable[[Clip], Samples]:
     made: dict[str, Samples] = {}
 
     def audio(clip: Clip) -> Samples:
-        text = clip.text or clip.cue or ""
+        text = sound_of(clip) or ""
         if text not in made:
             ms = lengths.speech_ms(text) if clip.kind == "speech" else lengths.cue_ms(text)
             base = 1000 * (len(made) + 1) % 20_000
