@@ -692,7 +692,7 @@ def play_command(
     if listen is None:
         from coach.config import load_settings
 
-        listen = bool(load_settings().get("listen"))
+        listen = load_settings().listen
     closing = play_live(
         request,
         backend=backend,

@@ -61,13 +61,11 @@ def session_request(
     settings = load_settings()
     return SessionRequest(
         routine=routine,
-        minutes=minutes if minutes is not None or pack else settings.get("minutes"),
-        brief=brief if brief is not None else bool(settings.get("brief")),
-        voice=voice if voice is not None else settings.get("voice"),
-        rate=rate if rate is not None else settings.get("rate"),
-        voice_from=None
-        if voice is not None or "voice" not in settings.values
-        else (settings.values["voice"].source),
+        minutes=minutes if minutes is not None or pack else settings.minutes,
+        brief=brief if brief is not None else settings.brief,
+        voice=voice if voice is not None else settings.voice,
+        rate=rate if rate is not None else settings.rate,
+        voice_from=None if voice is not None else settings.source("voice"),
     )
 
 
@@ -84,7 +82,7 @@ def default_output(request: SessionRequest) -> Path:
     if request.minutes is not None:
         version += f" {length_label(request.minutes)}"
     name = file_name(Path(request.routine or DEFAULT_ROUTINE).stem, f"{version}.mp3").name
-    folder = load_settings().get("output")
+    folder = load_settings().output
     return Path(folder).expanduser() / name if folder else Path(name)
 
 
@@ -449,7 +447,7 @@ def voice_setting() -> str:
     from coach.config import load_settings
     from coach.speech import default_voice
 
-    return str(load_settings().get("voice") or default_voice())
+    return load_settings().voice or default_voice()
 
 
 def voice_lines() -> list[str]:
@@ -869,7 +867,7 @@ def _served_folder(folder_path: Path | None) -> Path:
     from coach.errors import CoachError
 
     if folder_path is None:
-        setting = load_settings().get("output")
+        setting = load_settings().output
         folder_path = Path(setting).expanduser() if setting else Path()
     folder = folder_path.expanduser()
     if folder.exists() and not folder.is_dir():

@@ -49,25 +49,25 @@ TEMPLATE = """\
 
 
 @dataclass(frozen=True)
-class Setting:
-    """One setting's value and where it came from ("default", "the settings file", ...)."""
-
-    value: Any
-    source: str
-
-
-@dataclass(frozen=True)
 class Settings:
-    """The settings in effect, before the command line is taken into account."""
+    """The settings in effect, before the command line is taken into account. A value the
+    file and the environment leave out is None (or False), meaning the coach's own default;
+    `sources` says where each of the others came from ("$COACH_VOICE", "the settings file,
+    PATH")."""
 
     path: Path
     """The settings file (it need not exist)."""
-    values: Mapping[str, Setting] = field(default_factory=dict)
+    voice: str | None = None
+    rate: int | None = None
+    minutes: float | None = None
+    brief: bool = False
+    output: str | None = None
+    listen: bool = False
+    sources: Mapping[str, str] = field(default_factory=dict)
 
-    def get(self, key: str) -> Any:
-        """The value of `key`, or None when nothing sets it (the coach's own default)."""
-        setting = self.values.get(key)
-        return setting.value if setting else None
+    def source(self, key: str) -> str | None:
+        """Where the setting `key` came from, or None for the coach's own default."""
+        return self.sources.get(key)
 
 
 def config_path() -> Path:
@@ -84,14 +84,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """The settings from the file and the environment (the environment wins)."""
     environ = os.environ if environ is None else environ
     path = config_path()
-    values: dict[str, Setting] = {}
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     for key, value in _read_file(path).items():
-        values[key] = Setting(value, f"the settings file, {path}")
+        values[key], sources[key] = value, f"the settings file, {path}"
     for key, variable in ENVIRONMENT.items():
         text = environ.get(variable)
         if text is not None and text.strip():
-            values[key] = Setting(_from_environment(key, variable, text), f"${variable}")
-    return Settings(path, values)
+            values[key] = _from_environment(key, variable, text)
+            sources[key] = f"${variable}"
+    return Settings(path, **values, sources=sources)
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -228,9 +230,9 @@ def describe(settings: Settings) -> list[str]:
         "",
     ]
     for key in KEYS:
-        setting = settings.values.get(key)
-        value = setting.value if setting else defaults[key]
-        source = setting.source if setting else "the coach's default"
+        source = settings.source(key)
+        value = getattr(settings, key) if source else defaults[key]
+        source = source or "the coach's default"
         lines.append(f"  {key:<8} {shown(key, value):<20} from {source}")
     lines += [
         "",

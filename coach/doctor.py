@@ -331,7 +331,7 @@ def _settings() -> str:
         where = str(path)
     else:
         where = f"no settings file yet ({path}; coach config --edit writes one)"
-    if not settings.values:
+    if not settings.sources:
         return f"{where}; the defaults are in effect"
-    chosen = ", ".join(f"{key} {shown(key, value.value)}" for key, value in settings.values.items())
+    chosen = ", ".join(f"{key} {shown(key, getattr(settings, key))}" for key in settings.sources)
     return f"{where}; in effect: {chosen} (coach config shows where each comes from)"

@@ -156,12 +156,12 @@ def test_edit_makes_the_commented_file_and_opens_the_editor(
     text = settings_file.read_text(encoding="utf-8")
     assert text == TEMPLATE.replace("# minutes = 5 ", "minutes = 5 ")
     assert rows(result)["minutes"] == ("5", f"the settings file, {settings_file}")
-    assert load_settings(os.environ).get("minutes") == 5.0
+    assert load_settings(os.environ).minutes == 5.0
 
 
 def test_the_template_is_valid_and_sets_nothing(settings_file: Path) -> None:
     settings_file.write_text(TEMPLATE, encoding="utf-8")
-    assert dict(load_settings({}).values) == {}
+    assert dict(load_settings({}).sources) == {}
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "inf", "nan", "9" * 400])
