@@ -345,7 +345,7 @@ def list_command() -> None:
     """
     from coach.commands import list_routines
 
-    for line in list_routines(progress_bar(SPEECH_LABEL)):
+    for line in list_routines(progress=progress_bar(SPEECH_LABEL)):
         echo(line)
 
 
@@ -400,12 +400,9 @@ def check_command(routine: str, voice: str | None, rate: int | None) -> None:
     \b
       coach check my-stretch.toml
     """
-    from coach.commands import check_routine, session_request
+    from coach.commands import check_routine
 
-    request = session_request(routine, None, None, voice, rate)
-    lines = check_routine(
-        routine, voice=request.voice, rate=request.rate, progress=progress_bar(SPEECH_LABEL)
-    )
+    lines = check_routine(routine, voice=voice, rate=rate, progress=progress_bar(SPEECH_LABEL))
     for line in lines:
         echo(line)
 
@@ -425,19 +422,18 @@ def cache_command(ctx: click.Context) -> None:
       coach cache clear
     """
     if ctx.invoked_subcommand is None:
-        from coach.commands import cache_lines
+        from coach.commands import show_cache
 
-        for line in cache_lines(clear=False):
+        for line in show_cache():
             echo(line)
 
 
 @cache_command.command("clear")
 def cache_clear_command() -> None:
     """Delete every cached phrase; each is made again when needed."""
-    from coach.commands import cache_lines
+    from coach.commands import clear_cache
 
-    for line in cache_lines(clear=True):
-        echo(line)
+    echo(clear_cache())
 
 
 @cli.command("config")
@@ -518,9 +514,12 @@ def show_command(
       coach show --minutes 5
       coach show my-stretch.toml --json
     """
-    from coach.commands import session_request, show_session
+    from coach.commands import show_session
+    from coach.preparation import request_with_settings
 
-    request = session_request(routine, minutes, brief, voice, rate)
+    request = request_with_settings(
+        routine=routine, minutes=minutes, brief=brief, voice=voice, rate=rate
+    )
     note_robotic_default(request.voice)
     output = show_session(
         request,
@@ -587,13 +586,8 @@ def render_command(
       coach render --split car/
       coach render --pack phone/ --minutes 3,5,10
     """
-    from coach.commands import (
-        default_output,
-        render_pack,
-        render_to_file,
-        render_tracks_to_folder,
-        session_request,
-    )
+    from coach.commands import render
+    from coach.preparation import request_with_settings
 
     chosen = [
         name for name, value in (("-o", output), ("--split", split), ("--pack", pack)) if value
@@ -605,22 +599,24 @@ def render_command(
     if minutes is not None and len(minutes) > 1 and pack is None:
         raise click.UsageError("Several lengths in --minutes make a pack: add --pack FOLDER.")
     one = minutes[0] if minutes and len(minutes) == 1 else None
-    request = session_request(routine, one, brief, voice, rate)
+    request = request_with_settings(
+        routine=routine,
+        minutes=None if pack is not None else one,
+        brief=brief,
+        voice=voice,
+        rate=rate,
+        pack=pack is not None,
+    )
     note_robotic_default(request.voice, quiet)
-    bars = {
-        "progress": progress_bar(SPEECH_LABEL, quiet),
-        "encode_progress": progress_bar(ENCODE_LABEL, quiet),
-    }
-    if pack is not None:
-        lines = render_pack(
-            session_request(routine, None, brief, voice, rate, pack=True), pack, minutes, **bars
-        )
-    elif split is not None:
-        lines = [render_tracks_to_folder(request, split, **bars)]
-    else:
-        if output is None:
-            output = default_output(request)
-        lines = [render_to_file(request, output, **bars)]
+    lines = render(
+        request,
+        out=output,
+        split=split,
+        pack=pack,
+        pack_minutes=minutes,
+        progress=progress_bar(SPEECH_LABEL, quiet),
+        encode_progress=progress_bar(ENCODE_LABEL, quiet),
+    )
     if not quiet:
         for line in lines:
             echo(line)
@@ -675,7 +671,8 @@ def play_command(
       coach play --minutes 5
       coach play my-stretch.toml --brief
     """
-    from coach.commands import play_live, session_request
+    from coach.commands import play
+    from coach.preparation import request_with_settings
 
     def confirm() -> str:
         from coach.live.terminal import read_line
@@ -687,13 +684,15 @@ def play_command(
             click.echo()
         return answer
 
-    request = session_request(routine, minutes, brief, voice, rate)
+    request = request_with_settings(
+        routine=routine, minutes=minutes, brief=brief, voice=voice, rate=rate
+    )
     note_robotic_default(request.voice)
     if listen is None:
         from coach.config import load_settings
 
         listen = load_settings().listen
-    closing = play_live(
+    closing = play(
         request,
         backend=backend,
         confirmed=yes,
@@ -755,9 +754,9 @@ def serve_command(folder: Path | None, host: str | None, port: int, new_address:
       coach serve phone/
       coach serve --host 127.0.0.1 --port 8000
     """
-    from coach.commands import serve_folder
+    from coach.commands import serve
 
-    serve_folder(
+    serve(
         folder,
         host=host,
         port=port,

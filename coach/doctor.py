@@ -168,7 +168,7 @@ def _speech() -> str:
 def _natural_voice() -> str:
     """The natural voice, when installed: its model's load time and speed; which voice a
     session uses when none is asked for."""
-    from coach.commands import voice_setting
+    from coach.preparation import voice_in_effect
     from coach.speech import DEFAULT_RATE, default_voice, open_engine, open_voice
     from coach.speech.piper import INSTALL_HINT, neural_installed
 
@@ -183,7 +183,7 @@ def _natural_voice() -> str:
     loaded = time.perf_counter() - started
     took, speed = _time_phrase(piper, voice)
     try:
-        chosen = voice_setting()
+        chosen = voice_in_effect()
     except CoachError:  # a broken settings file has its own line
         chosen = default_voice()
     try:

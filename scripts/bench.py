@@ -100,7 +100,7 @@ print(f"{t1 - t0:.6f} {t2 - t1:.6f} {len(samples)}")
 
 SPEECH_SCRIPT = """\
 import sys, time
-from coach.commands import full_session_phrases
+from coach.preparation import full_session_phrases
 from coach.routines import load_routine
 from coach.speech import open_voice
 from coach.speech.phrases import PhraseBook
@@ -109,7 +109,7 @@ book = PhraseBook(engine, voice, 155, None)
 t0 = time.perf_counter()
 book.clip("Hold.")  # loads the engine (and the model)
 t1 = time.perf_counter()
-texts = full_session_phrases(load_routine(None), False)
+texts = full_session_phrases(load_routine(None))
 book.prepare(texts)
 t2 = time.perf_counter()
 audio = sum(len(book.clip(text)) for text in set(texts)) / 22050

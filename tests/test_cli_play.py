@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.commands import parked_refusal
 from coach.pcm import read_wav
 from coach.plan.compiler import CLOSING_TITLE, OPENING_TITLE
+from coach.playing import parked_refusal
 from coach.time import SAMPLE_RATE, ms_to_samples
 from support.terminal import STARTUP_S, STATUS, Terminal, coach_command, coach_env
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from coach.commands import SessionRequest, full_session_phrases, prepare_session
 from coach.pcm import Samples
+from coach.preparation import SessionRequest, full_session_phrases, prepare_session
 from coach.sound.session_sounds import SessionSounds
 from coach.speech import DEFAULT_VOICE
 from coach.speech.cache import PhraseCache
@@ -52,12 +52,12 @@ def _sounds(cache: PhraseCache | None = None) -> _CountingSounds:
 
 def test_a_shorter_version_makes_what_it_says_and_not_the_full_sessions_later_reps() -> None:
     sounds = _sounds()
-    session = prepare_session(SessionRequest(minutes=5), None, sounds).session
+    session = prepare_session(SessionRequest(minutes=5), progress=None, sounds=sounds).session
     book = sounds.phrases
     spoken = {text_of(clip) for clip in session.timeline.audible_clips() if clip.kind == "speech"}
     made = set(book._clips)
     assert spoken <= made
-    full = set(full_session_phrases(session.routine, False))
+    full = set(full_session_phrases(session.routine))
     assert "Set three of four. Sit tall." in full - made
     assert len(full - spoken - made) >= 10  # the full session's phrases it never needed
     assert len(made) <= len(spoken) + 4  # the few it measured to rule versions out
@@ -81,19 +81,19 @@ def test_the_session_is_the_same_whatever_was_made_before(
     are made in a batch of their own)."""
     fresh = _sounds()
     request = SessionRequest(routine=routine, minutes=minutes)
-    expected = prepare_session(request, None, fresh).session
+    expected = prepare_session(request, progress=None, sounds=fresh).session
     assert fresh.phrases.one_at_a_time == []
 
     full_first = _sounds()
-    full_first.prepare(full_session_phrases(expected.routine, False), None)
-    same = prepare_session(request, None, full_first).session
+    full_first.prepare(full_session_phrases(expected.routine), None)
+    same = prepare_session(request, progress=None, sounds=full_first).session
     assert same.timeline == expected.timeline
     assert same.fitted == expected.fitted
 
     cache = PhraseCache(tmp_path / "cache")
-    _sounds(cache).prepare(full_session_phrases(expected.routine, False), None)
+    _sounds(cache).prepare(full_session_phrases(expected.routine), None)
     from_cache = _sounds(cache)
-    again = prepare_session(request, None, from_cache).session
+    again = prepare_session(request, progress=None, sounds=from_cache).session
     assert again.timeline == expected.timeline
     assert from_cache.phrases.one_at_a_time == []
 
@@ -103,11 +103,11 @@ def test_a_length_too_short_makes_what_finds_the_shortest_in_batches() -> None:
 
     sounds = _sounds()
     with pytest.raises(CoachError, match="shortest version"):
-        prepare_session(SessionRequest(minutes=0.5), None, sounds)
+        prepare_session(SessionRequest(minutes=0.5), progress=None, sounds=sounds)
     assert sounds.phrases.one_at_a_time == []
     from coach.routines import load_routine
 
-    full = set(full_session_phrases(load_routine(None), False))
+    full = set(full_session_phrases(load_routine(None)))
     assert len(set(sounds.phrases._clips)) < len(full) / 2  # the most cut versions' phrases
 
 
@@ -115,10 +115,10 @@ def test_a_length_too_short_makes_what_finds_the_shortest_in_batches() -> None:
 def test_list_and_check_measure_the_shortest_version_in_batches(
     command: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from coach import commands
+    from coach import commands, preparation
 
     sounds = _sounds()
-    monkeypatch.setattr(commands, "open_sounds", lambda voice=None, rate=None: sounds)
+    monkeypatch.setattr(preparation, "open_sounds", lambda voice=None, rate=None: sounds)
     if command == "list":
         lines = commands.list_routines()
     else:
@@ -131,12 +131,16 @@ def test_list_and_check_measure_the_shortest_version_in_batches(
 def test_a_pack_makes_each_lengths_phrases_in_batches(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from coach import commands
+    from coach import commands, preparation
 
     sounds = _sounds()
-    monkeypatch.setattr(commands, "open_sounds", lambda voice=None, rate=None: sounds)
-    lines = commands.render_pack(
-        SessionRequest(), tmp_path, (3.0, 5.0), progress=None, encode_progress=None
+    monkeypatch.setattr(preparation, "open_sounds", lambda voice=None, rate=None: sounds)
+    lines = commands.render(
+        SessionRequest(),
+        pack=tmp_path,
+        pack_minutes=(3.0, 5.0),
+        progress=None,
+        encode_progress=None,
     )
     assert len(lines) == 3  # 3 and 5 minutes, and the full session
     assert sounds.phrases.one_at_a_time == []

@@ -244,3 +244,26 @@ def test_settings_and_variables_cannot_steer_the_terminal(
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "gmw/en\\u001b[2J" in result.stdout
     assert "music\\u001b]0;title\\u0007" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["show"],
+        ["list"],
+        ["check", "rest-stop"],
+        ["render", "-q", "--pack", "PACK"],
+        ["render", "-q", "--split", "SPLIT"],
+    ],
+)
+def test_every_command_says_a_bad_voice_came_from_the_settings(
+    settings_file: Path, tmp_path: Path, command: list[str]
+) -> None:
+    """Every command that speaks opens the voice the same way, so a voice the settings
+    file chose is named as coming from there."""
+    settings_file.write_text('voice = "no-such-voice"\n', encoding="utf-8")
+    args = [str(tmp_path / arg.lower()) if arg.isupper() else arg for arg in command]
+    result = run(*args, env={"COACH_VOICE": ""})
+    assert result.exit_code == 2, result.output
+    assert f"(The voice was set by the settings file, {settings_file}.)" in result.stderr
+    assert "Traceback" not in result.stderr

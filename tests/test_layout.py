@@ -22,7 +22,7 @@ file names, sets of files written as one, and the width of text on a terminal.""
 
 ALLOWED = {
     "plan": {"plan"},
-    "routines": {"plan"},
+    "routines": {"routines", "plan"},
     "speech": {"speech"},
     "sound": {"sound", "plan", "speech"},
     "render": {"render", "sound", "plan"},
@@ -31,6 +31,22 @@ ALLOWED = {
 }
 """Stage -> the stages its modules may import (besides SHARED). The command line on top
 (cli, commands, doctor) may import anything."""
+
+COMMAND_LAYER = [
+    "coach.console",
+    "coach.config",
+    "coach.preparation",
+    "coach.report",
+    "coach.rendering",
+    "coach.playing",
+    "coach.serving",
+    "coach.commands",
+    "coach.doctor",
+    "coach.cli",
+    "coach.__main__",
+]
+"""The modules on top of the stages, in order: each may use the stages, the shared modules
+and the command-layer modules before it, never one after it."""
 
 PURE = {"errors", "time"}
 """The only shared modules the plan stage may use: it touches no files and no audio."""
@@ -115,3 +131,38 @@ def test_every_protocol_lives_with_its_stage() -> None:
     assert homes["SampleSource"] == "live/types.py"
     assert homes["KeySource"] == "live/types.py"
     assert homes["Display"] == "live/types.py"
+
+
+def top_level_modules() -> list[str]:
+    return sorted(f"coach.{path.stem}" for path in PACKAGE.glob("*.py") if path.stem != "__init__")
+
+
+def test_every_top_level_module_has_a_place() -> None:
+    assert set(top_level_modules()) == (SHARED - {"coach"}) | set(COMMAND_LAYER)
+
+
+@pytest.mark.parametrize("module", sorted(SHARED - {"coach"}))
+def test_the_shared_modules_use_only_each_other(module: str) -> None:
+    path = PACKAGE / f"{module.split('.')[1]}.py"
+    for used in imports_of(path):
+        if used.startswith("coach"):
+            assert used in SHARED, f"{module} imports {used}"
+
+
+@pytest.mark.parametrize("module", COMMAND_LAYER)
+def test_the_command_layer_reaches_only_down(module: str) -> None:
+    path = PACKAGE / f"{module.split('.')[1]}.py"
+    below = set(COMMAND_LAYER[: COMMAND_LAYER.index(module)])
+    for used in imports_of(path):
+        if not used.startswith("coach") or used in SHARED or stage_of(used):
+            continue
+        top = ".".join(used.split(".")[:2])
+        assert top in below, f"{module} imports {used}, which is not below it"
+
+
+def test_no_stage_imports_the_command_layer() -> None:
+    for stage in ALLOWED:
+        for path in modules(stage):
+            for used in imports_of(path):
+                top = ".".join(used.split(".")[:2])
+                assert top not in COMMAND_LAYER, f"{path.relative_to(ROOT)} imports {used}"

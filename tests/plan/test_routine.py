@@ -282,7 +282,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         raise PermissionError(13, "Permission denied", str(name))
 
     # Tests run as root, whom permission bits do not stop: the system call refuses instead.
-    monkeypatch.setattr("coach.routines.os.open", refuse)
+    monkeypatch.setattr("coach.routines.loading.os.open", refuse)
     with pytest.raises(CoachError) as raised:
         load_routine(str(path))
     assert_names(str(raised.value), f"You may not read routine file {path} (permission denied)")

@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from coach.commands import SessionRequest, prepare_session
 from coach.errors import CoachError
 from coach.files import check_writable
 from coach.pcm import Samples
 from coach.plan.session import Session
 from coach.plan.timeline import Clip
+from coach.preparation import SessionRequest, prepare_session
 from coach.render import ARTIST, Rendered, render_session, track_title, version_name
 from coach.render.tags import read_session_tags
 from coach.sound.assembly import session_samples
@@ -92,7 +92,7 @@ class Cold:
 def cold(voice_cache: tuple[str, Path]) -> Cold:
     voice, _ = voice_cache
     sounds = open_sounds(voice, None)
-    session = prepare_session(SessionRequest(minutes=None), None, sounds).session
+    session = prepare_session(SessionRequest(minutes=None), progress=None, sounds=sounds).session
     return Cold(voice, sounds, session, sounds.phrases.synthesized, sounds.phrases.cache_hits)
 
 
@@ -150,7 +150,7 @@ def read_wav_file(path: Path) -> Samples:
 
 
 def render_both(sounds: SessionSounds, minutes: float | None, folder: Path, name: str) -> Render:
-    session = prepare_session(SessionRequest(minutes=minutes), None, sounds).session
+    session = prepare_session(SessionRequest(minutes=minutes), progress=None, sounds=sounds).session
     progress: list[tuple[int, int]] = []
     mp3 = folder / f"{name}.mp3"
     wav = folder / f"{name}.wav"
@@ -273,15 +273,15 @@ def test_a_cold_cache_synthesizes_each_phrase_once_and_a_warm_one_nothing(
     cold: Cold, voice_cache: tuple[str, Path]
 ) -> None:
     _, phrase_cache = voice_cache
-    from coach.commands import full_session_phrases
+    from coach.preparation import full_session_phrases
 
-    distinct = len(set(full_session_phrases(cold.session.routine, False)))
+    distinct = len(set(full_session_phrases(cold.session.routine)))
     assert cold.synthesized == distinct
     assert cold.cache_hits == 0
     assert len(list((phrase_cache / "phrases").glob("*.wav"))) == distinct
 
     warm = open_sounds(cold.voice, None)
-    session = prepare_session(SessionRequest(minutes=None), None, warm).session
+    session = prepare_session(SessionRequest(minutes=None), progress=None, sounds=warm).session
     assert warm.phrases.synthesized == 0
     assert warm.phrases.cache_hits == distinct
     assert session.timeline == cold.session.timeline
@@ -568,7 +568,9 @@ def test_a_second_render_is_byte_identical_and_synthesizes_nothing(
 ) -> None:
     warm = open_sounds(cold.voice, None)
     for first, minutes in ((full, None), (fitted, FITTED_MINUTES)):
-        session = prepare_session(SessionRequest(minutes=minutes), None, warm).session
+        session = prepare_session(
+            SessionRequest(minutes=minutes), progress=None, sounds=warm
+        ).session
         again = tmp_path / first.mp3.name
         render_session(session, warm, check_writable(again))
         assert again.read_bytes() == first.mp3.read_bytes()
@@ -605,7 +607,7 @@ def raise_after_chunks(
                 raise error
             yield chunk
 
-    monkeypatch.setattr("coach.render.assemble_chunks", failing)
+    monkeypatch.setattr("coach.render.writing.assemble_chunks", failing)
     return seen
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from coach.commands import SessionRequest, prepare_session
 from coach.plan.routine import Routine
 from coach.plan.session import Session
+from coach.preparation import SessionRequest, prepare_session
 from coach.render import session_mark, version_name
 from coach.sound.session_sounds import SessionSounds, open_sounds
 from coach.speech import DEFAULT_VOICE
@@ -66,4 +66,4 @@ def _built(
 ) -> Session:
     """The session as `coach render` builds it, its phrases made first."""
     request = SessionRequest(minutes=minutes, brief=brief)
-    return prepare_session(request, None, sounds=sounds, routine=routine).session
+    return prepare_session(request, progress=None, sounds=sounds, routine=routine).session

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import coach.serve.network
-from coach.commands import _where_to_open
 from coach.serve.network import Address
+from coach.serving import where_to_open
 from support.cli import run
 from support.serving import ServeProcess, fetch, qr_image
 
@@ -23,7 +23,7 @@ def test_the_address_is_printed_with_a_qr_code_of_it(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(
         coach.serve.network, "phone_addresses", lambda: [Address("192.168.1.23", "wlan0")]
     )
-    where = _where_to_open(None, 8765, "abcdefghijklmnop")
+    where = where_to_open(None, 8765, "abcdefghijklmnop")
     address = "http://192.168.1.23:8765/abcdefghijklmnop/"
     assert where.host == "192.168.1.23:8765"
     assert f"    {address}" in where.lines
@@ -38,7 +38,7 @@ def test_several_addresses_are_named_and_the_chosen_one_said(
 ) -> None:
     found = [Address("192.168.1.23", "wlan0"), Address("10.0.0.5", "eth1")]
     monkeypatch.setattr(coach.serve.network, "phone_addresses", lambda: found)
-    last = _where_to_open(None, 8765, "t" * 16).lines[-1]
+    last = where_to_open(None, 8765, "t" * 16).lines[-1]
     assert last == (
         "This computer has 2 network addresses; the one above is on wlan0. If the phone is on "
         f"another network, try: http://10.0.0.5:8765/{'t' * 16}/ (eth1)."
@@ -47,7 +47,7 @@ def test_several_addresses_are_named_and_the_chosen_one_said(
 
 def test_no_network_is_said_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(coach.serve.network, "phone_addresses", list)
-    where = _where_to_open(None, 8765, "t" * 16)
+    where = where_to_open(None, 8765, "t" * 16)
     (line,) = where.lines
     assert line == (
         "No network address found: this computer is not on a network a phone could join. "

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.commands import SessionRequest, prepare_session
 from coach.files import check_writable
 from coach.pcm import read_wav
+from coach.preparation import SessionRequest, prepare_session
 from coach.render import render_session
 from coach.sound.session_sounds import open_sounds
 from coach.speech import DEFAULT_VOICE
@@ -175,7 +175,7 @@ def _render(cache: Path, out: Path, monkeypatch: pytest.MonkeyPatch, **request: 
     """Render in this process with `cache` as the phrase cache; the file's bytes."""
     monkeypatch.setenv(CACHE_DIR_ENV, str(cache))
     sounds = open_sounds(DEFAULT_VOICE, None)
-    session = prepare_session(SessionRequest(**request), None, sounds).session  # type: ignore[arg-type]
+    session = prepare_session(SessionRequest(**request), progress=None, sounds=sounds).session  # type: ignore[arg-type]
     sounds.prepare_audio(session.timeline, None)
     render_session(session, sounds, check_writable(out))
     return out.read_bytes()
