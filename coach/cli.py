@@ -35,7 +35,7 @@ from coach.console import (
     usage_message,
     while_stopping,
 )
-from coach.errors import CoachError, printable
+from coach.errors import CoachError, os_reason, printable
 
 MINUTES_HELP = (
     "Fit the session to at most this many minutes (decimals allowed), by cutting words, "
@@ -97,7 +97,7 @@ class CoachGroup(click.Group):
                 )
             else:
                 say_error(
-                    f"Could not print the output: {(error.strerror or str(error)).lower()}. "
+                    f"Could not print the output: {os_reason(error)}. "
                     "If it goes to a file, free some space on that disk or choose another."
                 )
             sys.exit(2)

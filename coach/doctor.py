@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from coach.errors import CoachError, visible
+from coach.errors import CoachError, os_reason, visible
 
 if TYPE_CHECKING:
     from coach.speech.types import SpeechEngine
@@ -139,7 +139,7 @@ def plain_reason(error: BaseException) -> str:
         return f"the {error.name.split('.')[0]} package is not installed"
     if isinstance(error, OSError) and error.strerror:
         where = f": {error.filename}" if error.filename else ""
-        return f"{error.strerror.lower()}{where}"
+        return f"{os_reason(error)}{where}"
     return str(error) or f"an unexpected {type(error).__name__}"
 
 

@@ -72,3 +72,17 @@ class CoachError(Exception):
 
     def __init__(self, message: str) -> None:
         super().__init__(visible(message))
+
+
+def os_reason(error: BaseException) -> str:
+    """Why an operation on a file or stream failed, as a message says it: the system's
+    words in lower case ("permission denied", "no space left on device"), else the
+    error's own text, else its kind.
+
+    >>> os_reason(PermissionError(13, "Permission denied", "/srv/cache"))
+    'permission denied'
+    >>> os_reason(OSError("a symlink loop")), os_reason(OSError())
+    ('a symlink loop', 'oserror')
+    """
+    strerror = error.strerror if isinstance(error, OSError) else None
+    return (strerror or str(error) or type(error).__name__).lower()

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from coach.errors import CoachError
+from coach.errors import CoachError, os_reason
 from coach.filenames import temporary_target
 
 try:
@@ -63,10 +63,6 @@ def _hint(exc: OSError, folder: Path) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return f"You may not write in {folder}: choose another folder or change its permissions."
     return "Check the folder and the disk, then try again, or choose another folder."
-
-
-def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc) or type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -93,9 +89,8 @@ def check_writable(path: Path | str) -> OutputPath:
             target = target.resolve(strict=False)
         target.exists()  # raises for a name the system cannot take, e.g. too long
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CoachError(
-            f"Cannot write the output to {path}: {reason.lower()}. Choose another file name."
+            f"Cannot write the output to {path}: {os_reason(exc)}. Choose another file name."
         ) from None
     if target.is_dir():
         raise CoachError(
@@ -132,7 +127,7 @@ def check_writable(path: Path | str) -> OutputPath:
     except OSError as exc:
         raise CoachError(
             f"Cannot write {target}: creating a file in {folder} failed "
-            f"({_reason(exc)}). {_hint(exc, folder)}"
+            f"({os_reason(exc)}). {_hint(exc, folder)}"
         ) from exc
     with contextlib.suppress(OSError):
         probe[1].unlink()
@@ -171,7 +166,7 @@ def check_folder(path: Path | str) -> OutputFolder:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CoachError(
-            f"Cannot make the folder {folder}: {_reason(exc)}. {_hint(exc, folder.parent)}"
+            f"Cannot make the folder {folder}: {os_reason(exc)}. {_hint(exc, folder.parent)}"
         ) from exc
     check_writable(folder / "coach-probe.mp3")
     return OutputFolder(folder)
@@ -305,7 +300,7 @@ def _commit(target: Path, temp: Path, *, durable: bool) -> Iterator[None]:
             temp.unlink()
         if isinstance(exc, OSError) and exc.filename in (None, str(temp), str(target)):
             raise CoachError(
-                f"Could not write {target}: {_reason(exc)}. {_hint(exc, target.parent)} "
+                f"Could not write {target}: {os_reason(exc)}. {_hint(exc, target.parent)} "
                 "Nothing was changed: any earlier file there is as it was."
             ) from exc
         raise
@@ -319,7 +314,7 @@ def _open_temp(target: Path, mode: int = 0o666) -> tuple[int, Path]:
         return _create_temp(target, mode)
     except OSError as exc:
         raise CoachError(
-            f"Could not write {target}: {_reason(exc)}. {_hint(exc, target.parent)}"
+            f"Could not write {target}: {os_reason(exc)}. {_hint(exc, target.parent)}"
         ) from exc
 
 

@@ -46,7 +46,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from coach.errors import CoachError, visible
+from coach.errors import CoachError, os_reason, visible
 from coach.filenames import MAX_NAME_BYTES
 from coach.files import (
     OutputFolder,
@@ -147,7 +147,7 @@ def _lock(folder: Path) -> int | None:
     try:
         descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError as exc:
-        raise CoachError(f"Cannot open the folder {folder}: {_reason(exc)}.") from None
+        raise CoachError(f"Cannot open the folder {folder}: {os_reason(exc)}.") from None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -394,7 +394,7 @@ class FileSet:
 
     def _failed(self, name: str | None, exc: BaseException) -> CoachError:
         what = f"{self.folder / name}" if name else f"the new files in {self.folder}"
-        reason = _reason(exc) if isinstance(exc, OSError) else str(exc)
+        reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
         hint = ""
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
             hint = " The disk is full: free some space or choose another folder."
@@ -422,7 +422,7 @@ def _read_manifest(folder: Path) -> tuple[dict[str, Owned], dict[str, Any] | Non
             "another folder."
         ) from None
     except OSError as exc:
-        raise CoachError(f"Could not read {path}: {_reason(exc)}.") from None
+        raise CoachError(f"Could not read {path}: {os_reason(exc)}.") from None
     if data is None:
         return {}, None
     try:
@@ -563,12 +563,6 @@ def _not_ours(folder: Path, name: str, *, changed: bool = False) -> CoachError:
         f"the folder's list of the coach's files, {MANIFEST}, or it changed since). The "
         "coach never replaces such a file: move it away, or choose another folder."
     )
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError):
-        return (exc.strerror or str(exc) or type(exc).__name__).lower()
-    return str(exc)
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ import stat
 from importlib import resources
 from pathlib import Path
 
-from coach.errors import CoachError
+from coach.errors import CoachError, os_reason
 from coach.plan.routine import Routine, parse_routine
 
 PACKAGE = "coach.routines"
@@ -82,7 +82,7 @@ def _read_file(name: str, path: Path) -> bytes:
         try:
             data = file.read(MAX_FILE_BYTES + 1)
         except OSError as error:
-            raise CoachError(f"Could not read routine file {name}: {_reason(error)}.") from None
+            raise CoachError(f"Could not read routine file {name}: {os_reason(error)}.") from None
     if len(data) > MAX_FILE_BYTES:
         raise CoachError(
             f"{name} is larger than {MAX_FILE_BYTES // 1_000_000} MB, far too large for a "
@@ -121,10 +121,6 @@ def _file_kind(mode: int) -> str:
     return "not an ordinary file"
 
 
-def _reason(error: OSError) -> str:
-    return (error.strerror or str(error)).lower()
-
-
 _OPEN_PROBLEMS = {
     errno.ELOOP: "Cannot open routine file {name}: it is a symbolic link that leads back to "
     "itself (a loop of links). Give the path of the file itself.",
@@ -151,7 +147,7 @@ def _open_error(name: str, path: Path, error: OSError) -> CoachError:
         problem = _not_regular(name, path.stat().st_mode)
         if problem is not None:
             return problem
-    return CoachError(f"Cannot open routine file {name}: {_reason(error)}.")
+    return CoachError(f"Cannot open routine file {name}: {os_reason(error)}.")
 
 
 def _not_found(name: str, path: Path) -> CoachError:
