@@ -130,8 +130,8 @@ def check_writable(path: Path | str) -> OutputPath:
             f"({os_reason(exc)}). {_hint(exc, folder)}"
         ) from exc
     with contextlib.suppress(OSError):
-        probe[1].unlink()
-    os.close(probe[0])
+        probe.path.unlink()
+    os.close(probe.descriptor)
     return OutputPath(target)
 
 
@@ -172,9 +172,17 @@ def check_folder(path: Path | str) -> OutputFolder:
     return OutputFolder(folder)
 
 
-def _create_temp(target: Path, mode: int = 0o666) -> tuple[int, Path]:
+@dataclass(frozen=True)
+class _Temporary:
+    """A temporary file the coach made and holds open (and so locked)."""
+
+    descriptor: int
+    path: Path
+
+
+def _create_temp(target: Path, mode: int = 0o666) -> _Temporary:
     """A new, empty, hidden file next to `target`, opened for writing and locked against
-    `remove_abandoned`: (descriptor, path). The lock lasts while the descriptor is open.
+    `remove_abandoned`. The lock lasts while the descriptor is open.
 
     Mode 0o666 lets the umask decide the permissions, as for any newly created file
     (mkstemp would force 0o600); a secret asks for 0o600. O_EXCL with a random name never
@@ -188,7 +196,7 @@ def _create_temp(target: Path, mode: int = 0o666) -> tuple[int, Path]:
         except FileExistsError:
             continue
         if _lock_new(descriptor, temp):
-            return descriptor, temp
+            return _Temporary(descriptor, temp)
         os.close(descriptor)  # a sweep took it in the instant before the lock: make another
 
 
@@ -308,8 +316,8 @@ def _commit(target: Path, temp: Path, *, durable: bool) -> Iterator[None]:
         _fsync_folder(target.parent)
 
 
-def _open_temp(target: Path, mode: int = 0o666) -> tuple[int, Path]:
-    """A new temporary file beside `target`: its descriptor and path (CoachError if not)."""
+def _open_temp(target: Path, mode: int = 0o666) -> _Temporary:
+    """A new temporary file beside `target` (CoachError if not)."""
     try:
         return _create_temp(target, mode)
     except OSError as exc:
@@ -326,7 +334,8 @@ def atomic_path(output: OutputPath) -> Iterator[Path]:
     the block. Whatever the block leaves in the temporary file is fsynced and renamed into
     place; on an exception it is deleted. Do not rename or delete it inside the block.
     """
-    descriptor, temp = _open_temp(output.path)
+    made = _open_temp(output.path)
+    descriptor, temp = made.descriptor, made.path
     try:
         with _commit(output.path, temp, durable=True):
             yield temp
@@ -342,7 +351,8 @@ def replace_file(path: Path, data: bytes, *, durable: bool = False, private: boo
     Raises CoachError, as outputs do, when the folder or the disk refuses; the caller
     decides whether that matters.
     """
-    descriptor, temp = _open_temp(path, 0o600 if private else 0o666)
+    made = _open_temp(path, 0o600 if private else 0o666)
+    descriptor, temp = made.descriptor, made.path
     try:
         with _commit(path, temp, durable=durable):
             view = memoryview(data)

@@ -60,9 +60,11 @@ def render_to_file(
         silent = compile_routine(routine, CompileOptions(brief=request.brief)).silent_ms()
         check_length(out, silent, at_least=True)
     prepared = prepare_session(request, progress=progress, routine=routine)
-    check_length(out, prepared.session.timeline.total_ms)  # before mastering and writing
+    writer = check_length(out, prepared.session.timeline.total_ms)  # before mastering
     with prepared.sounds.mastering_ahead(prepared.session.timeline, progress):
-        rendered = render_session(prepared.session, prepared.sounds, output, encode_progress)
+        rendered = render_session(
+            prepared.session, prepared.sounds, output, encode_progress, writer=writer
+        )
     return rendered_text(
         out,
         rendered.length_ms,
@@ -130,14 +132,16 @@ def render_pack(
                 pack.routine.title, [s.minutes for s in pack.sessions], brief=request.brief
             )
         ]
-        for session, name in zip(pack.sessions, names, strict=True):
+        writers = [
             check_length(files.folder / name, session.timeline.total_ms)
+            for session, name in zip(pack.sessions, names, strict=True)
+        ]
         files.claim(names)
-        for session, name in zip(pack.sessions, names, strict=True):
+        for session, name, writer in zip(pack.sessions, names, writers, strict=True):
             with (
                 pack.sounds.mastering_ahead(session.timeline, progress),
                 files.staged(name) as path,
             ):
-                write_session(session, pack.sounds, path, encode_progress, kind=Path(name))
+                write_session(session, pack.sounds, path, writer, encode_progress)
         files.commit()
     return pack_text(pack, folder_path, names)

@@ -271,7 +271,7 @@ def test_a_path_through_a_file_is_named(tmp_path: Path) -> None:
 
 
 def test_a_file_too_large_to_be_a_routine(tmp_path: Path) -> None:
-    from coach.routines import MAX_FILE_BYTES
+    from coach.routines.loading import MAX_FILE_BYTES
 
     path = tmp_path / "huge.toml"
     path.write_bytes(b"# " + b"x" * MAX_FILE_BYTES + b"\n")
@@ -280,7 +280,7 @@ def test_a_file_too_large_to_be_a_routine(tmp_path: Path) -> None:
 
 
 def test_a_routine_of_the_largest_size_is_read(tmp_path: Path) -> None:
-    from coach.routines import MAX_FILE_BYTES, load_routine
+    from coach.routines.loading import MAX_FILE_BYTES, load_routine
 
     path = tmp_path / "padded.toml"
     text = GOOD_ROUTINE.encode()

@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 
 from coach.errors import CoachError, is_control
 from coach.plan.routine import MAX_EXERCISES, Routine
-from coach.routines import MAX_FILE_BYTES, load_routine
+from coach.routines.loading import MAX_FILE_BYTES, load_routine
 from support.faults import (
     TIMEOUT_S,
     environment,

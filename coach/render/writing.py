@@ -72,13 +72,14 @@ def output_format(path: Path) -> str:
     return suffix
 
 
-def check_length(path: Path, length_ms: int, *, at_least: bool = False) -> None:
-    """CoachError if a session of `length_ms` is too long for the kind of file `path`
-    names; `at_least` when the length is only a lower bound (known before any speech)."""
+def check_length(path: Path, length_ms: int, *, at_least: bool = False) -> Writer:
+    """The writer for the kind of file `path` names, if a session of `length_ms` fits in
+    it; else CoachError. `at_least` when the length is only a lower bound (known before any
+    speech)."""
     suffix = output_format(path)
     most = WRITERS[suffix].max_samples
     if ms_to_samples(length_ms) <= most:
-        return
+        return WRITERS[suffix]
     length = f"more than {format_length(length_ms)}" if at_least else format_length(length_ms)
     roomier = [
         f"{other} (up to {_longest(writer)})"
@@ -103,16 +104,19 @@ def render_session(
     sounds: SessionSounds,
     output: OutputPath,
     progress: EncodeProgress | None = None,
+    *,
+    writer: Writer | None = None,
 ) -> Rendered:
     """Write the session's audio to `output` (.mp3 with chapters and tags, or .wav).
 
     The speech must already be prepared in `sounds` (it gave the timeline its lengths), and
     `output` checked with `coach.files.check_writable`. Raises CoachError for a name without
-    .mp3/.wav, a session longer than the format holds (`check_length`) or a full disk.
+    .mp3/.wav, a session longer than the format holds (`check_length`, unless its `writer`
+    is given, which says it was checked) or a full disk.
     """
-    check_length(output.path, session.timeline.total_ms)
+    writer = writer or check_length(output.path, session.timeline.total_ms)
     with atomic_path(output) as temporary:
-        chapters = write_session(session, sounds, temporary, progress, kind=output.path)
+        chapters = write_session(session, sounds, temporary, writer, progress)
     path = output.path
     return Rendered(path, session.timeline.total_ms, path.stat().st_size, chapters)
 
@@ -121,13 +125,11 @@ def write_session(
     session: Session,
     sounds: SessionSounds,
     path: Path,
+    writer: Writer,
     progress: EncodeProgress | None = None,
-    *,
-    kind: Path | None = None,
 ) -> int:
-    """Write the session's audio into the file at `path`, in the format `kind`'s name says
-    (`path`'s own when None), tagged; the number of chapters it has (0 for a WAV)."""
-    writer = WRITERS[output_format(kind or path)]
+    """Write the session's audio into the file at `path` with `writer` (the one
+    `check_length` gave), tagged; the number of chapters it has (0 for a WAV)."""
     total = session_samples(session.timeline)
     chunks = assemble_chunks(session.timeline, sounds.audio)
     writer.write(path, chunks, total, progress)
