@@ -64,7 +64,7 @@ class CoachGroup(click.Group):
         args: Any = None,
         prog_name: str | None = None,
         complete_var: str | None = None,
-        standalone_mode: bool = True,
+        standalone_mode: bool = True,  # noqa: FBT001, FBT002 (click's own signature)
         **extra: Any,
     ) -> Any:
         try:
@@ -257,7 +257,7 @@ def _meant_minutes(value: str, *, decimal_comma: bool) -> float | None:
     return None
 
 
-def progress_bar(label: str, quiet: bool = False) -> Callable[[int, int], None] | None:
+def progress_bar(label: str, *, quiet: bool = False) -> Callable[[int, int], None] | None:
     """A progress bar on stderr, when stderr is a terminal; None otherwise.
 
     The callback takes (done, total). A call with done == 0 starts a new bar, so one
@@ -290,7 +290,7 @@ MASTER_LABEL = "Mastering speech"
 ENCODE_LABEL = "Encoding"
 
 
-def note_robotic_default(voice: str | None, quiet: bool = False) -> None:
+def note_robotic_default(voice: str | None, *, quiet: bool = False) -> None:
     """Say on stderr how to get the natural voice, when the default fell back to eSpeak
     because it is not installed: `voice` is the request's, after the settings, so None means
     that neither --voice nor a setting chose one."""
@@ -440,7 +440,7 @@ def cache_clear_command() -> None:
 @click.option(
     "--edit", is_flag=True, help="Open the settings file in your editor (made if missing)."
 )
-def config_command(edit: bool) -> None:
+def config_command(*, edit: bool) -> None:
     """Show the settings in effect and where each comes from.
 
     The settings are the voice, rate, minutes, brief and output folder; --edit to change
@@ -492,6 +492,7 @@ def doctor_command() -> None:
 @voice_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 def show_command(
+    *,
     routine: str | None,
     minutes: float | None,
     brief: bool | None,
@@ -562,6 +563,7 @@ def show_command(
 @voice_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 def render_command(
+    *,
     routine: str | None,
     output: Path | None,
     split: Path | None,
@@ -607,15 +609,15 @@ def render_command(
         rate=rate,
         pack=pack is not None,
     )
-    note_robotic_default(request.voice, quiet)
+    note_robotic_default(request.voice, quiet=quiet)
     lines = render(
         request,
         out=output,
         split=split,
         pack=pack,
         pack_minutes=minutes,
-        progress=progress_bar(SPEECH_LABEL, quiet),
-        encode_progress=progress_bar(ENCODE_LABEL, quiet),
+        progress=progress_bar(SPEECH_LABEL, quiet=quiet),
+        encode_progress=progress_bar(ENCODE_LABEL, quiet=quiet),
     )
     if not quiet:
         for line in lines:
@@ -645,6 +647,7 @@ def render_command(
     '"coach stop" (default: the listen setting, else off).',
 )
 def play_command(
+    *,
     routine: str | None,
     minutes: float | None,
     brief: bool | None,
@@ -737,7 +740,7 @@ def _port_option(_ctx: click.Context, _param: click.Parameter, value: str) -> in
     help="Make a new secret part of the address: anyone who has the old one loses it, and "
     "podcast apps must subscribe again.",
 )
-def serve_command(folder: Path | None, host: str | None, port: int, new_address: bool) -> None:
+def serve_command(*, folder: Path | None, host: str | None, port: int, new_address: bool) -> None:
     """Serve the sessions to a phone on the Wi-Fi, with a podcast feed.
 
     Serves the sessions the coach rendered in FOLDER (default: the output folder of your

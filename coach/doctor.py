@@ -98,12 +98,12 @@ def run_checks() -> list[Check]:
     results = []
     for part in parts:
         try:
-            results.append(Check(part.name, True, part.check()))
+            results.append(Check(part.name, ok=True, detail=part.check()))
         except CoachError as error:
-            results.append(Check(part.name, False, str(error)))
+            results.append(Check(part.name, ok=False, detail=str(error)))
         except Exception as error:  # a doctor reports every failure instead of stopping
             detail = f"{part.broken} ({plain_reason(error)}). {part.advice}"
-            results.append(Check(part.name, False, visible(detail)))
+            results.append(Check(part.name, ok=False, detail=visible(detail)))
     return results
 
 

@@ -64,7 +64,7 @@ def play_live(
     from coach.sound.chimes import load_chime
 
     interactive = sys.stdin.isatty()
-    _check_confirmable(confirmed, interactive)
+    _check_confirmable(confirmed=confirmed, interactive=interactive)
     ears = open_ears() if listen else None  # a missing engine fails before any work
     output = open_output(backend)
     try:
@@ -107,7 +107,7 @@ def play_live(
     return SESSION_COMPLETE if finished else "Stopped."
 
 
-def _check_confirmable(confirmed: bool, interactive: bool) -> None:
+def _check_confirmable(*, confirmed: bool, interactive: bool) -> None:
     """Refuse to start where nobody can confirm being parked and --yes was not given."""
     from coach.errors import CoachError
 

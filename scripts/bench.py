@@ -241,7 +241,7 @@ def ratio(name: str, top: Row, bottom: Row, goal: float) -> Row:
 
 
 class Bench:
-    def __init__(self, quick: bool, work: Path) -> None:
+    def __init__(self, work: Path, *, quick: bool) -> None:
         self.quick = quick
         self.work = work
         self.rows: list[Row] = []
@@ -678,7 +678,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     info = machine()
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as folder:
-        bench = Bench(args.quick, Path(folder))
+        bench = Bench(Path(folder), quick=args.quick)
         steps: list[tuple[str, Callable[[], None]]] = [
             ("speech", bench.speech),
             ("render", lambda: bench.render_time("5-min eSpeak", None, 5)),

@@ -155,19 +155,19 @@ def test_listening_says_what_is_missing_and_that_the_keys_work(
 def test_the_last_line_says_what_a_missing_part_costs(monkeypatch: pytest.MonkeyPatch) -> None:
     from coach.doctor import Check, summary
 
-    fine = Check("python", True, "Python 3")
+    fine = Check("python", ok=True, detail="Python 3")
     assert summary([fine]) is None
-    no_audio = Check("audio output", False, "No audio device could be opened.")
+    no_audio = Check("audio output", ok=False, detail="No audio device could be opened.")
     assert summary([fine, no_audio]) == (
         "Live play needs an audio device; `coach render` makes a file without one."
     )
-    no_listening = Check("listening", False, "Not installed.")
+    no_listening = Check("listening", ok=False, detail="Not installed.")
     assert summary([fine, no_listening]) == "Live play cannot hear you, but works with the keys."
-    no_mp3 = Check("mp3 encoder", False, "MP3 encoding does not work.")
+    no_mp3 = Check("mp3 encoder", ok=False, detail="MP3 encoding does not work.")
     assert summary([no_mp3, no_audio]) == (
         "Some parts are missing or broken: each NO line says what to do."
     )
-    no_network = Check("network", False, "No network address.")
+    no_network = Check("network", ok=False, detail="No network address.")
     assert summary([fine, no_network, no_audio]) == (
         "Live play needs an audio device; `coach render` makes a file without one. "
         "`coach serve` needs a network the phone is on too; `coach render` makes files to "

@@ -39,7 +39,9 @@ def test_every_name_made_is_taken_everywhere(title: str, number: int) -> None:
     ("title", "shortened"),
     [("水" * 80, True), ("🙆" * 80, True), ("👨‍👩‍👧" * 40, True), ("Neck release", False)],
 )
-def test_long_titles_are_shortened_and_say_so(tmp_path: Path, title: str, shortened: bool) -> None:
+def test_long_titles_are_shortened_and_say_so(
+    tmp_path: Path, title: str, *, shortened: bool
+) -> None:
     """The titles a routine allows (80 characters) can take 320 bytes: shortened, each
     still becomes a file that this file system writes through a temporary name."""
     made = file_name(title, ".mp3", prefix="02 ")

@@ -49,7 +49,7 @@ def brief(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture(scope="module")
-def session(rest_stop: Routine, sounds: SessionSounds, brief: bool) -> Session:
+def session(rest_stop: Routine, sounds: SessionSounds, *, brief: bool) -> Session:
     return build_session(rest_stop, sounds, brief=brief)
 
 
@@ -73,13 +73,13 @@ def test_every_number_of_the_article_is_kept(rest_stop: Routine) -> None:
 
 
 @pytest.mark.tts
-def test_the_session_fits_its_length(session: Session, brief: bool) -> None:
+def test_the_session_fits_its_length(session: Session, *, brief: bool) -> None:
     assert not session.fitted.changes  # the full session, every number kept
     assert session.timeline.total_ms <= (BRIEF_MS if brief else GUIDED_MS)
 
 
 @pytest.mark.tts
-def test_speech_leaves_room_for_quiet(session: Session, brief: bool) -> None:
+def test_speech_leaves_room_for_quiet(session: Session, *, brief: bool) -> None:
     spoken = sum(clip.length_ms for clip in clips(session, "speech"))
     assert spoken / session.timeline.total_ms <= SPEECH_SHARE[brief]
 

@@ -116,7 +116,9 @@ class PocketsphinxSpotter:
     def feed(self, samples: Samples) -> list[Spotted]:
         if not len(samples):
             return []
-        self._decoder.process_raw(samples.astype("<i2", copy=False).tobytes(), False, False)
+        self._decoder.process_raw(
+            samples.astype("<i2", copy=False).tobytes(), no_search=False, full_utt=False
+        )
         self._fed += len(samples)
         if self._decoder.hyp() is not None:
             frame = SAMPLE_RATE // 100

@@ -100,7 +100,7 @@ def _crc16(data: bytes, crc: int = 0) -> int:
     return crc
 
 
-def _frame_size(mpeg1: bool, kbps: int, rate: int, padded: bool) -> int:
+def _frame_size(kbps: int, rate: int, *, mpeg1: bool, padded: bool) -> int:
     """Bytes in one Layer III frame."""
     return (144 if mpeg1 else 72) * kbps * 1000 // rate + (1 if padded else 0)
 
@@ -131,7 +131,7 @@ class _FrameCounter:
             if not mpeg1:
                 rate //= 2 if (header[1] >> 3) & 0b11 == 0b10 else 4
             kbps = _BITRATES_KBPS[1 if mpeg1 else 2][header[2] >> 4]
-            size = _frame_size(mpeg1, kbps, rate, bool(header[2] & 0b10))
+            size = _frame_size(kbps, rate, mpeg1=mpeg1, padded=bool(header[2] & 0b10))
             if len(buffer) - at < size:
                 break
             at += size
@@ -237,10 +237,11 @@ class Mp3Encoder:
         kbps = next(
             rate
             for rate in (self.bitrate_kbps, *bitrates[1:])
-            if _frame_size(mpeg1, rate, self.rate, False) >= side_info + _INFO_FIELDS_BYTES
+            if _frame_size(rate, self.rate, mpeg1=mpeg1, padded=False)
+            >= side_info + _INFO_FIELDS_BYTES
         )
         bitrate_index = bitrates.index(kbps)
-        size = _frame_size(mpeg1, kbps, self.rate, False)
+        size = _frame_size(kbps, self.rate, mpeg1=mpeg1, padded=False)
         frame = bytearray(size)
         # Sync, version, Layer III, no CRC | bit rate, sample rate | mono, original.
         frame[0:4] = bytes(

@@ -134,7 +134,7 @@ LONG = Status(LONG_TITLE, 4, 5, "right side, 3 of 4", 5_000, 400_000)
     ],
 )
 def test_a_long_status_gives_up_the_least_needed_parts_first(
-    width: int, paused: bool, expected: str
+    width: int, *, paused: bool, expected: str
 ) -> None:
     # An 80- and a 50-column terminal leave 79 and 49 (the last column is never written).
     assert format_status(replace(LONG, paused=paused), width) == expected

@@ -117,7 +117,7 @@ def test_exercises_in_routine_order_with_chapters(rest_stop: Routine) -> None:
 
 @pytest.mark.parametrize("name", ROUTINES)
 @pytest.mark.parametrize("brief", [False, True])
-def test_every_rep_is_a_move_then_a_hold_then_a_relax(name: str, brief: bool) -> None:
+def test_every_rep_is_a_move_then_a_hold_then_a_relax(name: str, *, brief: bool) -> None:
     routine = _routine(name)
     parts = _top_level(compile_routine(routine, CompileOptions(brief=brief)))
     for exercise in routine.exercises:
@@ -158,7 +158,7 @@ def test_the_next_rep_is_never_announced_in_a_relax(rest_stop: Routine) -> None:
 
 @pytest.mark.parametrize("brief", [False, True])
 def test_every_relax_is_the_routines_and_starts_with_the_chime(
-    rest_stop: Routine, brief: bool
+    rest_stop: Routine, *, brief: bool
 ) -> None:
     script = compile_routine(rest_stop, CompileOptions(brief=brief))
     holds = 0
@@ -232,7 +232,7 @@ def test_counts_as_a_person_says_them(rest_stop: Routine) -> None:
 
 @pytest.mark.parametrize("name", ROUTINES)
 @pytest.mark.parametrize("brief", [False, True])
-def test_the_last_rep_of_each_side_is_announced(name: str, brief: bool) -> None:
+def test_the_last_rep_of_each_side_is_announced(name: str, *, brief: bool) -> None:
     routine = _routine(name)
     parts = _top_level(compile_routine(routine, CompileOptions(brief=brief)))
     for exercise in routine.exercises:

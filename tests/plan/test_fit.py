@@ -22,7 +22,7 @@ from support.lengths import EstimatedLengths
 STEP_MS = 15_000
 
 
-def _sweep(rest_stop: Routine, brief: bool) -> list[int]:
+def _sweep(rest_stop: Routine, *, brief: bool) -> list[int]:
     lengths = EstimatedLengths()
     shortest = shortest_session(rest_stop, lengths, brief=brief).length_ms
     full = full_session(rest_stop, lengths, brief=brief).length_ms
@@ -30,9 +30,9 @@ def _sweep(rest_stop: Routine, brief: bool) -> list[int]:
 
 
 @pytest.mark.parametrize("brief", [False, True])
-def test_every_target_fits_within_tolerance(rest_stop: Routine, brief: bool) -> None:
+def test_every_target_fits_within_tolerance(rest_stop: Routine, *, brief: bool) -> None:
     lengths = EstimatedLengths()
-    targets = _sweep(rest_stop, brief)
+    targets = _sweep(rest_stop, brief=brief)
     assert len(targets) > 20
     misses = []
     for target in targets:
@@ -45,10 +45,12 @@ def test_every_target_fits_within_tolerance(rest_stop: Routine, brief: bool) -> 
 
 
 @pytest.mark.parametrize("brief", [False, True])
-def test_fitted_sessions_keep_balance_order_and_minimums(rest_stop: Routine, brief: bool) -> None:
+def test_fitted_sessions_keep_balance_order_and_minimums(
+    rest_stop: Routine, *, brief: bool
+) -> None:
     lengths = EstimatedLengths()
     order = [e.id for e in rest_stop.exercises]
-    for target in _sweep(rest_stop, brief)[::3]:
+    for target in _sweep(rest_stop, brief=brief)[::3]:
         fitted = fit_session(rest_stop, target, lengths, brief=brief)
         plans = {plan.exercise_id: plan for plan in fitted.options.plan or ()}
         kept = [
@@ -163,7 +165,7 @@ def test_plan_lengths_match_compiled_sessions(rest_stop: Routine) -> None:
 
 @pytest.mark.tts
 @pytest.mark.parametrize("brief", [False, True])
-def test_every_target_fits_with_measured_speech(rest_stop: Routine, brief: bool) -> None:
+def test_every_target_fits_with_measured_speech(rest_stop: Routine, *, brief: bool) -> None:
     # The same bar with the real voice's phrase lengths, as `coach render -m` uses them.
     from coach.sound.session_sounds import open_sounds
 
@@ -202,11 +204,11 @@ class _PartlyKnown:
 
 @pytest.mark.parametrize("brief", [False, True])
 def test_the_fit_is_the_same_whatever_lengths_are_known_ahead(
-    rest_stop: Routine, brief: bool
+    rest_stop: Routine, *, brief: bool
 ) -> None:
     """A version is only passed over unmeasured when it is certainly too long."""
     lengths = EstimatedLengths()
-    for target in _sweep(rest_stop, brief)[::2]:
+    for target in _sweep(rest_stop, brief=brief)[::2]:
         expected = fit_session(rest_stop, target, lengths, brief=brief)
         for known in (set(), set(expected.script.phrases())):
             assert fit_session(rest_stop, target, _PartlyKnown(known), brief=brief) == expected
@@ -230,7 +232,7 @@ def test_a_shorter_version_measures_only_the_versions_it_cannot_rule_out(
 
 @pytest.mark.parametrize("brief", [False, True])
 def test_the_shortest_version_is_the_first_of_the_shortest_whatever_is_known(
-    rest_stop: Routine, brief: bool
+    rest_stop: Routine, *, brief: bool
 ) -> None:
     from coach.plan.fit import _cut_sequence, _PlanLengths
 
@@ -244,7 +246,7 @@ def test_the_shortest_version_is_the_first_of_the_shortest_whatever_is_known(
         assert shortest.options.plan == expected
         assert shortest == shortest_session(rest_stop, lengths, brief=brief)
     # The most cut versions rule the rest out: far fewer phrases are measured than exist.
-    every = {text for plan in plans for text in _plan_phrases(rest_stop, brief, plan)}
+    every = {text for plan in plans for text in _plan_phrases(rest_stop, plan, brief=brief)}
     assert len(partly.measured) < len(every) / 2
 
 
@@ -283,7 +285,7 @@ def test_of_equally_short_versions_the_first_in_the_order_of_cuts_is_the_shortes
     assert shortest_session(routine, _PartlyKnown(set())).options.plan == plans[0]
 
 
-def _plan_phrases(routine: Routine, brief: bool, plan: object) -> list[str]:
+def _plan_phrases(routine: Routine, plan: object, *, brief: bool) -> list[str]:
     from coach.plan.compiler import CompileOptions, compile_routine
 
     options = CompileOptions(brief=brief, plan=plan, note=SHORTER_NOTE)  # type: ignore[arg-type]

@@ -74,7 +74,7 @@ def test_word_that_cannot_fit_is_dropped_not_stretched() -> None:
 
 
 @pytest.mark.parametrize("brief", [False, True])
-def test_rest_stop_holds_exact_and_length_consistent(rest_stop: Routine, brief: bool) -> None:
+def test_rest_stop_holds_exact_and_length_consistent(rest_stop: Routine, *, brief: bool) -> None:
     lengths = EstimatedLengths()
     script = compile_routine(rest_stop, CompileOptions(brief=brief))
     timeline = build_timeline(script, lengths)
@@ -211,7 +211,9 @@ def test_the_fitter_and_the_timeline_agree_on_move_and_relax_lengths() -> None:
 
 
 @pytest.mark.parametrize("brief", [False, True])
-def test_rest_stop_moves_and_relaxes_keep_their_promises(rest_stop: Routine, brief: bool) -> None:
+def test_rest_stop_moves_and_relaxes_keep_their_promises(
+    rest_stop: Routine, *, brief: bool
+) -> None:
     """Every hold starts no sooner than the routine's move after its cue begins, every relax
     lasts at least the routine's, and a rest of 3 s or more keeps 2 s with no sound."""
     timeline = build_timeline(

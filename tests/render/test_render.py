@@ -620,6 +620,7 @@ def test_an_interrupted_render_leaves_the_earlier_file_and_no_temporary(
     monkeypatch: pytest.MonkeyPatch,
     suffix: str,
     error: BaseException,
+    *,
     earlier: bool,
 ) -> None:
     out = tmp_path / f"session{suffix}"

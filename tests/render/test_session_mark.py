@@ -40,7 +40,7 @@ def test_each_change_to_the_session_gives_another_identity(
         ("3 minutes, brief", sounds, 3.0, True),
         ("full at another rate", other_rate, None, False),
     ):
-        session = _built(rest_stop, lengths, minutes, brief)
+        session = _built(rest_stop, lengths, minutes, brief=brief)
         marks[name] = session_mark(session, lengths)
         assert marks[name].version == version_name(session)
     assert len({mark.session_id for mark in marks.values()}) == len(marks)
@@ -62,7 +62,7 @@ def test_a_length_beyond_the_full_session_is_the_full_version(
 
 
 def _built(
-    routine: Routine, sounds: SessionSounds, minutes: float | None = None, brief: bool = False
+    routine: Routine, sounds: SessionSounds, minutes: float | None = None, *, brief: bool = False
 ) -> Session:
     """The session as `coach render` builds it, its phrases made first."""
     request = SessionRequest(minutes=minutes, brief=brief)

@@ -29,7 +29,7 @@ def quick_server(tmp_path: Path) -> Iterator[Server]:
     assert not runner.is_alive()
 
 
-def closed_within(connection: socket.socket, seconds: float, trickle: bool) -> float | None:
+def closed_within(connection: socket.socket, seconds: float, *, trickle: bool) -> float | None:
     """Seconds until the server closed `connection` (None if it did not within `seconds`),
     sending a header byte every 0.2 s meanwhile when `trickle`."""
     started = time.monotonic()

@@ -30,7 +30,7 @@ def test_the_default_routes_interface_comes_first_and_virtual_ones_last() -> Non
     [("192.168.1.2", True), ("10.0.0.7", True), ("127.0.0.1", False), ("169.254.3.4", False),
      ("0.0.0.0", False), ("224.0.0.1", False)],
 )  # fmt: skip
-def test_only_addresses_another_device_can_reach(ip: str, ok: bool) -> None:
+def test_only_addresses_another_device_can_reach(ip: str, *, ok: bool) -> None:
     assert reachable(ip) is ok
 
 

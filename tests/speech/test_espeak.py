@@ -100,7 +100,7 @@ class _FakeLibrary:
     sample_rate = SAMPLE_RATE
     history_reset = True
 
-    def __init__(self, block: bool = False, empty_runs: int = 0) -> None:
+    def __init__(self, *, block: bool = False, empty_runs: int = 0) -> None:
         self.release = threading.Event()
         self.block = block
         self.runs = 0
