@@ -169,7 +169,9 @@ def test_every_phrase_synthesized_is_shown_in_progress(
     from support.cli import run
 
     monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
-    monkeypatch.setattr(coach.cli, "progress_bar", lambda *_args: lambda _done, _total: None)
+    monkeypatch.setattr(
+        coach.cli, "progress_bar", lambda *_args, **_kwargs: lambda _done, _total: None
+    )
     reported: list[bool] = []
     prepare, store = PhraseBook.prepare, PhraseBook._store
 
