@@ -13,8 +13,9 @@ Cuts happen in a fixed order, lowest-priority exercise first within each kind of
    again from step 1).
 
 The first state in that order that fits the target is taken. When it lands more than
-`TOLERANCE_MS` under the target (one cut can be half a minute), the state before it is
-used instead with its holds trimmed just enough to fit. The result is never longer than
+`TOLERANCE_MS` under the target (one cut can be half a minute), the states before it are
+tried, latest first, with their holds trimmed just enough to fit, and the longest that fits
+is used; the search ends at the first within the tolerance. The result is never longer than
 asked. Pure and deterministic: lengths come from the `SpeechLengths` passed in.
 
 A state is measured exactly only when a lower bound of its length (`lengths.AtLeast`: the
@@ -127,13 +128,13 @@ def fit_session(
     def fits(plan: Plan) -> bool:
         return bound(plan) <= target_ms and measure(plan) <= target_ms
 
-    previous: Plan | None = None
+    passed: list[Plan] = []
     chosen: Plan | None = None
     for plan in _cut_sequence(routine):
         if fits(plan):
             chosen = plan
             break
-        previous = plan
+        passed.append(plan)
     if chosen is None:
         shortest = shortest_session(routine, lengths, brief=brief)
         least = minutes_at_least(shortest.length_ms)
@@ -142,7 +143,11 @@ def fit_session(
             f"{format_length(shortest.length_ms)}; {minutes_text(target_ms / 60_000)} is too "
             f"short. Ask for at least {least:g} minutes."
         )
-    if measure(chosen) < target_ms - TOLERANCE_MS and previous is not None:
+    # Too far under: a version passed over, its holds trimmed just enough, may come closer.
+    # The latest ones first; the first within the tolerance ends the search.
+    for previous in reversed(passed):
+        if measure(chosen) >= target_ms - TOLERANCE_MS:
+            break
         for trimmed in _filler_trims(routine, previous):
             if fits(trimmed):
                 if measure(trimmed) > measure(chosen):

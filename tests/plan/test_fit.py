@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from coach.errors import CoachError
@@ -9,6 +11,9 @@ from coach.plan.compiler import ExercisePlan
 from coach.plan.fit import (
     SHORTER_NOTE,
     TOLERANCE_MS,
+    _cut_sequence,
+    _filler_trims,
+    _PlanLengths,
     fit_session,
     full_session,
     shortest_session,
@@ -16,8 +21,10 @@ from coach.plan.fit import (
 from coach.plan.routine import Routine
 from coach.plan.script import Chapter, Hold, Step
 from coach.plan.timeline import build_timeline
+from coach.routines.loading import load_routine
 from coach.time import minutes_at_least
 from support.lengths import EstimatedLengths
+from support.paths import EXAMPLE, LONG
 
 STEP_MS = 15_000
 
@@ -290,3 +297,42 @@ def _plan_phrases(routine: Routine, plan: object, *, brief: bool) -> list[str]:
 
     options = CompileOptions(brief=brief, plan=plan, note=SHORTER_NOTE)  # type: ignore[arg-type]
     return compile_routine(routine, options).phrases()
+
+
+@pytest.mark.parametrize(("path", "every"), [(EXAMPLE, 1), (LONG, 7)])
+def test_each_tenth_of_a_minute_a_user_can_type_comes_as_close_as_the_cuts_allow(
+    path: Path, every: int
+) -> None:
+    """`-m 1.3` is a promise too: every target in tenths of a minute, from the shortest
+    version up to the full one, ends at most 15 s under it, unless no version that keeps
+    as many exercises (with its holds trimmed to fill) comes closer. The long routine in
+    steps of 0.7 minutes, to keep the test short."""
+    routine = load_routine(path)
+    lengths = EstimatedLengths()
+    measure = _PlanLengths(routine, lengths, brief=False)
+    versions: dict[int, set[int]] = {}  # exercises kept: the lengths of those versions
+    for plan in _cut_sequence(routine):
+        for version in (plan, *_filler_trims(routine, plan)):
+            versions.setdefault(len(version), set()).add(measure(version))
+    shortest = shortest_session(routine, lengths, brief=False).length_ms
+    full = full_session(routine, lengths, brief=False).length_ms
+    tenths = range(-(-shortest // 6_000), full // 6_000 + 1, every)
+    assert len(tenths) > 8
+    misses = []
+    for tenth in tenths:
+        target = tenth * 6_000
+        fitted = fit_session(routine, target, lengths, brief=False)
+        assert fitted.length_ms <= target
+        if fitted.length_ms >= target - TOLERANCE_MS:
+            continue
+        kept = len(fitted.options.plan or routine.exercises)
+        closest = max(
+            length
+            for count, lengths_kept in versions.items()
+            if count >= kept
+            for length in lengths_kept
+            if length <= target
+        )
+        if closest > fitted.length_ms:
+            misses.append((tenth / 10, fitted.length_ms / 1000, closest / 1000))
+    assert misses == []
