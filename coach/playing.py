@@ -69,7 +69,7 @@ def play_live(
     output = open_output(backend)
     try:
         prepared = prepare_session(request, progress=progress)
-        prepared.sounds.prepare_audio(prepared.session.timeline, master_progress or progress)
+        prepared.sounds.master_all(prepared.session.timeline, master_progress or progress)
         timeline = prepared.session.timeline
         say(
             f"{prepared.session.routine.title}: {format_length(timeline.total_ms)} "

@@ -39,7 +39,7 @@ def sounds(rest_stop: Routine) -> SessionSounds:
         opened = open_sounds()
     assert opened.phrases.voice == NEURAL_VOICE
     for brief in (False, True):
-        opened.prepare(full_session_phrases(rest_stop, brief=brief), None)
+        opened.synthesize(full_session_phrases(rest_stop, brief=brief), None)
     return opened
 
 

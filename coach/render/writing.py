@@ -153,7 +153,7 @@ def session_mark(session: Session, sounds: SessionSounds) -> SessionMark:
     cues = sorted({clip.cue for clip in timeline.clips if isinstance(clip, ChimeClip)})
     chimes = {cue: hashlib.sha256(sounds.chime(cue).tobytes()).hexdigest() for cue in cues}
     encoding = [mp3.DEFAULT_BITRATE_KBPS, mp3.DEFAULT_QUALITY]
-    payload = [timeline.to_json(), sounds.phrases.identity(), chimes, encoding]
+    payload = [timeline.to_json(), sounds.identity(), chimes, encoding]
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
     return SessionMark(digest, version_name(session))
 

@@ -39,6 +39,7 @@ __all__ = [
     "open_engine",
     "open_voice",
     "resolve_voice",
+    "valid_rate",
 ]
 
 
@@ -83,6 +84,16 @@ DEFAULT_RATE = 155
 
 RATE_RANGE = (80, 300)
 """Inclusive bounds for `--rate`: below 80 eSpeak drawls, above 300 it is hard to follow."""
+
+
+def valid_rate(value: object) -> int | None:
+    """`value` if it is a speaking rate (a whole number of words per minute within
+    RATE_RANGE; True and False are not numbers here), else None. Each caller words its own
+    error (`--rate`, the settings file, the phrase book)."""
+    low, high = RATE_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return None
+    return value
 
 
 def open_engine(name: str = DEFAULT_ENGINE) -> SpeechEngine:

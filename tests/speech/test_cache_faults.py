@@ -176,7 +176,7 @@ def _render(cache: Path, out: Path, monkeypatch: pytest.MonkeyPatch, **request: 
     monkeypatch.setenv(CACHE_DIR_ENV, str(cache))
     sounds = open_sounds(DEFAULT_VOICE, None)
     session = prepare_session(SessionRequest(**request), progress=None, sounds=sounds).session  # type: ignore[arg-type]
-    sounds.prepare_audio(session.timeline, None)
+    sounds.master_all(session.timeline, None)
     render_session(session, sounds, check_writable(out))
     return out.read_bytes()
 

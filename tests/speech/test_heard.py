@@ -34,7 +34,7 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture(scope="module")
 def sounds() -> SessionSounds:
     sounds = open_sounds(NEURAL_VOICE)
-    sounds.prepare(SOFT_STARTS, None)
+    sounds.synthesize(SOFT_STARTS, None)
     return sounds
 
 
