@@ -217,9 +217,10 @@ def _time_phrase(engine: SpeechEngine, voice: str) -> tuple[float, float]:
 
 
 def _cache() -> str:
-    from coach.speech.cache import default_cache_dir
+    from coach.speech.cache import PhraseCache
 
-    folder = default_cache_dir()
+    cache = PhraseCache.default()
+    folder = cache.directory
     probe = folder / ".doctor-probe"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -231,10 +232,9 @@ def _cache() -> str:
             "phrases will be synthesized again on every run (slower, the same sound). Set "
             "COACH_CACHE_DIR to a folder you can write to."
         ) from None
-    entries = list(folder.glob("*.wav"))
-    size = sum(entry.stat().st_size for entry in entries)
-    emptied = "; coach cache clear empties it" if entries else ""
-    return f"{folder}: {len(entries)} phrases, {size / 1_000_000:.1f} MB{emptied}"
+    count, size = cache.usage()
+    emptied = "; coach cache clear empties it" if count else ""
+    return f"{folder}: {count} phrases, {size / 1_000_000:.1f} MB{emptied}"
 
 
 def _mp3() -> str:
