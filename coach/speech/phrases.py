@@ -10,67 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-import numpy as np
-
 from coach.errors import CoachError
 from coach.pcm import Samples
 from coach.speech import RATE_RANGE, check_voice, valid_rate
 from coach.speech.cache import PhraseCache, phrase_key
+from coach.speech.trimming import trim_silence
 from coach.speech.types import SpeechEngine
 from coach.speech.wording import spoken_text
-from coach.time import SAMPLE_RATE, ms_to_samples, samples_to_ms
+from coach.time import SAMPLE_RATE, samples_to_ms
 
-__all__ = [
-    "LEAD_MARGIN_MS",
-    "TRAIL_MARGIN_MS",
-    "TRIM_THRESHOLD_DBFS",
-    "PhraseBook",
-    "trim_silence",
-]
-
-TRIM_THRESHOLD_DBFS = -45.0
-"""Edge samples quieter than this (relative to full scale) count as silence.
-
-eSpeak's own padding is digital zero, and the words rise well above -45 dBFS within a
-millisecond or two of their first non-zero sample, so this finds the words' true edges.
-"""
-
-LEAD_MARGIN_MS = 10
-"""Kept before the first loud sample, so a soft onset ("f", "h", "s") is not cut."""
-
-TRAIL_MARGIN_MS = 20
-"""Kept after the last loud sample: word endings (released stops, fricatives) fade slower."""
-
-FADE_MS = 5
-"""Both ends of a trimmed clip fade in and out over this much (inside the margins, where
-the sound is already below the threshold): Piper's silence is a faint hiss, not digital
-zero, and a clip cut in it would start or end with a click once mastered."""
-
-
-def trim_silence(samples: Samples, rate: int = SAMPLE_RATE) -> Samples:
-    """`samples` without leading and trailing silence, keeping the edge margins.
-
-    Silence is any run of samples below TRIM_THRESHOLD_DBFS at either end. The margins fade
-    in and out over FADE_MS (never into a loud sample), so the clip ends on zero. An
-    all-silent clip becomes empty. Always returns a new array, so a long engine buffer can
-    be freed.
-    """
-    threshold = 32768.0 * 10.0 ** (TRIM_THRESHOLD_DBFS / 20.0)
-    # int32 first: abs(-32768) does not fit in int16.
-    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > threshold)
-    if loud.size == 0:
-        return np.zeros(0, dtype=np.int16)
-    first, last = int(loud[0]), int(loud[-1])
-    start = max(0, first - ms_to_samples(LEAD_MARGIN_MS, rate))
-    end = min(len(samples), last + 1 + ms_to_samples(TRAIL_MARGIN_MS, rate))
-    clip = samples[start:end].astype(np.float64)
-    fade = ms_to_samples(FADE_MS, rate)
-    lead, trail = min(fade, first - start), min(fade, end - 1 - last)
-    if lead > 0:
-        clip[:lead] *= np.linspace(0.0, 1.0, lead, endpoint=False)
-    if trail > 0:
-        clip[len(clip) - trail :] *= np.linspace(1.0, 0.0, trail + 1)[1:]
-    return np.round(clip).astype(np.int16)
+__all__ = ["PhraseBook"]
 
 
 class PhraseBook:

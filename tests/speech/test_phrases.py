@@ -12,11 +12,11 @@ from coach.pcm import Samples
 from coach.speech import DEFAULT_VOICE, RATE_RANGE
 from coach.speech.cache import PhraseCache
 from coach.speech.espeak import EspeakEngine
-from coach.speech.phrases import (
+from coach.speech.phrases import PhraseBook
+from coach.speech.trimming import (
     LEAD_MARGIN_MS,
     TRAIL_MARGIN_MS,
     TRIM_THRESHOLD_DBFS,
-    PhraseBook,
     trim_silence,
 )
 from coach.speech.types import Voice
