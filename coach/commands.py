@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.preparation import SessionRequest, prepare_session, request_with_settings
-from coach.sound.session_sounds import Progress
+from coach.progress import Progress
 
 
 def list_routines(*, progress: Progress | None = None) -> list[str]:

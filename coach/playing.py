@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coach.preparation import SessionRequest, prepare_session
-from coach.sound.session_sounds import Progress
+from coach.progress import Progress
 from coach.time import format_length
 
 KEY_HELP = "Keys: space pause/resume, n next, p back (twice: the exercise before), q quit."

@@ -18,8 +18,9 @@ from coach.plan.fit import Fitted, shortest_session
 from coach.plan.lengths import KnownLengths, SpeechLengths
 from coach.plan.routine import Routine
 from coach.plan.session import Session, build_session
+from coach.progress import Progress
 from coach.routines import load_routine
-from coach.sound.session_sounds import Progress, SessionSounds, open_sounds
+from coach.sound.session_sounds import SessionSounds, open_sounds
 
 Measured = TypeVar("Measured")
 

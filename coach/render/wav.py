@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from coach.pcm import Samples, sample_bytes, wav_header
+from coach.progress import Progress
 
 MAX_SAMPLES = (2**32 - 1 - 36) // 2
 """The most samples one file holds: a WAV file counts its bytes in 32 bits (the data, and
@@ -16,7 +17,7 @@ def write_wav(
     path: Path,
     chunks: Iterable[Samples],
     total: int,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> None:
     """Write `chunks` (`total` samples in all) to the WAV file at `path`."""
     done = 0

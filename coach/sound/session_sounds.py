@@ -19,12 +19,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from coach.pcm import Samples
 from coach.plan.timeline import ChimeClip, Clip, SpeechClip, Timeline
+from coach.progress import Progress
 from coach.speech.cache import phrase_key
 from coach.speech.phrases import PhraseBook
 from coach.time import samples_to_ms
-
-Progress = Callable[[int, int], None]
-"""Called with (done, total) while phrases are synthesized or mastered."""
 
 MASTER_THREADS = 2
 """Clips mastered at once by `mastering_ahead` (the machines this runs on have 2+ cores)."""

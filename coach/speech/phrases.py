@@ -8,10 +8,11 @@ engine puts around it, and that one clip is what every later question about the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from coach.errors import CoachError
 from coach.pcm import Samples
+from coach.progress import Progress
 from coach.speech import RATE_RANGE, check_voice, valid_rate
 from coach.speech.cache import PhraseCache, phrase_key
 from coach.speech.trimming import trim_silence
@@ -71,9 +72,7 @@ class PhraseBook:
         found = self._clips.get(text)
         return None if found is None else samples_to_ms(len(found))
 
-    def synthesize_all(
-        self, texts: Iterable[str], progress: Callable[[int, int], None] | None = None
-    ) -> None:
+    def synthesize_all(self, texts: Iterable[str], progress: Progress | None = None) -> None:
         """Make sure every distinct text in `texts` has a clip, synthesizing what is missing.
 
         Clips in the cache are loaded first; then `progress(done, total)` is called with
