@@ -149,7 +149,7 @@ def _python() -> str:
 
 def _speech() -> str:
     """eSpeak, which is always there: its voices, timed on a phrase."""
-    from coach.speech import DEFAULT_VOICE, check_voice, open_engine
+    from coach.speech.voices import DEFAULT_VOICE, check_voice, open_engine
 
     engine = open_engine("espeak")
     voices = engine.voices()
@@ -169,8 +169,8 @@ def _natural_voice() -> str:
     """The natural voice, when installed: its model's load time and speed; which voice a
     session uses when none is asked for."""
     from coach.preparation import voice_in_effect
-    from coach.speech import DEFAULT_RATE, default_voice, open_engine, open_voice
     from coach.speech.piper import INSTALL_HINT, neural_installed
+    from coach.speech.voices import DEFAULT_RATE, default_voice, open_engine, open_voice
 
     if not neural_installed():
         raise CoachError(
@@ -208,7 +208,7 @@ def _packages(*names: str) -> str:
 
 def _time_phrase(engine: SpeechEngine, voice: str) -> tuple[float, float]:
     """Seconds to synthesize a test phrase, and how many times faster than real time."""
-    from coach.speech import DEFAULT_RATE
+    from coach.speech.voices import DEFAULT_RATE
 
     started = time.perf_counter()
     samples, rate = engine.synthesize("Stop if anything hurts.", voice, DEFAULT_RATE)

@@ -71,7 +71,7 @@ def voice_in_effect() -> str:
     """The voice a session uses when no --voice is given: the voice setting (the
     environment, then the settings file), else the best voice installed."""
     from coach.config import load_settings
-    from coach.speech import default_voice
+    from coach.speech.voices import default_voice
 
     return load_settings().voice or default_voice()
 

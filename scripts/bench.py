@@ -102,7 +102,7 @@ SPEECH_SCRIPT = """\
 import sys, time
 from coach.preparation import full_session_phrases
 from coach.routines import load_routine
-from coach.speech import open_voice
+from coach.speech.voices import open_voice
 from coach.speech.phrases import PhraseBook
 engine, voice = open_voice(sys.argv[1])
 book = PhraseBook(engine, voice, 155, None)

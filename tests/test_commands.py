@@ -12,10 +12,10 @@ import pytest
 from coach.pcm import Samples
 from coach.preparation import SessionRequest, full_session_phrases, prepare_session
 from coach.sound.session_sounds import SessionSounds
-from coach.speech import DEFAULT_VOICE
 from coach.speech.cache import PhraseCache
 from coach.speech.espeak import EspeakEngine
 from coach.speech.phrases import PhraseBook
+from coach.speech.voices import DEFAULT_VOICE
 from support.paths import EXAMPLE
 from support.timelines import text_of
 

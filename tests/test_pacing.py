@@ -16,7 +16,7 @@ from coach.plan.session import Session, build_session
 from coach.plan.timeline import Clip
 from coach.preparation import full_session_phrases
 from coach.sound.session_sounds import SessionSounds, open_sounds
-from coach.speech import NEURAL_VOICE, VOICE_ENV, best_voice
+from coach.speech.voices import NEURAL_VOICE, VOICE_ENV, best_voice
 from support.timelines import cue_of, text_of
 
 GUIDED_MS = 7 * 60_000 + 30_000

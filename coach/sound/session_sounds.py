@@ -216,8 +216,8 @@ def open_sounds(voice: str | None = None, rate: int | None = None) -> SessionSou
     killed coach left behind."""
     from coach.files import remove_abandoned
     from coach.sound.mastering import MASTERING_ID, master_speech
-    from coach.speech import DEFAULT_RATE, open_voice
     from coach.speech.cache import PhraseCache
+    from coach.speech.voices import DEFAULT_RATE, open_voice
 
     engine, voice_id = open_voice(voice)
     cache = PhraseCache.default()

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from coach.errors import CoachError
 from coach.pcm import Samples
 from coach.progress import Progress
-from coach.speech import RATE_RANGE, check_voice, valid_rate
 from coach.speech.cache import PhraseCache, phrase_key
+from coach.speech.choices import RATE_RANGE, check_voice, valid_rate
 from coach.speech.trimming import trim_silence
 from coach.speech.types import SpeechEngine
 from coach.speech.wording import spoken_text

@@ -423,7 +423,7 @@ class PiperEngine:
         """Piper's settings for `rate` words per minute: no noise, no normalising."""
         from piper.config import SynthesisConfig
 
-        from coach.speech import DEFAULT_RATE
+        from coach.speech.choices import DEFAULT_RATE
 
         return SynthesisConfig(
             length_scale=self.length_scale * DEFAULT_RATE / rate,

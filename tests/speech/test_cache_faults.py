@@ -26,8 +26,8 @@ from coach.pcm import read_wav
 from coach.preparation import SessionRequest, prepare_session
 from coach.render import render_session
 from coach.sound.session_sounds import open_sounds
-from coach.speech import DEFAULT_VOICE
 from coach.speech.cache import CACHE_DIR_ENV, PhraseCache, entry_bytes, read_entry
+from coach.speech.voices import DEFAULT_VOICE
 from coach.time import SAMPLE_RATE
 from support.paths import EXAMPLE, ROOT
 

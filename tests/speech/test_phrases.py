@@ -9,7 +9,6 @@ import pytest
 
 from coach.errors import CoachError
 from coach.pcm import Samples
-from coach.speech import DEFAULT_VOICE, RATE_RANGE
 from coach.speech.cache import PhraseCache
 from coach.speech.espeak import EspeakEngine
 from coach.speech.phrases import PhraseBook
@@ -20,6 +19,7 @@ from coach.speech.trimming import (
     trim_silence,
 )
 from coach.speech.types import Voice
+from coach.speech.voices import DEFAULT_VOICE, RATE_RANGE
 from coach.time import SAMPLE_RATE, ms_to_samples, samples_to_ms
 
 TEXTS = [

@@ -17,7 +17,6 @@ import pytest
 
 from coach.errors import CoachError
 from coach.pcm import Samples
-from coach.speech import NEURAL_VOICE, open_voice
 from coach.speech.cache import PhraseCache
 from coach.speech.phrases import PhraseBook
 from coach.speech.piper import (
@@ -30,6 +29,7 @@ from coach.speech.piper import (
     resample,
 )
 from coach.speech.trimming import TRIM_THRESHOLD_DBFS
+from coach.speech.voices import NEURAL_VOICE, open_voice
 from coach.time import SAMPLE_RATE, ms_to_samples
 
 pytest.importorskip("piper", reason="the natural voice is not installed (pip install '.[neural]')")
