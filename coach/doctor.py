@@ -149,13 +149,15 @@ def _python() -> str:
 
 def _speech() -> str:
     """eSpeak, which is always there: its voices, timed on a phrase."""
+    from coach.speech.espeak import EspeakEngine
     from coach.speech.voices import DEFAULT_VOICE, check_voice, open_engine
 
     engine = open_engine("espeak")
     voices = engine.voices()
     check_voice(engine, DEFAULT_VOICE)
     took, speed = _time_phrase(engine, DEFAULT_VOICE)
-    same = "" if getattr(engine, "history_reset", True) else "; phrases may vary with history"
+    steady = not isinstance(engine, EspeakEngine) or engine.history_reset
+    same = "" if steady else "; phrases may vary with history"
     english = sum(voice.is_english for voice in voices)
     packages = _packages("pyttsx3", "espeakng-loader")
     return (

@@ -89,17 +89,11 @@ class PhraseBook:
         total = len(missing)
         if progress is not None:
             progress(0, total)
-        # One batch, so an engine that can work on several phrases at once (Piper) does;
-        # an engine without the batch call (a test's fake) is asked phrase by phrase. A
+        # One batch, so an engine that can work on several phrases at once (Piper) does. A
         # phrase's samples depend only on its text, so the order changes nothing else.
-        batch = getattr(self.engine, "synthesize_many", None)
-        if batch is None:
-            for done, text in enumerate(missing, start=1):
-                self._synthesize(text)
-                if progress is not None:
-                    progress(done, total)
-            return
-        spoken = batch([spoken_text(text) for text in missing], self.voice, self.rate)
+        spoken = self.engine.synthesize_many(
+            [spoken_text(text) for text in missing], self.voice, self.rate
+        )
         for done, (index, (raw, rate)) in enumerate(spoken, start=1):
             self._store(missing[index], self._checked(raw, rate))
             if progress is not None:

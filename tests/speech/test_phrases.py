@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -159,6 +160,12 @@ class _FakeEngine:
         lead = np.zeros(self.rate * self.lead_ms // 1000, dtype=np.int16)
         trail = np.zeros(self.rate * self.trail_ms // 1000, dtype=np.int16)
         return np.concatenate([lead, tone, trail]), self.rate
+
+    def synthesize_many(
+        self, texts: Sequence[str], voice: str, rate: int
+    ) -> Iterator[tuple[int, tuple[Samples, int]]]:
+        for index, text in enumerate(texts):
+            yield index, self.synthesize(text, voice, rate)
 
 
 def test_trim_keeps_exactly_the_margins() -> None:
