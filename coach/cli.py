@@ -146,7 +146,7 @@ def routine_argument(function: Any) -> Any:
 
 def voice_options(function: Any) -> Any:
     """--voice and --rate, shared by the commands that speak or time speech."""
-    from coach.speech import DEFAULT_RATE, DEFAULT_VOICE, NEURAL_VOICE, RATE_RANGE
+    from coach.speech.voices import DEFAULT_RATE, DEFAULT_VOICE, NEURAL_VOICE, RATE_RANGE
 
     function = click.option(
         "--voice",
@@ -169,15 +169,15 @@ def voice_options(function: Any) -> Any:
 
 def _rate_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
     """--rate: a whole number of words per minute within the engine's range."""
-    from coach.speech import DEFAULT_RATE, RATE_RANGE
+    from coach.speech.voices import DEFAULT_RATE, RATE_RANGE, valid_rate
 
     if value is None:
         return None
-    low, high = RATE_RANGE
     with contextlib.suppress(ValueError):
-        rate = int(value)
-        if low <= rate <= high:
+        rate = valid_rate(int(value))
+        if rate is not None:
             return rate
+    low, high = RATE_RANGE
     raise CoachError(
         f"--rate takes a whole number of words per minute from {low} to {high}, like "
         f"--rate {DEFAULT_RATE}, not {value!r}."

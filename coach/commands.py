@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.preparation import SessionRequest, prepare_session, request_with_settings
-from coach.sound.session_sounds import Progress
+from coach.progress import Progress
 
 
 def list_routines(*, progress: Progress | None = None) -> list[str]:
@@ -90,14 +90,14 @@ def voice_lines() -> list[str]:
     """`coach voices`: every voice, the natural one first, the default marked."""
     from coach.preparation import voice_in_effect
     from coach.report import voices_text
-    from coach.speech import open_engine, open_voice
-    from coach.speech.piper import INSTALL_HINT, neural_installed
+    from coach.speech.piper import INSTALL_HINT, PiperEngine, neural_installed
+    from coach.speech.voices import open_engine, open_voice
 
     default_engine, default_id = open_voice(voice_in_effect())
-    natural = open_engine("piper") if neural_installed() else None
+    natural = PiperEngine() if neural_installed() else None
     return voices_text(
         natural.voices() if natural else None,
-        getattr(natural, "licence", ""),
+        natural.licence if natural else "",
         open_engine("espeak").voices(),
         (default_engine.name, default_id),
         install_hint=INSTALL_HINT,

@@ -161,10 +161,10 @@ def _checked(key: str, value: Any, where: str) -> Any:
             raise CoachError(f"{where}: '{key}' should be true or false.")
         return value
     if key == "rate":
-        from coach.speech import RATE_RANGE
+        from coach.speech.voices import RATE_RANGE, valid_rate
 
-        low, high = RATE_RANGE
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        if valid_rate(value) is None:
+            low, high = RATE_RANGE
             raise CoachError(
                 f"{where}: 'rate' should be a whole number of words per minute from {low} to "
                 f"{high}, like 155."
@@ -213,7 +213,7 @@ def _from_environment(key: str, variable: str, text: str) -> Any:
 
 def describe(settings: Settings) -> list[str]:
     """`coach config`'s report: the file, each setting in effect and where it came from."""
-    from coach.speech import DEFAULT_RATE, best_voice
+    from coach.speech.voices import DEFAULT_RATE, best_voice
 
     defaults = {
         "voice": best_voice(),

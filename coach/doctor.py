@@ -149,13 +149,15 @@ def _python() -> str:
 
 def _speech() -> str:
     """eSpeak, which is always there: its voices, timed on a phrase."""
-    from coach.speech import DEFAULT_VOICE, check_voice, open_engine
+    from coach.speech.espeak import EspeakEngine
+    from coach.speech.voices import DEFAULT_VOICE, check_voice, open_engine
 
     engine = open_engine("espeak")
     voices = engine.voices()
     check_voice(engine, DEFAULT_VOICE)
     took, speed = _time_phrase(engine, DEFAULT_VOICE)
-    same = "" if getattr(engine, "history_reset", True) else "; phrases may vary with history"
+    steady = not isinstance(engine, EspeakEngine) or engine.history_reset
+    same = "" if steady else "; phrases may vary with history"
     english = sum(voice.is_english for voice in voices)
     packages = _packages("pyttsx3", "espeakng-loader")
     return (
@@ -169,8 +171,8 @@ def _natural_voice() -> str:
     """The natural voice, when installed: its model's load time and speed; which voice a
     session uses when none is asked for."""
     from coach.preparation import voice_in_effect
-    from coach.speech import DEFAULT_RATE, default_voice, open_engine, open_voice
     from coach.speech.piper import INSTALL_HINT, neural_installed
+    from coach.speech.voices import DEFAULT_RATE, default_voice, open_engine, open_voice
 
     if not neural_installed():
         raise CoachError(
@@ -208,7 +210,7 @@ def _packages(*names: str) -> str:
 
 def _time_phrase(engine: SpeechEngine, voice: str) -> tuple[float, float]:
     """Seconds to synthesize a test phrase, and how many times faster than real time."""
-    from coach.speech import DEFAULT_RATE
+    from coach.speech.voices import DEFAULT_RATE
 
     started = time.perf_counter()
     samples, rate = engine.synthesize("Stop if anything hurts.", voice, DEFAULT_RATE)
@@ -217,9 +219,10 @@ def _time_phrase(engine: SpeechEngine, voice: str) -> tuple[float, float]:
 
 
 def _cache() -> str:
-    from coach.speech.cache import default_cache_dir
+    from coach.speech.cache import PhraseCache
 
-    folder = default_cache_dir()
+    cache = PhraseCache.default()
+    folder = cache.directory
     probe = folder / ".doctor-probe"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -231,10 +234,9 @@ def _cache() -> str:
             "phrases will be synthesized again on every run (slower, the same sound). Set "
             "COACH_CACHE_DIR to a folder you can write to."
         ) from None
-    entries = list(folder.glob("*.wav"))
-    size = sum(entry.stat().st_size for entry in entries)
-    emptied = "; coach cache clear empties it" if entries else ""
-    return f"{folder}: {len(entries)} phrases, {size / 1_000_000:.1f} MB{emptied}"
+    count, size = cache.usage()
+    emptied = "; coach cache clear empties it" if count else ""
+    return f"{folder}: {count} phrases, {size / 1_000_000:.1f} MB{emptied}"
 
 
 def _mp3() -> str:

@@ -7,6 +7,7 @@ on disk (the phrase cache, the chimes, a WAV render's test of itself).
 from __future__ import annotations
 
 import io
+import struct
 import wave
 from pathlib import Path
 
@@ -19,15 +20,38 @@ Samples = npt.NDArray[np.int16]
 """A mono clip: one int16 value per sample at SAMPLE_RATE."""
 
 
+WAV_HEADER_BYTES = 44
+"""A WAV header as `wav_header` writes it: RIFF, a 16-byte `fmt ` chunk, the `data` header."""
+
+
+def wav_header(count: int, rate: int = SAMPLE_RATE, trailing: int = 0) -> bytes:
+    """The header of a mono 16-bit PCM WAV file whose data chunk holds `count` samples,
+    followed by `trailing` bytes of further chunks (counted in the RIFF size)."""
+    data = 2 * count
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
+    riff = 4 + 8 + len(fmt) + 8 + data + trailing
+    return b"".join(
+        [
+            b"RIFF",
+            struct.pack("<I", riff),
+            b"WAVE",
+            b"fmt ",
+            struct.pack("<I", len(fmt)),
+            fmt,
+            b"data",
+            struct.pack("<I", data),
+        ]
+    )
+
+
+def sample_bytes(samples: Samples) -> bytes:
+    """`samples` as a WAV file's data holds them: 16-bit little-endian."""
+    return np.ascontiguousarray(samples, dtype="<i2").tobytes()
+
+
 def wav_bytes(samples: Samples, rate: int = SAMPLE_RATE) -> bytes:
     """A complete mono 16-bit WAV file holding `samples`."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(np.ascontiguousarray(samples, dtype="<i2").tobytes())
-    return buffer.getvalue()
+    return wav_header(len(samples), rate) + sample_bytes(samples)
 
 
 def read_wav(source: Path | bytes) -> tuple[Samples, int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coach.preparation import SessionRequest, prepare_session
-from coach.sound.session_sounds import Progress
+from coach.progress import Progress
 from coach.time import format_length
 
 KEY_HELP = "Keys: space pause/resume, n next, p back (twice: the exercise before), q quit."
@@ -69,7 +69,7 @@ def play_live(
     output = open_output(backend)
     try:
         prepared = prepare_session(request, progress=progress)
-        prepared.sounds.prepare_audio(prepared.session.timeline, master_progress or progress)
+        prepared.sounds.master_all(prepared.session.timeline, master_progress or progress)
         timeline = prepared.session.timeline
         say(
             f"{prepared.session.routine.title}: {format_length(timeline.total_ms)} "

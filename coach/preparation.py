@@ -18,8 +18,9 @@ from coach.plan.fit import Fitted, shortest_session
 from coach.plan.lengths import KnownLengths, SpeechLengths
 from coach.plan.routine import Routine
 from coach.plan.session import Session, build_session
+from coach.progress import Progress
 from coach.routines import load_routine
-from coach.sound.session_sounds import Progress, SessionSounds, open_sounds
+from coach.sound.session_sounds import SessionSounds, open_sounds
 
 Measured = TypeVar("Measured")
 
@@ -70,7 +71,7 @@ def voice_in_effect() -> str:
     """The voice a session uses when no --voice is given: the voice setting (the
     environment, then the settings file), else the best voice installed."""
     from coach.config import load_settings
-    from coach.speech import default_voice
+    from coach.speech.voices import default_voice
 
     return load_settings().voice or default_voice()
 
@@ -99,7 +100,7 @@ def prepare_session(
     """
     sounds = sounds or open_request_sounds(request)
     routine = routine or load_routine(request.routine)
-    sounds.prepare(session_phrases(routine, request), progress)
+    sounds.synthesize(session_phrases(routine, request), progress)
     prepare_for_fit(routine, request, sounds, progress=progress)
     session = build_session(routine, sounds, minutes=request.minutes, brief=request.brief)
     return Prepared(session, sounds)
@@ -168,7 +169,7 @@ def prepare_for_fit(
         progress,
     )
     if fitted is not None:
-        sounds.prepare(fitted.script.phrases(), progress)
+        sounds.synthesize(fitted.script.phrases(), progress)
 
 
 def make_what_it_measures(
@@ -202,7 +203,7 @@ def make_what_it_measures(
         if made.issuperset(stand_in.asked):  # made, yet still not known: a broken engine
             raise RuntimeError(f"speech for {stand_in.asked[0]!r} was made but not kept")
         made.update(stand_in.asked)
-        sounds.prepare(stand_in.asked, progress)
+        sounds.synthesize(stand_in.asked, progress)
 
 
 def shortest_version(
@@ -267,7 +268,7 @@ def routine_lengths(
     routine = load_routine(name_or_path)
     sounds = open_request_sounds(request)
     for brief in (False, True) if with_brief else (False,):
-        sounds.prepare(full_session_phrases(routine, brief=brief), progress)
+        sounds.synthesize(full_session_phrases(routine, brief=brief), progress)
     full = build_session(routine, sounds)
     brief_session = build_session(routine, sounds, brief=True) if with_brief else None
     return routine, RoutineLengths(
@@ -293,7 +294,7 @@ def prepare_pack(
     once for all of them."""
     sounds = open_request_sounds(request)
     routine = load_routine(request.routine)
-    sounds.prepare(full_session_phrases(routine, brief=request.brief), progress)
+    sounds.synthesize(full_session_phrases(routine, brief=request.brief), progress)
     full = build_session(routine, sounds, brief=request.brief)
     sessions = []
     in_full = []

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from coach.preparation import SessionRequest, prepare_pack, prepare_session
+from coach.progress import Progress
 from coach.report import pack_text, rendered_text, split_text
 from coach.routines import load_routine
-from coach.sound.session_sounds import Progress
 
 PACK_MINUTES = (3.0, 5.0, 7.0)
 """The lengths of a pack when none are asked for; the full session is always in it too."""

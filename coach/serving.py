@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from coach.progress import Progress
 from coach.report import left_out_text, open_text, serving_text
-from coach.sound.session_sounds import Progress
 
 DEFAULT_PORT = 8765
 """The port `coach serve` listens on unless told: the same every time, so an address a

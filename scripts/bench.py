@@ -102,7 +102,7 @@ SPEECH_SCRIPT = """\
 import sys, time
 from coach.preparation import full_session_phrases
 from coach.routines import load_routine
-from coach.speech import open_voice
+from coach.speech.voices import open_voice
 from coach.speech.phrases import PhraseBook
 engine, voice = open_voice(sys.argv[1])
 book = PhraseBook(engine, voice, 155, None)
@@ -110,7 +110,7 @@ t0 = time.perf_counter()
 book.clip("Hold.")  # loads the engine (and the model)
 t1 = time.perf_counter()
 texts = full_session_phrases(load_routine(None))
-book.prepare(texts)
+book.synthesize_all(texts)
 t2 = time.perf_counter()
 audio = sum(len(book.clip(text)) for text in set(texts)) / 22050
 print(f"{t1 - t0:.6f} {t2 - t1:.6f} {audio:.3f}")

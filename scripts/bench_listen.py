@@ -212,7 +212,7 @@ class Sounds:
 
 
 def synthesize(rates: tuple[int, ...]) -> dict[tuple[str, int, str], np.ndarray]:
-    from coach.speech import open_voice
+    from coach.speech.voices import open_voice
 
     out = {}
     for label, spec in VOICES.items():
@@ -243,7 +243,7 @@ def render_session(voice: str, folder: Path) -> np.ndarray:
 
 def spoken(sentences: tuple[str, ...]) -> np.ndarray:
     """The sentences, each by both voices at ORDINARY_RATES, half a second apart."""
-    from coach.speech import open_voice
+    from coach.speech.voices import open_voice
 
     pieces = []
     gap = np.zeros(SAMPLE_RATE // 2)

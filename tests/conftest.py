@@ -11,8 +11,8 @@ import pytest
 from coach.config import CONFIG_ENV, ENVIRONMENT
 from coach.plan.routine import Routine
 from coach.routines import load_routine
-from coach.speech import DEFAULT_VOICE, VOICE_ENV
 from coach.speech.cache import CACHE_DIR_ENV
+from coach.speech.voices import DEFAULT_VOICE, VOICE_ENV
 from support.lengths import EstimatedLengths
 
 

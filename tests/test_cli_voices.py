@@ -15,8 +15,8 @@ import pytest
 from click.testing import Result
 
 import coach.speech.piper
-from coach.speech import DEFAULT_VOICE, NEURAL_VOICE, VOICE_ENV
 from coach.speech.piper import bundled_voice, neural_installed
+from coach.speech.voices import DEFAULT_VOICE, NEURAL_VOICE, VOICE_ENV
 from coach.time import ms_to_samples
 from support.cli import run
 from support.paths import EXAMPLE

@@ -12,10 +12,10 @@ import pytest
 from coach.pcm import Samples
 from coach.preparation import SessionRequest, full_session_phrases, prepare_session
 from coach.sound.session_sounds import SessionSounds
-from coach.speech import DEFAULT_VOICE
 from coach.speech.cache import PhraseCache
 from coach.speech.espeak import EspeakEngine
 from coach.speech.phrases import PhraseBook
+from coach.speech.voices import DEFAULT_VOICE
 from support.paths import EXAMPLE
 from support.timelines import text_of
 
@@ -34,12 +34,12 @@ class _CountingBook(PhraseBook):
         self.one_at_a_time.append(text)
         return super()._synthesize(text)
 
-    def prepare(
+    def synthesize_all(
         self, texts: Iterable[str], progress: Callable[[int, int], None] | None = None
     ) -> None:
         texts = list(texts)
         self.batches.append([text for text in dict.fromkeys(texts) if text not in self._clips])
-        super().prepare(texts, progress)
+        super().synthesize_all(texts, progress)
 
 
 class _CountingSounds(SessionSounds):
@@ -85,13 +85,13 @@ def test_the_session_is_the_same_whatever_was_made_before(
     assert fresh.phrases.one_at_a_time == []
 
     full_first = _sounds()
-    full_first.prepare(full_session_phrases(expected.routine), None)
+    full_first.synthesize(full_session_phrases(expected.routine), None)
     same = prepare_session(request, progress=None, sounds=full_first).session
     assert same.timeline == expected.timeline
     assert same.fitted == expected.fitted
 
     cache = PhraseCache(tmp_path / "cache")
-    _sounds(cache).prepare(full_session_phrases(expected.routine), None)
+    _sounds(cache).synthesize(full_session_phrases(expected.routine), None)
     from_cache = _sounds(cache)
     again = prepare_session(request, progress=None, sounds=from_cache).session
     assert again.timeline == expected.timeline
@@ -173,12 +173,12 @@ def test_every_phrase_synthesized_is_shown_in_progress(
         coach.cli, "progress_bar", lambda *_args, **_kwargs: lambda _done, _total: None
     )
     reported: list[bool] = []
-    prepare, store = PhraseBook.prepare, PhraseBook._store
+    synthesize_all, store = PhraseBook.synthesize_all, PhraseBook._store
 
-    def watched_prepare(book: PhraseBook, texts: Any, progress: Any = None) -> None:
+    def watched_synthesize_all(book: PhraseBook, texts: Any, progress: Any = None) -> None:
         book.reporting = progress is not None  # type: ignore[attr-defined]
         try:
-            prepare(book, texts, progress)
+            synthesize_all(book, texts, progress)
         finally:
             book.reporting = False  # type: ignore[attr-defined]
 
@@ -186,7 +186,7 @@ def test_every_phrase_synthesized_is_shown_in_progress(
         reported.append(getattr(book, "reporting", False))
         return store(book, text, raw)
 
-    monkeypatch.setattr(PhraseBook, "prepare", watched_prepare)
+    monkeypatch.setattr(PhraseBook, "synthesize_all", watched_synthesize_all)
     monkeypatch.setattr(PhraseBook, "_store", watched_store)
     args = [str(tmp_path / "pack") if word == "PACK" else word for word in command]
     result = run(*args)

@@ -44,7 +44,7 @@ def rows(result: Result) -> dict[str, tuple[str, str]]:
 def test_without_a_file_every_setting_is_the_coachs_default(
     settings_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from coach.speech import VOICE_ENV, best_voice
+    from coach.speech.voices import VOICE_ENV, best_voice
 
     monkeypatch.delenv(VOICE_ENV)  # the tests' own choice of eSpeak (tests/conftest.py)
     result = run("config")

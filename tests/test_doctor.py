@@ -215,12 +215,12 @@ def test_missing_device_is_reported_with_exit_1(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_broken_speech_engine_is_a_failed_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    import coach.speech
+    import coach.speech.voices
 
     def broken(name: str = "espeak") -> object:
         raise CoachError("The eSpeak speech engine could not be loaded (test).")
 
-    monkeypatch.setattr(coach.speech, "open_engine", broken)
+    monkeypatch.setattr(coach.speech.voices, "open_engine", broken)
     monkeypatch.setattr(coach.live.outputs, "open_output", _no_device)
     checks = {c.name: c for c in run_checks()}
     assert not checks["speech"].ok and "could not be loaded" in checks["speech"].detail
@@ -294,12 +294,12 @@ def test_an_unexpected_failure_says_what_is_wrong_and_what_to_do(
 
 
 def test_a_broken_speech_engine_is_said_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
-    import coach.speech
+    import coach.speech.voices
 
     def broken(name: str = "espeak") -> object:
         raise OSError(5, "Input/output error", "/usr/lib/libespeak-ng.so")
 
-    monkeypatch.setattr(coach.speech, "open_engine", broken)
+    monkeypatch.setattr(coach.speech.voices, "open_engine", broken)
     line = doctor_lines(monkeypatch)["speech"]
     assert line == (
         "NO  speech        The speech engine does not work (input/output error: "
@@ -311,14 +311,14 @@ def test_a_broken_speech_engine_is_said_plainly(monkeypatch: pytest.MonkeyPatch)
 @pytest.mark.tts
 def test_every_no_line_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import coach.render.mp3
-    import coach.speech
+    import coach.speech.voices
 
     def failing(*args: object, **kwargs: object) -> object:
         raise RuntimeError("it broke")
 
     (tmp_path / "a-file").write_text("")
     monkeypatch.setenv("COACH_CACHE_DIR", str(tmp_path / "a-file"))
-    monkeypatch.setattr(coach.speech, "open_engine", failing)
+    monkeypatch.setattr(coach.speech.voices, "open_engine", failing)
     monkeypatch.setattr(coach.render.mp3, "Mp3Encoder", failing)
     (tmp_path / "config.toml").write_text("minutes = \n")
     monkeypatch.setenv("COACH_CONFIG", str(tmp_path / "config.toml"))

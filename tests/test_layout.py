@@ -16,9 +16,10 @@ from support.paths import ROOT
 PACKAGE = ROOT / "coach"
 
 SHARED = {"coach", "coach.errors", "coach.time", "coach.pcm", "coach.files", "coach.filenames"}
-SHARED |= {"coach.fileset", "coach.width"}
+SHARED |= {"coach.fileset", "coach.width", "coach.progress"}
 """Leaf modules every stage may use: errors, time conversions, the PCM format, atomic files,
-file names, sets of files written as one, and the width of text on a terminal."""
+file names, sets of files written as one, the width of text on a terminal, and how work
+reports its progress."""
 
 ALLOWED = {
     "plan": {"plan"},

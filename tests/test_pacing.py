@@ -16,7 +16,7 @@ from coach.plan.session import Session, build_session
 from coach.plan.timeline import Clip
 from coach.preparation import full_session_phrases
 from coach.sound.session_sounds import SessionSounds, open_sounds
-from coach.speech import NEURAL_VOICE, VOICE_ENV, best_voice
+from coach.speech.voices import NEURAL_VOICE, VOICE_ENV, best_voice
 from support.timelines import cue_of, text_of
 
 GUIDED_MS = 7 * 60_000 + 30_000
@@ -39,7 +39,7 @@ def sounds(rest_stop: Routine) -> SessionSounds:
         opened = open_sounds()
     assert opened.phrases.voice == NEURAL_VOICE
     for brief in (False, True):
-        opened.prepare(full_session_phrases(rest_stop, brief=brief), None)
+        opened.synthesize(full_session_phrases(rest_stop, brief=brief), None)
     return opened
 
 

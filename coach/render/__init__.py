@@ -16,7 +16,6 @@ from coach.render.tracks import Track, render_tracks
 from coach.render.writing import (
     ARTIST,
     WRITERS,
-    EncodeProgress,
     Rendered,
     Writer,
     check_length,
@@ -29,7 +28,6 @@ from coach.render.writing import (
 __all__ = [
     "ARTIST",
     "WRITERS",
-    "EncodeProgress",
     "Rendered",
     "Track",
     "Writer",

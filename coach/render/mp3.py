@@ -28,12 +28,13 @@ Output is a pure function of the input samples and settings: no dates, no random
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from coach.pcm import Samples
+from coach.progress import Progress
 from coach.time import SAMPLE_RATE
 
 ENCODER_DELAY_SAMPLES = 576
@@ -278,7 +279,7 @@ def write_mp3(
     path: Path,
     chunks: Iterable[Samples],
     total: int,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> None:
     """Encode `chunks` (`total` samples in all) into the MP3 file at `path`, gapless.
 

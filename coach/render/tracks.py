@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from coach.fileset import FileSet
 from coach.plan.session import Session
+from coach.progress import Progress
 from coach.render import mp3
 from coach.render.naming import album_title, playlist_name, track_names
-from coach.render.writing import ARTIST, EncodeProgress, session_mark, write_file_tags
+from coach.render.writing import ARTIST, session_mark, write_file_tags
 from coach.sound.assembly import assemble_chunks, session_samples
 from coach.sound.session_sounds import SessionSounds
 from coach.time import ms_to_samples
@@ -30,7 +31,7 @@ def render_tracks(
     session: Session,
     sounds: SessionSounds,
     files: FileSet,
-    progress: EncodeProgress | None = None,
+    progress: Progress | None = None,
 ) -> list[Track]:
     """Write one MP3 per chapter of the session into the set `files` ("01 Before you
     start.mp3", "02 Neck release.mp3", ...), tagged with track numbers (n/total), album and

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import wave
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
-from coach.pcm import Samples
-from coach.time import SAMPLE_RATE
+from coach.pcm import Samples, sample_bytes, wav_header
+from coach.progress import Progress
 
 MAX_SAMPLES = (2**32 - 1 - 36) // 2
 """The most samples one file holds: a WAV file counts its bytes in 32 bits (the data, and
@@ -18,17 +17,17 @@ def write_wav(
     path: Path,
     chunks: Iterable[Samples],
     total: int,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> None:
     """Write `chunks` (`total` samples in all) to the WAV file at `path`."""
     done = 0
-    with wave.open(str(path), "wb") as file:
-        file.setnchannels(1)
-        file.setsampwidth(2)
-        file.setframerate(SAMPLE_RATE)
-        file.setnframes(total)
+    with path.open("wb") as file:
+        file.write(wav_header(total))
         for chunk in chunks:
-            file.writeframes(chunk.astype("<i2").tobytes())
+            file.write(sample_bytes(chunk))
             done += len(chunk)
             if progress:
                 progress(done, total)
+        if done != total:  # the header must count what was written
+            file.seek(0)
+            file.write(wav_header(done))

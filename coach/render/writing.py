@@ -17,6 +17,7 @@ from coach.files import OutputPath, atomic_path
 from coach.pcm import Samples
 from coach.plan.session import Session
 from coach.plan.timeline import ChimeClip
+from coach.progress import Progress
 from coach.render import mp3, wav
 from coach.render.naming import track_title, version_name
 from coach.sound.assembly import assemble_chunks, session_samples
@@ -28,15 +29,12 @@ if TYPE_CHECKING:
 
 ARTIST = "coach"
 
-EncodeProgress = Callable[[int, int], None]
-"""Called with (samples done, samples in all) while encoding."""
-
 
 @dataclass(frozen=True)
 class Writer:
     """One kind of output file: how its samples are written, and whether it has chapters."""
 
-    write: Callable[[Path, Iterable[Samples], int, EncodeProgress | None], None]
+    write: Callable[[Path, Iterable[Samples], int, Progress | None], None]
     """(path, chunks, total samples, progress): write the samples to the file at path."""
     tagged: bool
     """True when the file gets ID3 tags and one chapter per exercise."""
@@ -103,7 +101,7 @@ def render_session(
     session: Session,
     sounds: SessionSounds,
     output: OutputPath,
-    progress: EncodeProgress | None = None,
+    progress: Progress | None = None,
     *,
     writer: Writer | None = None,
 ) -> Rendered:
@@ -126,7 +124,7 @@ def write_session(
     sounds: SessionSounds,
     path: Path,
     writer: Writer,
-    progress: EncodeProgress | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Write the session's audio into the file at `path` with `writer` (the one
     `check_length` gave), tagged; the number of chapters it has (0 for a WAV)."""
@@ -153,7 +151,7 @@ def session_mark(session: Session, sounds: SessionSounds) -> SessionMark:
     cues = sorted({clip.cue for clip in timeline.clips if isinstance(clip, ChimeClip)})
     chimes = {cue: hashlib.sha256(sounds.chime(cue).tobytes()).hexdigest() for cue in cues}
     encoding = [mp3.DEFAULT_BITRATE_KBPS, mp3.DEFAULT_QUALITY]
-    payload = [timeline.to_json(), sounds.phrases.identity(), chimes, encoding]
+    payload = [timeline.to_json(), sounds.identity(), chimes, encoding]
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
     return SessionMark(digest, version_name(session))
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from coach.errors import CoachError, visible
 from coach.files import UnexpectedFileError, read_own_file, remove_abandoned, replace_file
-from coach.pcm import Samples
+from coach.pcm import WAV_HEADER_BYTES, Samples, sample_bytes, wav_header
 from coach.time import SAMPLE_RATE
 
 __all__ = [
@@ -55,9 +55,6 @@ FORMAT_VERSION = 2
 _CHECKSUM_CHUNK = b"csum"
 """The RIFF chunk after the samples that holds their SHA-256 digest."""
 
-_HEADER_BYTES = 44
-"""RIFF header, a 16-byte `fmt ` chunk and the `data` chunk's header."""
-
 MAX_ENTRY_BYTES = 32_000_000
 """No phrase is this long (12 minutes of speech); a bigger file at an entry's name is damage."""
 
@@ -71,23 +68,9 @@ DIGESTS_FILE = "file-digests.json"
 
 def entry_bytes(samples: Samples) -> bytes:
     """The bytes of a cache entry: a mono 16-bit WAV at SAMPLE_RATE, then the checksum."""
-    data = np.ascontiguousarray(samples, dtype="<i2").tobytes()
-    fmt = struct.pack("<HHIIHH", 1, 1, SAMPLE_RATE, SAMPLE_RATE * 2, 2, 16)
-    body = b"".join(
-        [
-            b"WAVE",
-            b"fmt ",
-            struct.pack("<I", len(fmt)),
-            fmt,
-            b"data",
-            struct.pack("<I", len(data)),
-            data,
-            _CHECKSUM_CHUNK,
-            struct.pack("<I", 32),
-            hashlib.sha256(data).digest(),
-        ]
-    )
-    return b"RIFF" + struct.pack("<I", len(body)) + body
+    data = sample_bytes(samples)
+    checksum = _CHECKSUM_CHUNK + struct.pack("<I", 32) + hashlib.sha256(data).digest()
+    return wav_header(len(samples), SAMPLE_RATE, len(checksum)) + data + checksum
 
 
 def read_entry(raw: bytes) -> Samples | None:
@@ -97,12 +80,12 @@ def read_entry(raw: bytes) -> Samples | None:
     the length, and the checksum of the samples all agree. No phrase is silent, so an entry
     without samples is damage too (it once came from a failed synthesis).
     """
-    if len(raw) <= _HEADER_BYTES or raw[36:40] != b"data":
+    if len(raw) <= WAV_HEADER_BYTES or raw[36:40] != b"data":
         return None
     (size,) = struct.unpack_from("<I", raw, 40)
-    if size == 0 or size % 2 or _HEADER_BYTES + size > len(raw):
+    if size == 0 or size % 2 or WAV_HEADER_BYTES + size > len(raw):
         return None
-    samples = np.frombuffer(raw, dtype="<i2", count=size // 2, offset=_HEADER_BYTES)
+    samples = np.frombuffer(raw, dtype="<i2", count=size // 2, offset=WAV_HEADER_BYTES)
     if entry_bytes(samples) != raw:
         return None
     return samples.astype(np.int16, copy=True)

@@ -47,7 +47,7 @@ import numpy as np
 
 from coach.errors import CoachError
 from coach.pcm import Samples
-from coach.speech import check_voice
+from coach.speech.choices import check_voice
 from coach.speech.types import Voice
 from coach.time import SAMPLE_RATE
 

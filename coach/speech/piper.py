@@ -36,6 +36,7 @@ import numpy as np
 
 from coach.errors import CoachError
 from coach.pcm import Samples
+from coach.speech.trimming import TRIM_THRESHOLD, loud_span
 from coach.speech.types import Voice
 from coach.time import SAMPLE_RATE, ms_to_samples
 
@@ -71,7 +72,7 @@ it the model starts that sound abruptly, and a soft one is all but lost: "Hold."
 113 distinct phrases of the rest-stop sessions, a recogniser got the first word wrong in 8
 instead of 14 (its word errors 6.5 % instead of 7.1 %). The silence is trimmed away."""
 
-EDGE_THRESHOLD = 10.0 ** (-45.0 / 20.0)
+EDGE_THRESHOLD = TRIM_THRESHOLD
 """Sentence edges quieter than this (-45 dBFS, as the phrase book trims) are silence."""
 
 EDGE_MARGIN_MS = 20
@@ -422,7 +423,7 @@ class PiperEngine:
         """Piper's settings for `rate` words per minute: no noise, no normalising."""
         from piper.config import SynthesisConfig
 
-        from coach.speech import DEFAULT_RATE
+        from coach.speech.choices import DEFAULT_RATE
 
         return SynthesisConfig(
             length_scale=self.length_scale * DEFAULT_RATE / rate,
@@ -548,11 +549,10 @@ def _join_sentences(sentences: list[Any]) -> Any:
         fade = min(len(faded), ms_to_samples(END_FADE_MS))
         if fade:
             faded[len(faded) - fade :] *= np.cos(np.linspace(0.0, np.pi / 2, fade)) ** 2
-        loud = np.flatnonzero(np.abs(faded) > EDGE_THRESHOLD)
-        if not loud.size:
+        span = loud_span(np.abs(faded), EDGE_THRESHOLD, margin, margin)
+        if span is None:
             continue
-        start = max(0, int(loud[0]) - margin)
-        end = min(len(faded), int(loud[-1]) + 1 + margin)
+        start, end, _first, _last = span
         if parts:
             parts.append(pause)
         parts.append(faded[start:end])

@@ -501,7 +501,7 @@ def test_the_doctests_pass() -> None:
 def test_the_listener_finds_the_natural_voices_commands_in_road_noise_and_no_more() -> None:
     pytest.importorskip("faster_whisper", reason="the listen extra is not installed")
     from coach.live.listener import open_ears
-    from coach.speech import open_voice
+    from coach.speech.voices import open_voice
     from support.listening import at_snr, road_noise, to_samples
 
     engine, voice = open_voice("joe")

@@ -99,7 +99,7 @@ def acted_at(recorder: Recorder, after: float, within: float) -> float | None:
 def test_voice_commands_steer_live_play_and_the_coach_does_not_obey_itself(
     pulse: PulseServer, tmp_path: Path
 ) -> None:
-    from coach.speech import open_voice
+    from coach.speech.voices import open_voice
 
     engine, voice = open_voice("joe")
     clips = {}

@@ -30,9 +30,9 @@ from coach.render import ARTIST, Rendered, render_session, track_title, version_
 from coach.render.tags import read_session_tags
 from coach.sound.assembly import session_samples
 from coach.sound.session_sounds import SessionSounds, open_sounds
-from coach.speech import DEFAULT_VOICE, NEURAL_VOICE
 from coach.speech.cache import CACHE_DIR_ENV
 from coach.speech.piper import neural_installed
+from coach.speech.voices import DEFAULT_VOICE, NEURAL_VOICE
 from coach.time import SAMPLE_RATE, ms_to_samples
 from support.chapters import read_chapters
 from support.full_disk import fill_disk_after

@@ -10,7 +10,7 @@ from coach.plan.session import Session
 from coach.preparation import SessionRequest, prepare_session
 from coach.render import session_mark, version_name
 from coach.sound.session_sounds import SessionSounds, open_sounds
-from coach.speech import DEFAULT_VOICE
+from coach.speech.voices import DEFAULT_VOICE
 
 pytestmark = pytest.mark.tts
 

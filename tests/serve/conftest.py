@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from coach.speech import DEFAULT_VOICE
+from coach.speech.voices import DEFAULT_VOICE
 from support.cli import run
 from support.serving import PACK, ServeProcess
 

@@ -26,8 +26,8 @@ from coach.pcm import read_wav
 from coach.preparation import SessionRequest, prepare_session
 from coach.render import render_session
 from coach.sound.session_sounds import open_sounds
-from coach.speech import DEFAULT_VOICE
 from coach.speech.cache import CACHE_DIR_ENV, PhraseCache, entry_bytes, read_entry
+from coach.speech.voices import DEFAULT_VOICE
 from coach.time import SAMPLE_RATE
 from support.paths import EXAMPLE, ROOT
 
@@ -176,7 +176,7 @@ def _render(cache: Path, out: Path, monkeypatch: pytest.MonkeyPatch, **request: 
     monkeypatch.setenv(CACHE_DIR_ENV, str(cache))
     sounds = open_sounds(DEFAULT_VOICE, None)
     session = prepare_session(SessionRequest(**request), progress=None, sounds=sounds).session  # type: ignore[arg-type]
-    sounds.prepare_audio(session.timeline, None)
+    sounds.master_all(session.timeline, None)
     render_session(session, sounds, check_writable(out))
     return out.read_bytes()
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from coach.errors import CoachError
-from coach.speech import DEFAULT_VOICE, ENGINES, open_engine
 from coach.speech.espeak import SYNTH_ATTEMPTS, EspeakEngine
 from coach.speech.types import Voice
+from coach.speech.voices import DEFAULT_VOICE, ENGINES, open_engine
 from coach.time import SAMPLE_RATE
 
 PHRASE = "Roll your shoulders back five times"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from coach.sound.session_sounds import SessionSounds, open_sounds
-from coach.speech import NEURAL_VOICE
+from coach.speech.voices import NEURAL_VOICE
 from support.recogniser import heard, whisper_base, words
 
 pytest.importorskip("faster_whisper", reason="the recogniser is not installed (the test extra)")
@@ -34,7 +34,7 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture(scope="module")
 def sounds() -> SessionSounds:
     sounds = open_sounds(NEURAL_VOICE)
-    sounds.prepare(SOFT_STARTS, None)
+    sounds.synthesize(SOFT_STARTS, None)
     return sounds
 
 

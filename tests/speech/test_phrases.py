@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -9,17 +10,17 @@ import pytest
 
 from coach.errors import CoachError
 from coach.pcm import Samples
-from coach.speech import DEFAULT_VOICE, RATE_RANGE
 from coach.speech.cache import PhraseCache
 from coach.speech.espeak import EspeakEngine
-from coach.speech.phrases import (
+from coach.speech.phrases import PhraseBook
+from coach.speech.trimming import (
     LEAD_MARGIN_MS,
     TRAIL_MARGIN_MS,
     TRIM_THRESHOLD_DBFS,
-    PhraseBook,
     trim_silence,
 )
 from coach.speech.types import Voice
+from coach.speech.voices import DEFAULT_VOICE, RATE_RANGE
 from coach.time import SAMPLE_RATE, ms_to_samples, samples_to_ms
 
 TEXTS = [
@@ -69,11 +70,11 @@ def test_warm_cache_gives_identical_samples_without_synthesis(
     engine: EspeakEngine, tmp_path: Path
 ) -> None:
     cold = PhraseBook(engine, DEFAULT_VOICE, 155, PhraseCache(tmp_path))
-    cold.prepare(TEXTS)
+    cold.synthesize_all(TEXTS)
     assert (cold.synthesized, cold.cache_hits) == (len(TEXTS), 0)
 
     warm = PhraseBook(engine, DEFAULT_VOICE, 155, PhraseCache(tmp_path))
-    warm.prepare(TEXTS)
+    warm.synthesize_all(TEXTS)
     for text in TEXTS:
         np.testing.assert_array_equal(warm.clip(text), cold.clip(text))
     assert (warm.synthesized, warm.cache_hits) == (0, len(TEXTS))
@@ -81,15 +82,15 @@ def test_warm_cache_gives_identical_samples_without_synthesis(
 
 @pytest.mark.tts
 def test_cache_key_includes_rate(engine: EspeakEngine, tmp_path: Path) -> None:
-    PhraseBook(engine, DEFAULT_VOICE, 150, PhraseCache(tmp_path)).prepare(["Three"])
+    PhraseBook(engine, DEFAULT_VOICE, 150, PhraseCache(tmp_path)).synthesize_all(["Three"])
     other = PhraseBook(engine, DEFAULT_VOICE, 200, PhraseCache(tmp_path))
-    other.prepare(["Three"])
+    other.synthesize_all(["Three"])
     assert other.synthesized == 1
 
 
 @pytest.mark.tts
 def test_damaged_cache_entry_is_remade(engine: EspeakEngine, tmp_path: Path) -> None:
-    PhraseBook(engine, DEFAULT_VOICE, 150, PhraseCache(tmp_path)).prepare(["Three"])
+    PhraseBook(engine, DEFAULT_VOICE, 150, PhraseCache(tmp_path)).synthesize_all(["Three"])
     (entry,) = tmp_path.iterdir()
     entry.write_bytes(entry.read_bytes()[:100])  # truncated mid-samples
 
@@ -110,7 +111,7 @@ def test_unwritable_cache_still_synthesizes(
     blocker = tmp_path / "blocker"
     blocker.write_text("")
     book = PhraseBook(engine, DEFAULT_VOICE, 150, PhraseCache(blocker / "cache"))
-    book.prepare(TEXTS[:2])
+    book.synthesize_all(TEXTS[:2])
     assert book.synthesized == 2
     assert len(book.clip(TEXTS[0])) > SAMPLE_RATE
     out, err = capfd.readouterr()
@@ -160,6 +161,12 @@ class _FakeEngine:
         trail = np.zeros(self.rate * self.trail_ms // 1000, dtype=np.int16)
         return np.concatenate([lead, tone, trail]), self.rate
 
+    def synthesize_many(
+        self, texts: Sequence[str], voice: str, rate: int
+    ) -> Iterator[tuple[int, tuple[Samples, int]]]:
+        for index, text in enumerate(texts):
+            yield index, self.synthesize(text, voice, rate)
+
 
 def test_trim_keeps_exactly_the_margins() -> None:
     book = PhraseBook(_FakeEngine(), "fake/en", 150, None)
@@ -201,7 +208,7 @@ def test_each_text_is_synthesized_once_and_clips_are_shared() -> None:
     assert not first.flags.writeable
 
 
-def test_prepare_reports_progress_over_distinct_missing_texts(tmp_path: Path) -> None:
+def test_synthesize_all_reports_progress_over_distinct_missing_texts(tmp_path: Path) -> None:
     engine = _FakeEngine()
     PhraseBook(engine, "fake/en", 150, PhraseCache(tmp_path)).clip("cached")
     book = PhraseBook(engine, "fake/en", 150, PhraseCache(tmp_path))
@@ -210,12 +217,12 @@ def test_prepare_reports_progress_over_distinct_missing_texts(tmp_path: Path) ->
     def record(done: int, total: int) -> None:
         calls.append((done, total))
 
-    book.prepare(["a", "cached", "b", "a", "b", "c"], record)
+    book.synthesize_all(["a", "cached", "b", "a", "b", "c"], record)
     assert calls == [(0, 3), (1, 3), (2, 3), (3, 3)]
     assert engine.calls == ["cached", "a", "b", "c"]
     assert (book.synthesized, book.cache_hits) == (3, 1)
     calls.clear()
-    book.prepare(["a", "b", "c", "cached"], record)
+    book.synthesize_all(["a", "b", "c", "cached"], record)
     assert calls == []
     assert (book.synthesized, book.cache_hits) == (3, 1)
 
@@ -237,169 +244,3 @@ def test_unknown_voice_error_for_any_engine() -> None:
     message = str(caught.value)
     assert message.index("fake/en") < message.index("fake/de")
     assert "coach voices" in message
-
-
-def _louder(samples: Samples) -> Samples:
-    return (samples.astype(np.int32) // 2).astype(np.int16)
-
-
-@pytest.mark.tts
-def test_finished_clips_are_made_once_and_cached(engine: EspeakEngine, tmp_path: Path) -> None:
-    texts = ["Breathe in.", "Hold.", "Breathe in."]
-    book = PhraseBook(
-        engine, DEFAULT_VOICE, 155, PhraseCache(tmp_path), master=_louder, master_id="halve v1"
-    )
-    book.prepare_mastered(texts)
-    assert book.mastered_made == 2
-    for text in set(texts):
-        np.testing.assert_array_equal(book.mastered(text), _louder(book.clip(text)))
-    again = PhraseBook(
-        engine, DEFAULT_VOICE, 155, PhraseCache(tmp_path), master=_louder, master_id="halve v1"
-    )
-    again.prepare_mastered(texts)
-    assert (again.synthesized, again.mastered_made) == (0, 0)
-    np.testing.assert_array_equal(again.mastered("Hold."), book.mastered("Hold."))
-    other = PhraseBook(
-        engine, DEFAULT_VOICE, 155, PhraseCache(tmp_path), master=_louder, master_id="halve v2"
-    )
-    other.prepare_mastered(texts)
-    assert (other.synthesized, other.mastered_made) == (0, 2)  # new finish id: made again
-
-
-@pytest.mark.tts
-def test_lengths_come_from_plain_clips_without_finishing(
-    engine: EspeakEngine, tmp_path: Path
-) -> None:
-    book = PhraseBook(
-        engine, DEFAULT_VOICE, 155, PhraseCache(tmp_path), master=_louder, master_id="halve v1"
-    )
-    assert book.speech_ms("Two of three.") > 0
-    assert book.mastered_made == 0
-
-
-@pytest.mark.tts
-def test_finish_that_changes_length_is_refused(engine: EspeakEngine, tmp_path: Path) -> None:
-    book = PhraseBook(
-        engine, DEFAULT_VOICE, 155, None, master=lambda s: s[:-1], master_id="shorter"
-    )
-    with pytest.raises(ValueError, match="length"):
-        book.mastered("Hold.")
-
-
-def test_progress_reports_synthesis_then_finishing(tmp_path: Path) -> None:
-    calls: list[tuple[int, int]] = []
-    book = PhraseBook(
-        _ToneEngine(), "tone", 155, PhraseCache(tmp_path), master=_louder, master_id="halve v1"
-    )
-    book.prepare_mastered(["a b", "c d e"], lambda done, total: calls.append((done, total)))
-    assert calls == [(0, 2), (1, 2), (2, 2), (0, 2), (1, 2), (2, 2)]
-
-
-class _ToneEngine:
-    """A fake engine: a tone whose length grows with the number of words."""
-
-    name = "tone"
-
-    def version(self) -> str:
-        return "tone 1"
-
-    def voices(self) -> list[Voice]:
-        return [Voice("tone", "Tone", "en")]
-
-    def synthesize(self, text: str, voice: str, rate: int) -> tuple[Samples, int]:
-        count = len(text.split()) * SAMPLE_RATE // 4
-        tone = (np.sin(np.arange(count) * 0.2) * 10_000).astype(np.int16)
-        return tone, SAMPLE_RATE
-
-
-def _tone_book(tmp_path: Path, master: object = _louder) -> PhraseBook:
-    return PhraseBook(
-        _ToneEngine(),
-        "tone",
-        155,
-        PhraseCache(tmp_path),
-        master=master,
-        master_id="m",  # type: ignore[arg-type]
-    )
-
-
-def test_mastering_ahead_gives_what_mastering_first_gives(tmp_path: Path) -> None:
-    texts = ["a b", "c d e", "f", "a b", "g h i j"]
-    first = _tone_book(tmp_path / "one")
-    first.prepare_mastered(texts)
-    ahead = _tone_book(tmp_path / "two")
-    with ahead.mastering_ahead(texts) as making:
-        assert making == ["a b", "c d e", "f", "g h i j"]  # distinct, in the order given
-        for text in texts:
-            np.testing.assert_array_equal(ahead.mastered(text), first.mastered(text))
-    assert ahead.mastered_made == 4
-    # What was made went to the cache like any mastered clip.
-    again = _tone_book(tmp_path / "two")
-    with again.mastering_ahead(texts) as making:
-        assert making == []
-    assert (again.synthesized, again.mastered_made) == (0, 0)
-
-
-def test_mastering_ahead_works_while_the_caller_waits_and_stops_with_the_block(
-    tmp_path: Path,
-) -> None:
-    """The clips are made on other threads, two at a time in the order given, ahead of
-    being asked for; leaving the block drops what has not begun and leaves no thread
-    behind."""
-    import threading
-    import time
-
-    texts = [" ".join("w" * (count + 1)) for count in range(8)]  # 1 to 8 words
-    started: list[tuple[int, str]] = []
-    release = threading.Event()
-    book = _tone_book(tmp_path, _louder)
-    first = len(book.clip(texts[0]))
-
-    def slow_master(samples: Samples) -> Samples:
-        started.append((len(samples), threading.current_thread().name))
-        if len(samples) != first:
-            release.wait(5)  # all but the first wait until the block is left
-        return _louder(samples)
-
-    book = _tone_book(tmp_path, slow_master)
-    before = threading.active_count()
-    with book.mastering_ahead(texts):
-        deadline = time.monotonic() + 5
-        while len(started) < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.05)
-        np.testing.assert_array_equal(book.mastered(texts[0]), _louder(book.clip(texts[0])))
-        opener = threading.Timer(0.2, release.set)  # lets the two that began finish
-        opener.start()
-    opener.join()
-    assert [length for length, _ in started] == [len(book.clip(t)) for t in texts[:3]]
-    assert all(name.startswith("coach-master") for _, name in started)
-    assert threading.active_count() == before
-    assert book.mastered_made == 1  # the two made but not taken are dropped
-
-
-def test_a_failure_while_mastering_ahead_reaches_the_caller(tmp_path: Path) -> None:
-    def broken(samples: Samples) -> Samples:
-        raise ValueError("the limiter broke")
-
-    book = _tone_book(tmp_path, broken)
-    with pytest.raises(ValueError, match="the limiter broke"), book.mastering_ahead(["a b"]):
-        book.mastered("a b")
-
-
-def test_mastering_ahead_inside_another_makes_each_clip_once(tmp_path: Path) -> None:
-    texts = [" ".join("w" * (count + 1)) for count in range(6)]
-    made: list[int] = []
-
-    def counted(samples: Samples) -> Samples:
-        made.append(len(samples))
-        return _louder(samples)
-
-    book = _tone_book(tmp_path, counted)
-    with book.mastering_ahead(texts) as outer:
-        assert outer == texts
-        book.prepare_mastered(texts[2:])  # the outer block is making these already
-        for text in texts:
-            np.testing.assert_array_equal(book.mastered(text), _louder(book.clip(text)))
-    assert sorted(made) == sorted(len(book.clip(text)) for text in texts)
-    assert book.mastered_made == len(texts)

