@@ -20,6 +20,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pytest
@@ -147,8 +148,15 @@ def test_ctrl_c_stops_at_once_with_status_130(capsys: pytest.CaptureFixture[str]
 # --- at a terminal --------------------------------------------------------------------------------
 
 
+class OpenTerminal(Protocol):
+    """The `terminal` fixture: opens a terminal running coach with `args`, or an interactive
+    bash (`shell=True`), `columns` wide; each is closed when the test ends."""
+
+    def __call__(self, *args: str, columns: int = 80, shell: bool = False) -> Terminal: ...
+
+
 @pytest.fixture
-def terminal() -> Iterator[type[Terminal]]:
+def terminal() -> Iterator[OpenTerminal]:
     opened: list[Terminal] = []
 
     class Opened(Terminal):
@@ -171,7 +179,7 @@ def start(term: Terminal) -> None:
 
 @pytest.mark.tts
 def test_terminal_keys_pause_next_quit_and_terminal_restored(
-    terminal: type[Terminal],
+    terminal: OpenTerminal,
 ) -> None:
     term = terminal("play", "--audio-backend", "null", EXAMPLE)
     start(term)
@@ -198,7 +206,7 @@ def test_terminal_keys_pause_next_quit_and_terminal_restored(
 
 
 @pytest.mark.tts
-def test_ctrl_c_at_a_terminal_restores_it(terminal: type[Terminal]) -> None:
+def test_ctrl_c_at_a_terminal_restores_it(terminal: OpenTerminal) -> None:
     term = terminal("play", "--audio-backend", "null", EXAMPLE)
     start(term)
     term.expect(" left")
@@ -211,7 +219,7 @@ def test_ctrl_c_at_a_terminal_restores_it(terminal: type[Terminal]) -> None:
 
 
 @pytest.mark.tts
-def test_ctrl_c_at_the_prompt_stops_with_130(terminal: type[Terminal]) -> None:
+def test_ctrl_c_at_the_prompt_stops_with_130(terminal: OpenTerminal) -> None:
     term = terminal("play", "--audio-backend", "null", EXAMPLE)
     term.expect(PROMPT)
     term.type("\x03")
@@ -235,7 +243,7 @@ def test_ctrl_c_at_the_prompt_stops_with_130(terminal: type[Terminal]) -> None:
         ("q\n", "Not started."),
     ],
 )
-def test_only_y_starts_the_session(terminal: type[Terminal], typed: str, said: str) -> None:
+def test_only_y_starts_the_session(terminal: OpenTerminal, typed: str, said: str) -> None:
     term = terminal("play", "--audio-backend", "null", EXAMPLE)
     term.expect(PROMPT)
     term.type(typed)
@@ -270,7 +278,7 @@ def fits(texts: list[str], columns: int) -> bool:
 @pytest.mark.tts
 @pytest.mark.parametrize("columns", [80, 50])
 def test_the_status_line_fits_the_terminal_and_follows_a_resize(
-    terminal: type[Terminal], tmp_path: Path, columns: int
+    terminal: OpenTerminal, tmp_path: Path, columns: int
 ) -> None:
     routine = tmp_path / "long.toml"
     routine.write_text(LONG_TITLE)
@@ -372,7 +380,7 @@ def test_in_tmux_one_status_line_whatever_the_width(tmp_path: Path, columns: int
 
 @pytest.mark.tts
 def test_next_from_the_last_exercise_plays_the_closing_and_ends_once(
-    terminal: type[Terminal],
+    terminal: OpenTerminal,
 ) -> None:
     term = terminal("play", "--audio-backend", "null", EXAMPLE)
     start(term)
@@ -394,7 +402,7 @@ def test_next_from_the_last_exercise_plays_the_closing_and_ends_once(
 
 @pytest.mark.tts
 def test_p_restarts_the_exercise_and_again_goes_to_the_one_before(
-    terminal: type[Terminal],
+    terminal: OpenTerminal,
 ) -> None:
     term = terminal("play", "--audio-backend", "null", EXAMPLE)
     start(term)
@@ -424,7 +432,7 @@ def left_seconds(status: str) -> int:
 
 
 @pytest.mark.tts
-def test_ctrl_z_then_fg_pauses_and_single_keys_work_again(terminal: type[Terminal]) -> None:
+def test_ctrl_z_then_fg_pauses_and_single_keys_work_again(terminal: OpenTerminal) -> None:
     """From a real shell with job control: Ctrl-Z stops coach, fg brings it back paused, and
     space (no Enter) goes on from where it stopped, not from where it would have got to."""
     term = terminal(shell=True)
