@@ -13,11 +13,11 @@ import pytest
 
 from coach.plan.routine import Routine
 from coach.plan.session import Session, build_session
-from coach.plan.timeline import Clip
+from coach.plan.timeline import SpanClip, SpanKind, SpeechClip
 from coach.preparation import full_session_phrases
 from coach.sound.session_sounds import SessionSounds, open_sounds
 from coach.speech.voices import NEURAL_VOICE, VOICE_ENV, best_voice
-from support.timelines import cue_of, text_of
+from support.timelines import cue_of
 
 GUIDED_MS = 7 * 60_000 + 30_000
 BRIEF_MS = 6 * 60_000 + 45_000
@@ -53,12 +53,20 @@ def session(rest_stop: Routine, sounds: SessionSounds, *, brief: bool) -> Sessio
     return build_session(rest_stop, sounds, brief=brief)
 
 
-def clips(session: Session, kind: str, exercise_id: str | None = None) -> list[Clip]:
+def spans_of(session: Session, kind: SpanKind, exercise_id: str | None = None) -> list[SpanClip]:
+    """The session's spans of one kind (of one exercise, if given), in order."""
     return [
         clip
         for clip in session.timeline.clips
-        if clip.kind == kind and exercise_id in (None, clip.exercise_id)
+        if isinstance(clip, SpanClip)
+        and clip.kind == kind
+        and exercise_id in (None, clip.exercise_id)
     ]
+
+
+def speech_of(session: Session) -> list[SpeechClip]:
+    """The session's phrases, in order."""
+    return [clip for clip in session.timeline.clips if isinstance(clip, SpeechClip)]
 
 
 @pytest.mark.tts
@@ -80,7 +88,7 @@ def test_the_session_fits_its_length(session: Session, *, brief: bool) -> None:
 
 @pytest.mark.tts
 def test_speech_leaves_room_for_quiet(session: Session, *, brief: bool) -> None:
-    spoken = sum(clip.length_ms for clip in clips(session, "speech"))
+    spoken = sum(clip.length_ms for clip in speech_of(session))
     assert spoken / session.timeline.total_ms <= SPEECH_SHARE[brief]
 
 
@@ -88,17 +96,13 @@ def test_speech_leaves_room_for_quiet(session: Session, *, brief: bool) -> None:
 def test_every_hold_starts_after_time_to_move(rest_stop: Routine, session: Session) -> None:
     """From the first word of each rep's cue to its hold, at least the routine's move; the
     hold starts as "Hold." ends (or, for the rolls, with their first count)."""
-    moves = clips(session, "move")
-    holds = clips(session, "hold")
+    moves = spans_of(session, "move")
+    holds = spans_of(session, "hold")
     assert len(moves) == len(holds) == 24
     for move, hold in zip(moves, holds, strict=True):
         assert move.end_ms == hold.start_ms
         assert move.length_ms >= rest_stop.exercise(str(move.exercise_id)).move_ms
-        said = [
-            clip
-            for clip in clips(session, "speech")
-            if move.start_ms <= clip.start_ms < move.end_ms
-        ]
+        said = [clip for clip in speech_of(session) if move.start_ms <= clip.start_ms < move.end_ms]
         assert said[0].start_ms == move.start_ms
         if not hold.counted:
             assert (said[-1].text, said[-1].end_ms) == ("Hold.", hold.start_ms)
@@ -107,7 +111,7 @@ def test_every_hold_starts_after_time_to_move(rest_stop: Routine, session: Sessi
 @pytest.mark.tts
 def test_every_relax_is_exact_and_every_rest_is_quiet(rest_stop: Routine, session: Session) -> None:
     audible = session.timeline.audible_clips()
-    relaxes = clips(session, "relax")
+    relaxes = spans_of(session, "relax")
     assert len(relaxes) == 24
     for relax in relaxes:
         exercise = rest_stop.exercise(str(relax.exercise_id))
@@ -121,10 +125,10 @@ def test_every_relax_is_exact_and_every_rest_is_quiet(rest_stop: Routine, sessio
 
 @pytest.mark.tts
 def test_only_long_holds_are_counted_down_and_each_has_a_word_to_feel(session: Session) -> None:
-    speech = clips(session, "speech")
+    speech = speech_of(session)
     counted_down = 0
-    for hold in clips(session, "hold"):
-        inside = [text_of(c) for c in speech if hold.start_ms <= c.start_ms < hold.end_ms]
+    for hold in spans_of(session, "hold"):
+        inside = [c.text for c in speech if hold.start_ms <= c.start_ms < hold.end_ms]
         if hold.counted:
             continue
         if hold.length_ms < 10_000:
@@ -141,8 +145,8 @@ def test_only_long_holds_are_counted_down_and_each_has_a_word_to_feel(session: S
 @pytest.mark.parametrize("exercise_id", ["tense-and-release", "side-bends"])
 def test_the_article_rhythm_of_hold_and_relax(session: Session, exercise_id: str) -> None:
     """Five seconds held, five relaxed, then the next rep's move."""
-    found = clips(session, "hold", exercise_id)
-    relaxes = clips(session, "relax", exercise_id)
+    found = spans_of(session, "hold", exercise_id)
+    relaxes = spans_of(session, "relax", exercise_id)
     assert len(found) == (4 if exercise_id == "tense-and-release" else 6)
     for hold, relax in zip(found, relaxes, strict=True):
         assert hold.length_ms == 5_000 and relax.length_ms == 5_000
@@ -159,5 +163,5 @@ def test_the_five_minute_version_keeps_all_five_exercises(
     kept = [c.exercise_id for c in session.timeline.chapters if c.exercise_id]
     assert kept == [e.id for e in rest_stop.exercises]
     assert 5 * 60_000 - 15_000 <= session.timeline.total_ms <= 5 * 60_000
-    said = [text_of(clip) or "" for clip in clips(session, "speech")]
+    said = [clip.text for clip in speech_of(session)]
     assert not any("whole routine" in text for text in said)

@@ -11,7 +11,7 @@ from coach.plan.compiler import CompileOptions, compile_routine
 from coach.plan.lengths import events_length_ms
 from coach.plan.routine import Routine
 from coach.plan.script import Chapter, Cue, Hold, HoldWord, Move, Relax, Rest, Say, Script, Step
-from coach.plan.timeline import Clip, build_timeline
+from coach.plan.timeline import Clip, SpanClip, build_timeline
 from coach.time import format_clock
 from support.lengths import EstimatedLengths
 from support.timelines import cue_of, sound_of, text_of
@@ -80,7 +80,7 @@ def test_rest_stop_holds_exact_and_length_consistent(rest_stop: Routine, *, brie
     timeline = build_timeline(script, lengths)
     assert timeline.total_ms == events_length_ms(script.events, lengths)
     hold_events = [e for e in script.events if isinstance(e, Hold)]
-    hold_clips = [c for c in timeline.clips if c.kind == "hold"]
+    hold_clips = [c for c in timeline.clips if isinstance(c, SpanClip) and c.kind == "hold"]
     assert [c.length_ms for c in hold_clips] == [e.ms for e in hold_events]
     clips = list(timeline.clips)
     for hold in hold_clips:
@@ -90,7 +90,7 @@ def test_rest_stop_holds_exact_and_length_consistent(rest_stop: Routine, *, brie
             first = next(c for c in clips if c.kind == "speech" and c.start_ms >= hold.start_ms)
             assert (first.start_ms, text_of(first)) == (hold.start_ms, "One.")
         else:  # "Hold." ends as it starts
-            assert (before.end_ms, before.text) == (hold.start_ms, "Hold.")
+            assert (before.end_ms, text_of(before)) == (hold.start_ms, "Hold.")
         assert after.start_ms == hold.end_ms
         for clip in clips:
             if clip.kind == "speech" and hold.start_ms <= clip.start_ms < hold.end_ms:

@@ -24,7 +24,7 @@ from coach.errors import CoachError
 from coach.files import check_writable
 from coach.pcm import Samples
 from coach.plan.session import Session
-from coach.plan.timeline import Clip
+from coach.plan.timeline import AudibleClip, Clip, SpanClip
 from coach.preparation import SessionRequest, prepare_session
 from coach.render import ARTIST, Rendered, render_session, track_title, version_name
 from coach.render.tags import read_session_tags
@@ -114,10 +114,14 @@ class Render:
     def audio(self, clip: Clip) -> Samples:
         return self.sounds.audio(clip)
 
-    def holds(self) -> list[Clip]:
-        return [clip for clip in self.session.timeline.clips if clip.kind == "hold"]
+    def holds(self) -> list[SpanClip]:
+        return [
+            clip
+            for clip in self.session.timeline.clips
+            if isinstance(clip, SpanClip) and clip.kind == "hold"
+        ]
 
-    def words_in(self, hold: Clip) -> list[Clip]:
+    def words_in(self, hold: SpanClip) -> list[AudibleClip]:
         """The cue words spoken inside `hold`, in order."""
         return [
             clip
@@ -243,7 +247,7 @@ class HoldMeasure:
         return ms(self.end - self.start) - self.hold.length_ms
 
 
-def measure_hold(render: Render, hold: Clip, x: Samples) -> HoldMeasure:
+def measure_hold(render: Render, hold: SpanClip, x: Samples) -> HoldMeasure:
     """Find the hold's two edges in `x` from the sound, not from the timeline's numbers."""
     timeline = render.session.timeline
     words = render.words_in(hold)
