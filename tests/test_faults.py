@@ -330,8 +330,9 @@ def in_a_child(call: Callable[[], str], seconds: int = 10) -> dict[str, str]:
     if pid == 0:  # the child: never returns into pytest
         try:
             os.close(read)
-            status = Path("/proc/self/status").read_text()
-            size_kb = int(re.search(r"VmSize:\s+(\d+)", status)[1])  # type: ignore[index]
+            size = re.search(r"VmSize:\s+(\d+)", Path("/proc/self/status").read_text())
+            assert size is not None
+            size_kb = int(size[1])
             limit = size_kb * 1024 + 512 * 2**20
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
@@ -354,7 +355,8 @@ def in_a_child(call: Callable[[], str], seconds: int = 10) -> dict[str, str]:
     if os.WIFSIGNALED(status):
         signal_name = signal.Signals(os.WTERMSIG(status)).name
         return {"outcome": "crash", "text": f"killed by {signal_name} (hung?)"}
-    return json.loads(data)  # type: ignore[no-any-return]
+    reported: dict[str, str] = json.loads(data)
+    return reported
 
 
 @pytest.fixture(scope="module")

@@ -190,10 +190,8 @@ def _failing_at(
     """Make the `call`-th rename (what="rename") or manifest write (what="manifest") of
     coach.fileset run `fault` instead."""
     calls = 0
-    if what == "rename":
-        original: Any = coach.fileset._rename
-    else:
-        original = coach.fileset.replace_file
+    name = "_rename" if what == "rename" else "replace_file"
+    original = getattr(coach.fileset, name)
 
     def wrapped(*args: Any, **kwargs: Any) -> None:
         nonlocal calls
@@ -202,7 +200,6 @@ def _failing_at(
             fault()
         original(*args, **kwargs)
 
-    name = "_rename" if what == "rename" else "replace_file"
     monkeypatch.setattr(coach.fileset, name, wrapped)
 
 

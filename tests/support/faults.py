@@ -53,10 +53,10 @@ def _at_synthesis(fire: Callable[[], None]) -> None:
 
     def opened(*args: Any, **kwargs: Any) -> Any:
         engine = open_engine(*args, **kwargs)
-        engine.synthesize = _after_calls(engine.synthesize, 3, fire)
+        engine.synthesize = _after_calls(engine.synthesize, 3, fire)  # type: ignore[method-assign]
         return engine
 
-    coach.speech.voices.open_engine = opened  # type: ignore[assignment]
+    coach.speech.voices.open_engine = opened
 
 
 def _at_mastering(fire: Callable[[], None]) -> None:
@@ -64,7 +64,7 @@ def _at_mastering(fire: Callable[[], None]) -> None:
     import coach.sound.mastering
 
     mastering = coach.sound.mastering
-    mastering.master_speech = _after_calls(mastering.master_speech, 3, fire)  # type: ignore[method-assign]
+    mastering.master_speech = _after_calls(mastering.master_speech, 3, fire)
 
 
 def _at_encoding(fire: Callable[[], None]) -> None:
@@ -85,7 +85,7 @@ def _at_tagging(fire: Callable[[], None]) -> None:
         fire()
         write_tags(*args, **kwargs)
 
-    tags.write_tags = tagging  # type: ignore[assignment]
+    tags.write_tags = tagging
 
 
 def _at_renaming(fire: Callable[[], None]) -> None:
@@ -120,7 +120,7 @@ def _at_swapping(fire: Callable[[], None]) -> None:
     """In the middle of swapping a split's or pack's new files in: after the first rename."""
     import coach.fileset
 
-    coach.fileset._rename = _after_calls(coach.fileset._rename, 1, fire)  # type: ignore[attr-defined]
+    coach.fileset._rename = _after_calls(coach.fileset._rename, 1, fire)
 
 
 MOMENTS: dict[str, Callable[[Callable[[], None]], None]] = {
