@@ -491,9 +491,8 @@ def score(result: dict[str, Any]) -> float:
         row["rate"] for name, row in result["trials"].items() if not name.endswith("clean")
     )
     fa = result["false_alarms"]
-    return detections - 2.0 * (
-        fa["session"] + fa["with_words"] + fa["without_words"] + fa["narration"]
-    )
+    alarms = fa["session"] + fa["with_words"] + fa["without_words"] + fa["narration"]
+    return float(detections - 2.0 * alarms)
 
 
 def report(label: str, result: dict[str, Any]) -> None:

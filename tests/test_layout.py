@@ -117,7 +117,7 @@ def test_the_product_never_imports_scipy() -> None:
 
 def test_every_protocol_lives_with_its_stage() -> None:
     """Protocols sit in a stage's types.py (or, for a backend's own seam, its module)."""
-    homes = {}
+    homes: dict[str, str] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from coach.errors import CoachError
-from coach.plan.compiler import ExercisePlan
+from coach.plan.compiler import ExercisePlan, Plan
 from coach.plan.fit import (
     SHORTER_NOTE,
     TOLERANCE_MS,
@@ -292,10 +292,10 @@ def test_of_equally_short_versions_the_first_in_the_order_of_cuts_is_the_shortes
     assert shortest_session(routine, _PartlyKnown(set())).options.plan == plans[0]
 
 
-def _plan_phrases(routine: Routine, plan: object, *, brief: bool) -> list[str]:
+def _plan_phrases(routine: Routine, plan: Plan, *, brief: bool) -> list[str]:
     from coach.plan.compiler import CompileOptions, compile_routine
 
-    options = CompileOptions(brief=brief, plan=plan, note=SHORTER_NOTE)  # type: ignore[arg-type]
+    options = CompileOptions(brief=brief, plan=plan, note=SHORTER_NOTE)
     return compile_routine(routine, options).phrases()
 
 
@@ -307,7 +307,7 @@ def test_each_tenth_of_a_minute_a_user_can_type_comes_as_close_as_the_cuts_allow
     version up to the full one, ends at most 15 s under it, unless no version that keeps
     as many exercises (with its holds trimmed to fill) comes closer. The long routine in
     steps of 0.7 minutes, to keep the test short."""
-    routine = load_routine(path)
+    routine = load_routine(str(path))
     lengths = EstimatedLengths()
     measure = _PlanLengths(routine, lengths, brief=False)
     versions: dict[int, set[int]] = {}  # exercises kept: the lengths of those versions

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from coach.errors import CoachError
+from coach.pcm import Samples
 from coach.speech.espeak import SYNTH_ATTEMPTS, EspeakEngine
 from coach.speech.types import Voice
 from coach.speech.voices import DEFAULT_VOICE, ENGINES, open_engine
@@ -114,7 +115,8 @@ class _FakeLibrary:
         if self.block:
             self.release.wait(10)
         count = 0 if self.runs <= self.empty_runs else 2205
-        return (np.sin(np.arange(count) * 0.3) * 8000).astype("<i2").tobytes()
+        wave: Samples = (np.sin(np.arange(count) * 0.3) * 8000).astype("<i2")
+        return wave.tobytes()
 
 
 def test_blank_text_is_an_empty_clip() -> None:

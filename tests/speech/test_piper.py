@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from coach.errors import CoachError
@@ -51,13 +52,14 @@ def engine() -> PiperEngine:
     return PiperEngine()
 
 
-def windows_db(samples: Samples, ms: int = 10) -> np.ndarray:
+def windows_db(samples: Samples, ms: int = 10) -> npt.NDArray[np.float64]:
     """RMS level of each `ms` window, in dBFS."""
     size = ms_to_samples(ms)
     count = len(samples) // size
     pieces = samples[: count * size].astype(np.float64).reshape(count, size)
     rms = np.sqrt(np.mean(pieces**2, axis=1))
-    return 20 * np.log10(np.maximum(rms, 1e-3) / 32768.0)
+    levels: npt.NDArray[np.float64] = 20 * np.log10(np.maximum(rms, 1e-3) / 32768.0)
+    return levels
 
 
 def quiet_runs_ms(samples: Samples, below_db: float = -40.0) -> list[int]:
