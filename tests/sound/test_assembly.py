@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import itertools
+from typing import Literal
 
 import numpy as np
 import pytest
 
 from coach.pcm import Samples
-from coach.plan.timeline import ChimeClip, Clip, SpanClip, SpeechClip, Timeline
+from coach.plan.timeline import ChimeClip, Clip, SpanClip, SpanKind, SpeechClip, Timeline
 from coach.sound.assembly import CHUNK_SAMPLES, assemble_chunks, session_samples
 from coach.time import SAMPLE_RATE, ms_to_samples
 from support.timelines import sound_of
 
 
-def clip(start_ms: int, end_ms: int, kind: str = "speech", name: str = "a") -> Clip:
+def clip(
+    start_ms: int,
+    end_ms: int,
+    kind: Literal["speech", "chime"] | SpanKind = "speech",
+    name: str = "a",
+) -> Clip:
     if kind == "chime":
         return ChimeClip(start_ms, end_ms, name)
     if kind == "speech":
         return SpeechClip(start_ms, end_ms, name)
-    return SpanClip(start_ms, end_ms, kind)  # type: ignore[arg-type]
+    return SpanClip(start_ms, end_ms, kind)
 
 
 def timeline(clips: list[Clip], total_ms: int) -> Timeline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -86,12 +87,14 @@ def test_put_replaces_an_entry(tmp_path: Path) -> None:
         pytest.param(lambda raw: wav_bytes(np.zeros(10, dtype=np.int16), 16_000), id="wrong-rate"),
     ],
 )
-def test_damaged_entry_is_deleted_and_missing(tmp_path: Path, damage: object) -> None:
+def test_damaged_entry_is_deleted_and_missing(
+    tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
     cache = PhraseCache(tmp_path)
     key = "d" * 64
     cache.put(key, _tone())
     path = cache.path(key)
-    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    path.write_bytes(damage(path.read_bytes()))
     assert cache.get(key) is None
     assert not path.exists()
 

@@ -171,11 +171,16 @@ def test_garbled_samples_with_an_intact_header_are_caught() -> None:
 # --- renders -----------------------------------------------------------------------------------
 
 
-def _render(cache: Path, out: Path, monkeypatch: pytest.MonkeyPatch, **request: object) -> bytes:
+EXAMPLE_SESSION = SessionRequest(routine=str(EXAMPLE))
+
+
+def _render(
+    cache: Path, out: Path, monkeypatch: pytest.MonkeyPatch, request: SessionRequest
+) -> bytes:
     """Render in this process with `cache` as the phrase cache; the file's bytes."""
     monkeypatch.setenv(CACHE_DIR_ENV, str(cache))
     sounds = open_sounds(DEFAULT_VOICE, None)
-    session = prepare_session(SessionRequest(**request), progress=None, sounds=sounds).session  # type: ignore[arg-type]
+    session = prepare_session(request, progress=None, sounds=sounds).session
     sounds.master_all(session.timeline, None)
     render_session(session, sounds, check_writable(out))
     return out.read_bytes()
@@ -187,13 +192,13 @@ def test_a_render_over_damaged_entries_is_the_render_from_an_empty_cache(
     kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     cache = tmp_path / "cache"
-    clean = _render(cache, tmp_path / "clean.wav", monkeypatch, routine=str(EXAMPLE))
+    clean = _render(cache, tmp_path / "clean.wav", monkeypatch, EXAMPLE_SESSION)
     entries = sorted((cache / "phrases").glob("*.wav"))
     assert entries
     for entry in entries:  # plain and mastered clips alike
         DAMAGE[kind](entry)
     capfd.readouterr()
-    repaired = _render(cache, tmp_path / "repaired.wav", monkeypatch, routine=str(EXAMPLE))
+    repaired = _render(cache, tmp_path / "repaired.wav", monkeypatch, EXAMPLE_SESSION)
     assert repaired == clean
     assert capfd.readouterr().err.count("coach: warning: a damaged entry") == 1
     # ... and the cache is whole again: every entry reads back.
@@ -207,10 +212,10 @@ def test_rotten_samples_never_reach_the_output(
 ) -> None:
     """Before entries were checked, one rotten entry put 0 dBFS noise into the render."""
     cache = tmp_path / "cache"
-    clean = _render(cache, tmp_path / "clean.wav", monkeypatch, routine=str(EXAMPLE))
+    clean = _render(cache, tmp_path / "clean.wav", monkeypatch, EXAMPLE_SESSION)
     for entry in (cache / "phrases").glob("*.wav"):
         _garble_samples(entry)
-    again, _ = read_wav(_render(cache, tmp_path / "again.wav", monkeypatch, routine=str(EXAMPLE)))
+    again, _ = read_wav(_render(cache, tmp_path / "again.wav", monkeypatch, EXAMPLE_SESSION))
     reference, _ = read_wav(clean)
     assert np.array_equal(again, reference)
     assert int(np.abs(again.astype(np.int32)).max()) < 32000  # mastered to -1 dBTP, no bursts
@@ -220,17 +225,17 @@ def test_rotten_samples_never_reach_the_output(
 def test_two_cache_histories_give_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    five = {"minutes": 5.0}
-    fresh = _render(tmp_path / "fresh", tmp_path / "fresh.mp3", monkeypatch, **five)
+    five = SessionRequest(minutes=5.0)
+    fresh = _render(tmp_path / "fresh", tmp_path / "fresh.mp3", monkeypatch, five)
     # Another history: the cache first filled by another routine and the brief version,
     # then half its entries lost (and so made again, after other phrases).
     used = tmp_path / "used"
-    _render(used, tmp_path / "other.mp3", monkeypatch, routine=str(EXAMPLE))
-    _render(used, tmp_path / "brief.mp3", monkeypatch, brief=True)
-    _render(used, tmp_path / "first.mp3", monkeypatch, **five)
+    _render(used, tmp_path / "other.mp3", monkeypatch, EXAMPLE_SESSION)
+    _render(used, tmp_path / "brief.mp3", monkeypatch, SessionRequest(brief=True))
+    _render(used, tmp_path / "first.mp3", monkeypatch, five)
     for entry in sorted((used / "phrases").glob("*.wav"))[::2]:
         entry.unlink()
-    again = _render(used, tmp_path / "again.mp3", monkeypatch, **five)
+    again = _render(used, tmp_path / "again.mp3", monkeypatch, five)
     assert again == fresh
 
 
