@@ -1,6 +1,7 @@
 """scripts/_venv.sh: when `scripts/coach` and `scripts/test` reinstall the project, and that
 the check before every command needs nothing but bash itself (so it costs next to nothing;
-the time is measured in scripts/bench.py).
+the time is measured in scripts/bench.py). scripts/test: the checks it runs before the tests,
+and that any finding fails it.
 
 Each test runs the real script on a copy of the project's layout whose .venv holds a fake
 `python` that writes down how it was called instead of installing anything.
@@ -127,6 +128,78 @@ def test_a_missing_venv_is_made_with_the_python_asked_for(project: Path) -> None
     assert "Setting up coach in .venv" in done.stderr
     assert (project / ".venv" / "bin" / "python").exists()
     assert (project / ".venv" / ".installed").exists()
+
+
+FAKE_CHECK = """#!/usr/bin/env bash
+called="$(basename "$0") $*"
+echo "$called" >> "$(dirname "$0")/../calls"
+case "$called" in "${FAKE_CHECK_FAILS:-nothing}"*) echo "$called: a finding"; exit 1 ;; esac
+"""
+"""A fake ruff or mypy: writes down how it was called, and finds something (status 1) when
+that starts with $FAKE_CHECK_FAILS."""
+
+CHECKS = [
+    "ruff check --quiet coach tests scripts",
+    "ruff format --check --quiet coach tests scripts",
+    "mypy --no-error-summary",
+]
+
+
+def run_tests(
+    project: Path, *args: str, **env: str
+) -> tuple[subprocess.CompletedProcess[str], str]:
+    """Run scripts/test ARGS... in `project` (installed, with fake ruff and mypy); what it
+    did and the calls it made, in order."""
+    shutil.copy(ROOT / "scripts" / "test", project / "scripts" / "test")
+    ensure(project, "[test,neural,listen]")
+    for tool in ("ruff", "mypy"):
+        (project / ".venv" / "bin" / tool).write_text(FAKE_CHECK)
+        (project / ".venv" / "bin" / tool).chmod(0o755)
+    calls = project / ".venv" / "calls"
+    calls.unlink(missing_ok=True)
+    done = subprocess.run(
+        ["/bin/bash", "scripts/test", *args],
+        cwd=project,
+        env={**{k: v for k, v in os.environ.items() if k != "COACH_SKIP_CHECKS"}, **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return done, calls.read_text() if calls.exists() else ""
+
+
+def test_the_test_command_runs_the_checks_then_pytest_with_its_arguments(project: Path) -> None:
+    done, calls = run_tests(project, "-m", "not device", "tests/test_x.py")
+    assert done.returncode == 0, done.stderr
+    assert calls.splitlines() == [*CHECKS, "-m pytest -m not device tests/test_x.py"]
+
+
+@pytest.mark.parametrize(
+    ("failing", "named"),
+    [
+        ("ruff check", "the lint check (ruff check)"),
+        ("ruff format", "the format check (ruff format --check)"),
+        ("mypy", "the type check (mypy)"),
+    ],
+)
+def test_any_finding_fails_the_test_command_with_a_line_naming_the_check(
+    project: Path, failing: str, named: str
+) -> None:
+    """Every check runs, so all the findings show at once; then no tests, and status 1."""
+    done, calls = run_tests(project, FAKE_CHECK_FAILS=failing)
+    assert done.returncode == 1
+    assert calls.splitlines() == CHECKS
+    assert done.stderr.splitlines() == [
+        f"scripts/test: {named} found problems (shown above); the tests are not run."
+    ]
+    assert f"{failing} " in done.stdout
+
+
+def test_coach_skip_checks_runs_only_the_tests(project: Path) -> None:
+    done, calls = run_tests(project, "-q", COACH_SKIP_CHECKS="1")
+    assert done.returncode == 0, done.stderr
+    assert calls.splitlines() == ["-m pytest -q"]
 
 
 BLOCKED_SCIPY = """
