@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from coach.errors import CoachError
-from coach.live.status import SessionMap, Status
+from coach.live.status import SessionMap
 from coach.live.stream import FADE_MS, LEAD_IN_MS, SessionStream
 from coach.live.types import (
     CONTINUED,
@@ -42,6 +42,7 @@ from coach.live.types import (
     Heard,
     KeySource,
     SampleSource,
+    Status,
     Voice,
 )
 from coach.pcm import Samples

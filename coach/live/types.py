@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
-    from coach.live.status import Status
     from coach.pcm import Samples
 
 PAUSE, NEXT, PREVIOUS, QUIT = " ", "n", "p", "q"
@@ -77,6 +76,25 @@ class KeySource(Protocol):
         """Hand the terminal back and stop the process (Ctrl-Z); return once it continues,
         with single keys working again."""
         ...
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the status line shows at one moment."""
+
+    chapter: str
+    exercise: int | None
+    """Number of the exercise under way (from 1), or None before the first."""
+    exercises: int
+    step: str
+    """The rep ("left side, 1 of 3"), "closing" (in a last chapter that holds the closing
+    words), or ""."""
+    hold_left_ms: int | None
+    """Time left in the current hold, or None when not in a hold."""
+    session_left_ms: int
+    paused: bool = False
+    heard: str = ""
+    """A voice command just heard ("coach pause"), or ""."""
 
 
 class Display(Protocol):

@@ -33,7 +33,7 @@ from coach.live.listener import (
 from coach.live.outputs.null_out import RecordingOutput
 from coach.live.player import HEARD_SHOW_MS, Player
 from coach.live.spotting import COMMANDS
-from coach.live.status import Status, format_event, format_status
+from coach.live.status import format_event, format_status
 from coach.live.stream import LEAD_IN_MS
 from coach.live.types import (
     HOLD,
@@ -42,6 +42,7 @@ from coach.live.types import (
     ControlEvent,
     Heard,
     Spotted,
+    Status,
 )
 from coach.pcm import Samples
 from coach.plan.session import build_session

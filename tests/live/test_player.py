@@ -30,8 +30,8 @@ from coach.live.player import (
     Player,
     PlayReport,
 )
-from coach.live.status import Status
 from coach.live.stream import FADE_MS, LEAD_IN_MS
+from coach.live.types import Status
 from coach.pcm import Samples
 from coach.plan.routine import Routine
 from coach.plan.session import build_session
