@@ -32,7 +32,7 @@ from collections.abc import Generator, Sequence
 from typing import Any
 
 from coach.live.miniaudio_common import describe_failure, stderr_silenced
-from coach.live.outputs import no_device_error
+from coach.live.outputs.errors import no_device_error
 from coach.live.types import SampleSource
 from coach.time import SAMPLE_RATE, ms_to_samples
 
