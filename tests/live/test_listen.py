@@ -30,7 +30,6 @@ from coach.live.listener import (
     Listening,
     PlayedTap,
 )
-from coach.live.outputs.null_out import RecordingOutput
 from coach.live.player import HEARD_SHOW_MS, Player
 from coach.live.spotting import COMMANDS
 from coach.live.status import format_event, format_status
@@ -54,6 +53,7 @@ from coach.time import SAMPLE_RATE, ms_to_samples
 from support.device_time import Screen, ScriptedKeys
 from support.lengths import EstimatedLengths
 from support.paths import EXAMPLE
+from support.recording_output import RecordingOutput
 from support.sounds import ramp_audio
 
 PERIOD = 220

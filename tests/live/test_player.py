@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from coach.errors import CoachError
-from coach.live.outputs.null_out import NullOutput, RecordingOutput
+from coach.live.outputs.null_out import NullOutput
 from coach.live.player import (
     CONTINUED,
     NEXT,
@@ -42,6 +42,7 @@ from coach.time import SAMPLE_RATE, ms_to_samples
 from support.device_time import Screen, Script, ScriptedKeys
 from support.lengths import EstimatedLengths
 from support.paths import EXAMPLE
+from support.recording_output import RecordingOutput
 from support.sounds import ramp_audio
 from support.timelines import text_of, without_closing_chapter
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from coach.live.outputs.null_out import RecordingOutput
 from coach.live.types import Status
+from support.recording_output import RecordingOutput
 
 Script = list[tuple[float, str | BaseException]]
 """Keys (or an exception to raise from wait) at device times in seconds after the start."""
