@@ -4,6 +4,7 @@ passes, and a display that keeps everything it is shown."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 from coach.live.types import Status
 from support.recording_output import RecordingOutput
@@ -65,3 +66,8 @@ class Screen:
 
     def clear(self) -> None:
         self.clears.append(self.keys.now)
+
+    def pauses(self) -> int:
+        """How many times the status line went from playing to paused."""
+        shown = [False, *(status.paused for _, status in self.statuses)]
+        return sum(1 for before, now in pairwise(shown) if now and not before)
