@@ -46,6 +46,16 @@ class AudioOutput(Protocol):
         """Frames between the source handing a sample over and the sample being heard."""
         ...
 
+    @property
+    def backend(self) -> str:
+        """The sound system it plays through ("PulseAudio", "ALSA", ...); "" for none."""
+        ...
+
+    def devices(self) -> list[str]:
+        """The names of the playback devices that sound system offers ([] if it will not
+        say, or has none). Live play uses the system's default one."""
+        ...
+
     def start(self, source: SampleSource) -> None:
         """Start pulling from `source` and return at once. After `problem()` reported a lost
         device, opens the device again first (CoachError if it cannot)."""
@@ -121,6 +131,11 @@ class Microphone(Protocol):
     block from the device's own thread."""
 
     name: str
+
+    @property
+    def backend(self) -> str:
+        """The sound system it captures through ("PulseAudio", ...); "" for none."""
+        ...
 
     def start(self, deliver: Callable[[Samples], None]) -> None:
         """Start capturing and return at once; `deliver` gets each block as it comes, on the

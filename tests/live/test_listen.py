@@ -300,6 +300,7 @@ def test_a_phrase_waits_for_the_played_samples_of_its_time() -> None:
 
 class FakeMicrophone:
     name = "fake"
+    backend = ""
 
     def __init__(self, fail: str | None = None) -> None:
         self.fail = fail

@@ -22,6 +22,7 @@ class RecordingOutput:
     """
 
     name = "recording"
+    backend = ""
 
     def __init__(self, period_frames: int = 220, latency_frames: int = 0) -> None:
         self.period_frames = period_frames
@@ -59,6 +60,9 @@ class RecordingOutput:
         if self._ended:
             self._due_s = max(self._due_s, self._frames / SAMPLE_RATE)
         return self._ended
+
+    def devices(self) -> list[str]:
+        return []
 
     def problem(self) -> str | None:
         return self._lost

@@ -25,6 +25,8 @@ class NullOutput:
 
     name = "null"
     latency_frames = 0
+    backend = ""
+    """It plays through no sound system."""
 
     def __init__(self, speed: float = 1.0) -> None:
         if speed <= 0:
@@ -53,6 +55,9 @@ class NullOutput:
 
     def drain(self, timeout: float) -> bool:
         return self._done.wait(timeout)
+
+    def devices(self) -> list[str]:
+        return []
 
     def problem(self) -> str | None:
         return None
