@@ -31,7 +31,7 @@ from coach.live.player import (
     PlayReport,
 )
 from coach.live.stream import FADE_MS, LEAD_IN_MS
-from coach.live.types import ControlEvent, Status
+from coach.live.types import ControlEvent, SampleSource, Status
 from coach.pcm import Samples
 from coach.plan.routine import Routine
 from coach.plan.session import build_session
@@ -507,11 +507,11 @@ def test_a_device_that_will_not_come_back_says_so_and_waits(
     real_start = run.output.start
     tries: list[int] = []
 
-    def start(source: object) -> None:
+    def start(source: SampleSource) -> None:
         tries.append(1)
         if len(tries) == 2:  # the first retry: still nothing
             raise CoachError("No audio device could be opened (test: no sound card found).")
-        real_start(source)  # type: ignore[arg-type]
+        real_start(source)
 
     monkeypatch.setattr(run.output, "start", start)
     report = run.play()
@@ -522,7 +522,9 @@ def test_a_device_that_will_not_come_back_says_so_and_waits(
     assert len(tries) == 3
 
 
-def test_a_lost_device_without_a_keyboard_is_a_clear_error(timeline: Timeline) -> None:
+def test_a_lost_device_without_a_keyboard_is_a_clear_error(
+    timeline: Timeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run = Run(timeline, interactive=False)
     output = run.output
     real_advance = output.advance
@@ -532,7 +534,7 @@ def test_a_lost_device_without_a_keyboard_is_a_clear_error(timeline: Timeline) -
         if output.frames > 3 * SAMPLE_RATE:
             output.lose("the audio device went away")
 
-    output.advance = advance  # type: ignore[method-assign]
+    monkeypatch.setattr(output, "advance", advance)
     with pytest.raises(CoachError) as caught:
         run.play()
     message = str(caught.value)
@@ -570,7 +572,7 @@ def test_a_hold_costs_next_to_no_cpu(capsys: pytest.CaptureFixture[str]) -> None
     where = {"exercise_id": "neck", "exercise": "Neck", "step": "1 of 1"}
     clips: tuple[Clip, ...] = (
         SpeechClip(0, 100, "Hold.", **where),
-        SpanClip(100, 100 + hold_ms, "hold", **where),
+        SpanClip(100, 100 + hold_ms, "hold", exercise_id="neck", exercise="Neck", step="1 of 1"),
         ChimeClip(100 + hold_ms, 200 + hold_ms, "hold-end", **where),
     )
     total = 200 + hold_ms

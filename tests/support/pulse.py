@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from coach.pcm import Samples, read_wav
 from coach.time import SAMPLE_RATE
@@ -162,10 +163,10 @@ class Recorder:
             self.arrivals.append((now, total // 2))
 
 
-def envelope(samples: Samples) -> np.ndarray:
+def envelope(samples: Samples) -> npt.NDArray[np.float64]:
     usable = len(samples) // FRAME * FRAME
     frames = samples[:usable].astype(np.float64).reshape(-1, FRAME)
-    return np.sqrt((frames**2).mean(axis=1))
+    return np.asarray(np.sqrt((frames**2).mean(axis=1)), dtype=np.float64)
 
 
 @dataclass(frozen=True)
