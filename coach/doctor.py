@@ -253,13 +253,11 @@ def _mp3() -> str:
 def _audio() -> str:
     """The output live play opens, the sound system it plays through, and the devices that
     sound system offers."""
-    from coach.live.outputs import default_backend, open_output
+    from coach.live.outputs import open_output
 
     output = open_output(None)
     try:
-        name = getattr(output, "name", default_backend())
-        system = getattr(output, "backend", "")
-        devices: list[str] = getattr(output, "devices", list)()
+        name, system, devices = output.name, output.backend, output.devices()
     finally:
         output.close()
     line = name + (f" through {system}" if system else "") + " opens"
@@ -300,7 +298,7 @@ def _listening() -> str:
 
     microphone = open_microphone()
     try:
-        system = str(getattr(microphone, "backend", ""))
+        system = microphone.backend
     finally:
         microphone.close()
     import numpy as np

@@ -49,11 +49,6 @@ def sample_bytes(samples: Samples) -> bytes:
     return np.ascontiguousarray(samples, dtype="<i2").tobytes()
 
 
-def wav_bytes(samples: Samples, rate: int = SAMPLE_RATE) -> bytes:
-    """A complete mono 16-bit WAV file holding `samples`."""
-    return wav_header(len(samples), rate) + sample_bytes(samples)
-
-
 def read_wav(source: Path | bytes) -> tuple[Samples, int]:
     """Read a 16-bit WAV (mono, or stereo mixed down) into samples and its sample rate.
 

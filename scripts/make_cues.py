@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from coach.pcm import Samples, wav_bytes
+from coach.pcm import Samples, sample_bytes, wav_header
 from coach.time import SAMPLE_RATE
 
 ATTACK_S = 0.006
@@ -142,7 +142,8 @@ def write_cues(out_dir: Path) -> list[Path]:
     paths = []
     for cue in CUES:
         path = out_dir / f"{cue.name}.wav"
-        path.write_bytes(wav_bytes(render_cue(cue), SAMPLE_RATE))
+        samples = render_cue(cue)
+        path.write_bytes(wav_header(len(samples), SAMPLE_RATE) + sample_bytes(samples))
         paths.append(path)
     return paths
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,9 @@ import coach.serve.network
 from coach.cli import cli
 from coach.doctor import run_checks
 from coach.errors import CoachError
+from coach.live.outputs.null_out import NullOutput
+from coach.live.types import AudioOutput, Microphone
+from coach.pcm import Samples
 from coach.serve.network import Address
 
 
@@ -25,12 +29,38 @@ def _no_device(name: str | None) -> object:
     raise coach.live.outputs.no_device_error("miniaudio", "no sound card found")
 
 
-class Microphone:
+class FakeMicrophone:
+    """A microphone that opens through PulseAudio and hears nothing (a live.types.Microphone)."""
+
     name = "fake"
     backend = "PulseAudio"
 
+    def start(self, deliver: Callable[[Samples], None]) -> None:
+        pass
+
+    def problem(self) -> str | None:
+        return None
+
     def close(self) -> None:
         pass
+
+
+class FakeOutput(NullOutput):
+    """The null output, claiming to be miniaudio on PulseAudio with two devices."""
+
+    name = "miniaudio"
+    backend = "PulseAudio"
+
+    def devices(self) -> list[str]:
+        return ["Built-in Audio Analog Stereo", "Car Kit"]
+
+
+def _open_microphone(name: str | None = None) -> Microphone:
+    return FakeMicrophone()
+
+
+def _open_output(name: str | None) -> AudioOutput:
+    return FakeOutput()
 
 
 def _no_microphone(name: str | None = None) -> object:
@@ -48,7 +78,7 @@ def test_every_part_is_checked_and_named(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(
         coach.serve.network, "phone_addresses", lambda: [Address("192.168.1.23", "wlan0")]
     )
-    monkeypatch.setattr(coach.live.inputs, "open_microphone", lambda name=None: Microphone())
+    monkeypatch.setattr(coach.live.inputs, "open_microphone", _open_microphone)
     checks = {c.name: c for c in run_checks()}
     assert list(checks) == [
         "python",
@@ -88,16 +118,7 @@ def test_every_part_is_checked_and_named(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_the_audio_line_names_the_sound_system_and_its_devices(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    class Output:
-        backend = "PulseAudio"
-
-        def devices(self) -> list[str]:
-            return ["Built-in Audio Analog Stereo", "Car Kit"]
-
-        def close(self) -> None:
-            pass
-
-    monkeypatch.setattr(coach.live.outputs, "open_output", lambda name: Output())
+    monkeypatch.setattr(coach.live.outputs, "open_output", _open_output)
     (audio,) = [c for c in run_checks() if c.name == "audio output"]
     assert audio.ok
     assert audio.detail == (

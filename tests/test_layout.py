@@ -167,3 +167,79 @@ def test_no_stage_imports_the_command_layer() -> None:
             for used in imports_of(path):
                 top = ".".join(used.split(".")[:2])
                 assert top not in COMMAND_LAYER, f"{path.relative_to(ROOT)} imports {used}"
+
+
+def module_name(path: Path) -> str:
+    """coach.live.outputs for coach/live/outputs/__init__.py, coach.plan.fit for .../fit.py."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def coach_imports(path: Path, known: set[str]) -> set[str]:
+    """The coach modules `path` imports, at the top, inside a function or for type checking
+    only, with relative imports resolved: `from coach.live import types` is coach.live.types,
+    `from coach.live.types import Status` is coach.live.types. A package whose module is
+    imported (coach.live for coach.live.types) is loaded first, but it never needs its
+    modules back, so only its names count: `from coach.live.outputs import open_output`."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            names = {f"{base}.{alias.name}" for alias in node.names}
+            found.update(names & known)
+            if names - known:
+                found.add(base)
+    return {module for module in found if module in known and module != name}
+
+
+def import_graph() -> dict[str, set[str]]:
+    paths = sorted(PACKAGE.rglob("*.py"))
+    known = {module_name(path) for path in paths}
+    return {module_name(path): coach_imports(path, known) for path in paths}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of imports in `graph` (its modules in order, the first again at the end), or
+    None. Depth first, in sorted order, so the same code always names the same cycle."""
+    done: set[str] = set()
+    path: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        if module in path:
+            return [*path[path.index(module) :], module]
+        if module in done:
+            return None
+        path.append(module)
+        for used in sorted(graph[module]):
+            cycle = visit(used)
+            if cycle is not None:
+                return cycle
+        path.pop()
+        done.add(module)
+        return None
+
+    for module in sorted(graph):
+        cycle = visit(module)
+        if cycle is not None:
+            return cycle
+    return None
+
+
+def test_find_cycle_names_the_modules_in_order() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert find_cycle(graph) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_module_imports_itself_round_a_cycle() -> None:
+    """No import cycles, counting imports inside functions and for type checking: a package's
+    __init__ holds only what it exports, and a seam imports no implementation."""
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.pcm import read_wav, wav_bytes
+from coach.pcm import read_wav
 from coach.time import SAMPLE_RATE
+from support.wavs import wav_bytes
 
 
 def test_wav_bytes_round_trip_every_sample() -> None:

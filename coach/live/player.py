@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from coach.errors import CoachError
-from coach.live.status import SessionMap, Status
+from coach.live.status import SessionMap
 from coach.live.stream import FADE_MS, LEAD_IN_MS, SessionStream
 from coach.live.types import (
     CONTINUED,
@@ -42,6 +42,7 @@ from coach.live.types import (
     Heard,
     KeySource,
     SampleSource,
+    Status,
     Voice,
 )
 from coach.pcm import Samples
@@ -103,16 +104,12 @@ class _Hidden:
         pass
 
 
-@dataclass
+@dataclass(frozen=True)
 class PlayReport:
-    """How a play ended, and what happened on the way."""
+    """How a play ended."""
 
-    finished: bool = False
+    finished: bool
     """The session was heard to its last sample."""
-    quit: bool = False
-    pauses: int = 0
-    lost: int = 0
-    """Times the device went away."""
 
 
 Mode = Literal["playing", "paused", "lost"]
@@ -173,25 +170,25 @@ class Player:
     def run(self) -> PlayReport:
         """Play from the start to the end, or until `q`. On the way out, whatever the reason
         (Ctrl-C included), the sound fades out and the device has stopped."""
-        report = PlayReport()
         self.warm()
         self.stream.release()
         try:
-            self._run(report)
+            finished = self._run()
         finally:
             self.stream.stop()
             self.output.drain(self._quit_wait_s)
             self.display.clear()
-        return report
+        return PlayReport(finished)
 
-    def _run(self, report: PlayReport) -> None:
+    def _run(self) -> bool:
+        """Steer the play until the session ends (True once it is heard to its end) or the
+        user quits (False)."""
         while True:
             if self.stream.state == "ended":
-                report.finished = self.output.drain(END_WAIT_S)
-                return
+                return self.output.drain(END_WAIT_S)
             problem = self.output.problem()
             if problem is not None and self._mode != "lost":
-                self._lose(problem, report)
+                self._lose(problem)
             if self.voice is not None and (deaf := self.voice.problem()) is not None:
                 self.voice = None
                 self.display.notice(f"Stopped listening because {deaf}. The keys still work.")
@@ -200,20 +197,18 @@ class Player:
             if key in KEY_NAMES:
                 self._event(self._what(key), "key", KEY_NAMES[key])
             if key == QUIT:
-                report.quit = True
-                return
+                return False
             heard = self.voice.take() if self.voice is not None else None
-            if heard is not None and self._obey(heard, report):
-                report.quit = True
-                return
+            if heard is not None and self._obey(heard):
+                return False
             if key == PAUSE:
-                self._space(report)
+                self._space()
             elif key in (NEXT, PREVIOUS):
                 self._go(self._next_ms() if key == NEXT else self._previous_ms())
             elif key == SUSPEND:
-                self._suspend(report)
+                self._suspend()
             elif key == CONTINUED and self._mode == "playing":
-                self._pause(report)
+                self._pause()
 
     # --- where the session stands ----------------------------------------------------------
 
@@ -242,7 +237,7 @@ class Player:
 
     # --- the voice -----------------------------------------------------------------------------
 
-    def _obey(self, heard: Heard, report: PlayReport) -> bool:
+    def _obey(self, heard: Heard) -> bool:
         """Do what `heard` asks, as its key would, and acknowledge it; True to quit."""
         if self._acknowledge is not None:
             self.stream.overlay(self._acknowledge)
@@ -255,10 +250,10 @@ class Player:
             return True
         if heard.action == HOLD:
             if self._mode == "playing":
-                self._pause(report)
+                self._pause()
         elif heard.action == GO_ON:
             if self._mode != "playing":
-                self._space(report)
+                self._space()
         elif heard.action in (NEXT, PREVIOUS):
             self._go(self._next_ms() if heard.action == NEXT else self._previous_ms())
         return False
@@ -277,14 +272,13 @@ class Player:
 
     # --- keys ----------------------------------------------------------------------------------
 
-    def _pause(self, report: PlayReport) -> None:
+    def _pause(self) -> None:
         self._resume_at = self._resume_point(self.stream.pause())
         self._mode = "paused"
-        report.pauses += 1
 
-    def _space(self, report: PlayReport) -> None:
+    def _space(self) -> None:
         if self._mode == "playing":
-            self._pause(report)
+            self._pause()
         elif self._mode == "paused":
             self._play_from(self._resume_at)
         else:
@@ -331,16 +325,15 @@ class Player:
             return sections[index].start_ms
         return sections[index - 1].start_ms
 
-    def _suspend(self, report: PlayReport) -> None:
+    def _suspend(self) -> None:
         if self._mode == "playing":
-            self._pause(report)
+            self._pause()
             # Let the fade-out reach the speaker before the process stops.
             self._sleep(ms_to_samples(FADE_MS) / SAMPLE_RATE + self._latency_s() + 0.02)
         self.display.clear()
         self.keys.suspend()
 
-    def _lose(self, problem: str, report: PlayReport) -> None:
-        report.lost += 1
+    def _lose(self, problem: str) -> None:
         stopped_at = self.stream.pause(fade=False)
         if not self.interactive:
             raise CoachError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, replace
 
-from coach.live.types import ControlEvent
+from coach.live.types import ControlEvent, Status
 from coach.plan.timeline import ChimeClip, Timeline
 from coach.time import format_clock, seconds_left
 from coach.width import cut_to_width, display_width
@@ -33,25 +33,6 @@ class Section:
     closing: bool = False
     """The closing words and final chime: a chapter after the exercises, or (exercise set)
     the end of the last exercise's chapter."""
-
-
-@dataclass(frozen=True)
-class Status:
-    """What the status line shows at one moment."""
-
-    chapter: str
-    exercise: int | None
-    """Number of the exercise under way (from 1), or None before the first."""
-    exercises: int
-    step: str
-    """The rep ("left side, 1 of 3"), "closing" (in a last chapter that holds the closing
-    words), or ""."""
-    hold_left_ms: int | None
-    """Time left in the current hold, or None when not in a hold."""
-    session_left_ms: int
-    paused: bool = False
-    heard: str = ""
-    """A voice command just heard ("coach pause"), or ""."""
 
 
 class SessionMap:

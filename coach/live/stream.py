@@ -153,20 +153,16 @@ class SessionStream:
                 self._state, self._cursor, self._chunks = "paused", stopped, None
                 return stopped
             if self._state == "playing":
-                if self._fading:
-                    assert self._then is not None
-                    if self._then.kind == "end":
-                        return self._cursor
-                    if self._then.kind == "jump":  # pausing mid-jump: stop where it was going
-                        self._then = _Then("pause", self._then.sample)
-                    return self._then.sample
-                if self._silence_first:  # nothing is sounding yet
+                if self._silence_first and not self._fading:  # nothing is sounding yet
                     self._silence_first = 0
                     self._state = "paused"
                     self._chunks = None
                     return self._cursor
-                self._start_fade(_Then("pause", self._cursor))
-            elif self._state == "held":
+                # Mid-fade, stop where the sound was going (a jump's target, say).
+                going_to = self._then.sample if self._fading and self._then else self._cursor
+                then = self._fade_then(_Then("pause", going_to))
+                return then.sample if then.kind == "pause" else self._cursor
+            if self._state == "held":
                 self._state = "paused"
             return self._cursor
 
@@ -179,13 +175,7 @@ class SessionStream:
             if self._state == "ended":
                 return
             if self._state == "playing" and not self._silence_first:
-                if self._fading:
-                    assert self._then is not None
-                    if self._then.kind == "end":
-                        return
-                    self._then = _Then("jump", sample, chunks, first)
-                else:
-                    self._start_fade(_Then("jump", sample, chunks, first))
+                self._fade_then(_Then("jump", sample, chunks, first))
                 return
             self._jump(sample, chunks, first)
             self._state = "playing"
@@ -205,11 +195,7 @@ class SessionStream:
             if self._state == "ended":
                 return
             if self._state == "playing" and not self._silence_first:
-                if self._fading:
-                    assert self._then is not None
-                    self._then = _Then("end")
-                else:
-                    self._start_fade(_Then("end"))
+                self._fade_then(_Then("end"))
                 return
             self._state = "ended"
 
@@ -272,9 +258,16 @@ class SessionStream:
     def _fading(self) -> bool:
         return self._fade_at < len(self._fade)
 
-    def _start_fade(self, then: _Then) -> None:
-        self._fade_at = 0
-        self._then = then
+    def _fade_then(self, then: _Then) -> _Then:
+        """Fade out, then do `then`; returns what the fade now leads to. Mid-fade, `then`
+        takes the place of what was to follow, unless that is the end, which stands."""
+        if not self._fading:
+            self._fade_at = 0
+            self._then = then
+        elif self._then is None or self._then.kind != "end":
+            self._then = then
+        assert self._then is not None
+        return self._then
 
     def _after_fade(self) -> None:
         then, self._then = self._then, None

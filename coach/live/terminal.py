@@ -17,8 +17,8 @@ import time
 from types import FrameType, TracebackType
 from typing import Any, TextIO
 
-from coach.live.status import Status, format_status
-from coach.live.types import CONTINUED, SUSPEND
+from coach.live.status import format_status
+from coach.live.types import CONTINUED, SUSPEND, Status
 from coach.width import display_width
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
-    from coach.live.status import Status
     from coach.pcm import Samples
 
 PAUSE, NEXT, PREVIOUS, QUIT = " ", "n", "p", "q"
@@ -45,6 +44,16 @@ class AudioOutput(Protocol):
     @property
     def latency_frames(self) -> int:
         """Frames between the source handing a sample over and the sample being heard."""
+        ...
+
+    @property
+    def backend(self) -> str:
+        """The sound system it plays through ("PulseAudio", "ALSA", ...); "" for none."""
+        ...
+
+    def devices(self) -> list[str]:
+        """The names of the playback devices that sound system offers ([] if it will not
+        say, or has none). Live play uses the system's default one."""
         ...
 
     def start(self, source: SampleSource) -> None:
@@ -79,6 +88,25 @@ class KeySource(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Status:
+    """What the status line shows at one moment."""
+
+    chapter: str
+    exercise: int | None
+    """Number of the exercise under way (from 1), or None before the first."""
+    exercises: int
+    step: str
+    """The rep ("left side, 1 of 3"), "closing" (in a last chapter that holds the closing
+    words), or ""."""
+    hold_left_ms: int | None
+    """Time left in the current hold, or None when not in a hold."""
+    session_left_ms: int
+    paused: bool = False
+    heard: str = ""
+    """A voice command just heard ("coach pause"), or ""."""
+
+
 class Display(Protocol):
     """Where the player shows how the session is going: one status line, and notices."""
 
@@ -103,6 +131,11 @@ class Microphone(Protocol):
     block from the device's own thread."""
 
     name: str
+
+    @property
+    def backend(self) -> str:
+        """The sound system it captures through ("PulseAudio", ...); "" for none."""
+        ...
 
     def start(self, deliver: Callable[[Samples], None]) -> None:
         """Start capturing and return at once; `deliver` gets each block as it comes, on the

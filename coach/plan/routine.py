@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coach.errors import CoachError, control_name, is_control
-from coach.plan.sayable import check_sayable
+from coach.plan.sayable import check_lines
 from coach.plan.toml_limits import ROUTINE_LIMITS, check_toml_limits
 from coach.time import seconds_to_ms
 
@@ -134,8 +134,28 @@ def parse_routine(data: bytes, *, source: str, name: str) -> Routine:
             f"{source} has lists or tables nested too deeply to read. Check its brackets."
         ) from None
     routine = _RoutineReader(source, name).read(document)
-    check_sayable(routine, source)
+    _check_sayable(routine, source)
     return routine
+
+
+def _check_sayable(routine: Routine, source: str) -> None:
+    """CoachError for the first line of `routine` (read from `source`) that has no word."""
+    spoken = {
+        "title": (routine.title,),
+        "description": (routine.description,),
+        "safety": routine.safety,
+        "setup": routine.setup,
+        "closing": routine.closing,
+    }
+    check_lines(spoken, source)
+    for number, exercise in enumerate(routine.exercises, start=1):
+        lines = {
+            "title": (exercise.title,),
+            "instructions": exercise.instructions,
+            "reminder": exercise.reminder,
+            "release": exercise.release,
+        }
+        check_lines(lines, f"{source}, exercise {number} ('{exercise.id}')")
 
 
 class _Fields:

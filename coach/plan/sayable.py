@@ -8,12 +8,9 @@ routine's other mistakes, naming the file, the exercise and the field, before an
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from coach.errors import CoachError
-
-if TYPE_CHECKING:
-    from coach.plan.routine import Routine
 
 
 def has_words(text: str) -> bool:
@@ -25,26 +22,11 @@ def has_words(text: str) -> bool:
     return any(char.isalnum() for char in text)
 
 
-def check_sayable(routine: Routine, source: str) -> None:
-    """CoachError for the first line of `routine` (read from `source`) that has no word."""
-    spoken = {
-        "title": (routine.title,),
-        "description": (routine.description,),
-        "safety": routine.safety,
-        "setup": routine.setup,
-        "closing": routine.closing,
-    }
-    for field, texts in spoken.items():
-        _check(texts, f"{source}, field '{field}'", field)
-    for number, exercise in enumerate(routine.exercises, start=1):
-        where = f"{source}, exercise {number} ('{exercise.id}')"
-        for field, texts in {
-            "title": (exercise.title,),
-            "instructions": exercise.instructions,
-            "reminder": exercise.reminder,
-            "release": exercise.release,
-        }.items():
-            _check(texts, f"{where}, field '{field}'", field)
+def check_lines(fields: Mapping[str, tuple[str, ...]], where: str) -> None:
+    """CoachError for the first line with no word among `fields` (a field's name -> its
+    lines) of the part of a routine that `where` names."""
+    for field, texts in fields.items():
+        _check(texts, f"{where}, field '{field}'", field)
 
 
 def _check(texts: tuple[str, ...], where: str, field: str) -> None:

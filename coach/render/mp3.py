@@ -10,7 +10,7 @@ the input samples, at the same positions. Use:
 
     encoder = Mp3Encoder()
     start = out.tell()
-    out.write(encoder.header())      # placeholder, encoder.header_bytes long
+    out.write(encoder.header())      # placeholder, as long as the real one
     for chunk in chunks:
         out.write(encoder.encode(chunk))
     out.write(encoder.flush())
@@ -19,8 +19,9 @@ the input samples, at the same positions. Use:
     out.seek(0, os.SEEK_END)
 
 The placeholder is a silent frame, not an info frame, so a file whose header was never
-rewritten still plays correctly, just `UNPATCHED_OFFSET_SAMPLES` late. Without any header
-(only `encode` and `flush` output), decoders play `DECODER_OFFSET_SAMPLES` late.
+rewritten still plays correctly, just one frame later (576 samples at 22,050 Hz) than a
+stream without any header (only `encode` and `flush` output), which decoders play
+`DECODER_OFFSET_SAMPLES` late.
 
 Output is a pure function of the input samples and settings: no dates, no random padding.
 """
@@ -50,10 +51,6 @@ samples (50.1 ms at 22,050 Hz). Measured with miniaudio (dr_mp3) on stream outpu
 FRAME_SAMPLES_MPEG1 = 1152
 FRAME_SAMPLES_MPEG2 = 576
 """Samples per Layer III frame: MPEG-1 (32-48 kHz) and MPEG-2/2.5 (8-24 kHz)."""
-
-UNPATCHED_OFFSET_SAMPLES = DECODER_OFFSET_SAMPLES + FRAME_SAMPLES_MPEG2
-"""Where input sample 0 lands when the placeholder header was written but never replaced:
-the placeholder plays as one frame of silence (at 8-24 kHz, so 22,050 Hz: 1681 samples)."""
 
 DEFAULT_BITRATE_KBPS = 48
 """Speech-grade mono: 360 kB per minute, so 5 minutes is 1.8 MB."""
@@ -223,7 +220,7 @@ class Mp3Encoder:
         return max(0, decoded - ENCODER_DELAY_SAMPLES - self._samples)
 
     def header(self) -> bytes:
-        """The info frame to put before the stream; always `header_bytes` long.
+        """The info frame to put before the stream; always the same length.
 
         Before `flush` it is a placeholder (a silent frame that every decoder plays as
         silence). After `flush` it is a Xing "Info" frame with a LAME tag holding the frame
@@ -268,11 +265,6 @@ class Mp3Encoder:
         # "first 190 bytes" is that span for a frame with the seek table).
         frame[at + 34 : at + 36] = struct.pack(">H", _crc16(bytes(frame[: at + 34])))
         return bytes(frame)
-
-    @property
-    def header_bytes(self) -> int:
-        """Length of `header()` output."""
-        return len(self.header())
 
 
 def write_mp3(

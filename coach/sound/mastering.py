@@ -8,7 +8,6 @@ session's levels, and click-free edges), named by `MASTERING_ID` in the phrase c
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -106,8 +105,8 @@ def limiter_gain_db(
 
 def _limit(
     x: FloatArray, rate: int, ceiling_dbtp: float, envelope: FloatArray | None = None
-) -> tuple[FloatArray, FloatArray]:
-    """`x` with its true peak brought under the ceiling, and the reduction (dB) per sample.
+) -> FloatArray:
+    """`x` with its true peak brought under the ceiling.
 
     `envelope` is `true_peak_envelope(x)` when the caller already has it.
     """
@@ -116,22 +115,8 @@ def _limit(
         envelope = true_peak_envelope(x)
     reduction = limiter_gain_db(envelope, rate, ceiling)
     if not np.any(reduction):
-        return x, reduction
-    return x * 10.0 ** (-reduction / 20.0), reduction
-
-
-@dataclass(frozen=True)
-class MasteredClip:
-    """What mastering one clip made, and what it did on the way."""
-
-    pcm: Samples
-    """The mastered samples: int16, the same length as the input."""
-    input_lufs: float
-    """Loudness of the clip as given (-inf for silence)."""
-    gain_db: float
-    """Gain applied before the limiter."""
-    reduction_db: FloatArray | None
-    """The limiter's gain reduction per sample, or None when the clip was left unchanged."""
+        return x
+    return x * 10.0 ** (-reduction / 20.0)
 
 
 def master_clip(
@@ -151,17 +136,10 @@ def master_clip(
     target rather than be squashed). Returns int16 samples of the same length. Digital
     silence, or a clip at or under the -70 LUFS gate, comes back unchanged.
     """
-    return master_clip_details(samples, rate, target_lufs, ceiling_dbtp).pcm
-
-
-def master_clip_details(
-    samples: Samples, rate: int, target_lufs: float, ceiling_dbtp: float
-) -> MasteredClip:
-    """`master_clip`, with its input loudness, the gain applied and the limiter's reduction."""
     x = as_float(samples)
     loudness = clip_loudness(x, rate)
     if not math.isfinite(loudness) or loudness <= ABSOLUTE_GATE_LUFS:
-        return MasteredClip(np.array(samples, dtype=np.int16, copy=True), loudness, 0.0, None)
+        return np.array(samples, dtype=np.int16, copy=True)
 
     first_gain = target_lufs - loudness
     gain_db = first_gain
@@ -170,7 +148,7 @@ def master_clip_details(
     for _ in range(8):
         # The envelope is linear in the signal, so it is computed once and scaled.
         gain = 10.0 ** (gain_db / 20.0)
-        out, reduction = _limit(x * gain, rate, ceiling_dbtp, envelope * gain)
+        out = _limit(x * gain, rate, ceiling_dbtp, envelope * gain)
         reached = clip_loudness(out, rate)
         error = target_lufs - reached
         if abs(error) <= 0.05:
@@ -188,9 +166,8 @@ def master_clip_details(
     # The per-sample envelope keeps a margin under the ceiling; a second pass runs only if
     # the envelope's interaction with inter-sample peaks still left an overshoot.
     if amplitude_to_db(float(true_peak_envelope(out).max())) > ceiling_dbtp - 0.02:
-        out, _ = _limit(out, rate, ceiling_dbtp)
-    pcm = np.clip(np.round(out * FULL_SCALE), -32768, 32767).astype(np.int16)
-    return MasteredClip(pcm, loudness, gain_db, reduction)
+        out = _limit(out, rate, ceiling_dbtp)
+    return np.clip(np.round(out * FULL_SCALE), -32768, 32767).astype(np.int16)
 
 
 SPEECH_LUFS = -14.5

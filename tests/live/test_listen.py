@@ -30,10 +30,9 @@ from coach.live.listener import (
     Listening,
     PlayedTap,
 )
-from coach.live.outputs.null_out import RecordingOutput
 from coach.live.player import HEARD_SHOW_MS, Player
 from coach.live.spotting import COMMANDS
-from coach.live.status import Status, format_event, format_status
+from coach.live.status import format_event, format_status
 from coach.live.stream import LEAD_IN_MS
 from coach.live.types import (
     HOLD,
@@ -42,6 +41,7 @@ from coach.live.types import (
     ControlEvent,
     Heard,
     Spotted,
+    Status,
 )
 from coach.pcm import Samples
 from coach.plan.session import build_session
@@ -53,6 +53,7 @@ from coach.time import SAMPLE_RATE, ms_to_samples
 from support.device_time import Screen, ScriptedKeys
 from support.lengths import EstimatedLengths
 from support.paths import EXAMPLE
+from support.recording_output import RecordingOutput
 from support.sounds import ramp_audio
 
 PERIOD = 220
@@ -132,7 +133,7 @@ def test_coach_pause_and_go_on_pause_and_resume_with_the_chime(timeline: Timelin
         timeline, [(at, "coach pause"), (at + 2.0, "coach pause"), (at + 4.0, "coach go on")]
     )
     report = run.player.run()
-    assert report.finished and report.pauses == 1  # the second "pause" changes nothing
+    assert report.finished and run.screen.pauses() == 1  # the second "pause" changes nothing
     heard = run.output.recorded()
     k1 = run.frame(0)
     # The chime sounds over the pause's silence, whole, from the frame the command is taken.
@@ -171,7 +172,7 @@ def test_coach_next_goes_where_n_goes(timeline: Timeline) -> None:
 def test_coach_stop_quits_after_the_chime_is_heard(timeline: Timeline) -> None:
     run = VoiceRun(timeline, [(4.0, "coach stop")])
     report = run.player.run()
-    assert report.quit and not report.finished
+    assert not report.finished
     heard = run.output.recorded()
     k = run.frame(0)
     assert len(heard) >= k + len(CHIME)  # not cut off by the stop
@@ -182,7 +183,7 @@ def test_coach_stop_quits_after_the_chime_is_heard(timeline: Timeline) -> None:
 def test_keys_keep_working_beside_the_voice(timeline: Timeline) -> None:
     run = VoiceRun(timeline, [(3.0, "coach pause")], keys=[(5.0, PAUSE), (7.0, "q")])
     report = run.player.run()
-    assert report.quit and report.pauses == 1
+    assert not report.finished and run.screen.pauses() == 1
     assert [(e.what, e.origin) for e in run.events] == [
         ("pause", "voice"),
         ("go on", "key"),
@@ -299,6 +300,7 @@ def test_a_phrase_waits_for_the_played_samples_of_its_time() -> None:
 
 class FakeMicrophone:
     name = "fake"
+    backend = ""
 
     def __init__(self, fail: str | None = None) -> None:
         self.fail = fail
@@ -375,7 +377,7 @@ def test_a_missing_microphone_is_said_and_play_goes_on(timeline: Timeline) -> No
     )
     with listening as listener:
         assert listener is None
-        assert run.player.run().quit
+        assert not run.player.run().finished
     assert len(notices) == 1
     assert notices[0].startswith("The microphone could not be opened (it is busy)")
     assert "The keys work as usual." in notices[0]

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.pcm import wav_bytes
 from coach.time import SAMPLE_RATE
 from support.pulse import PulseServer, PulseUnavailableError, Recorder, missing_tools
 from support.terminal import coach_command, coach_env
+from support.wavs import wav_bytes
 
 pytestmark = [pytest.mark.device, pytest.mark.tts]
 

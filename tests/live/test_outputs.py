@@ -26,9 +26,10 @@ import coach.live.outputs.miniaudio_out
 from coach.errors import CoachError
 from coach.live.outputs import BACKENDS, default_backend, no_device_error, open_output
 from coach.live.outputs.miniaudio_out import LOST, MiniaudioOutput
-from coach.live.outputs.null_out import NullOutput, RecordingOutput
+from coach.live.outputs.null_out import NullOutput
 from coach.pcm import Samples, read_wav
 from coach.time import SAMPLE_RATE, ms_to_samples
+from support.recording_output import RecordingOutput
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 2.0) -> bool:

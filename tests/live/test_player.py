@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from coach.errors import CoachError
-from coach.live.outputs.null_out import NullOutput, RecordingOutput
+from coach.live.outputs.null_out import NullOutput
 from coach.live.player import (
     CONTINUED,
     NEXT,
@@ -30,8 +30,8 @@ from coach.live.player import (
     Player,
     PlayReport,
 )
-from coach.live.status import Status
 from coach.live.stream import FADE_MS, LEAD_IN_MS
+from coach.live.types import ControlEvent, SampleSource, Status
 from coach.pcm import Samples
 from coach.plan.routine import Routine
 from coach.plan.session import build_session
@@ -42,6 +42,7 @@ from coach.time import SAMPLE_RATE, ms_to_samples
 from support.device_time import Screen, Script, ScriptedKeys
 from support.lengths import EstimatedLengths
 from support.paths import EXAMPLE
+from support.recording_output import RecordingOutput
 from support.sounds import ramp_audio
 from support.timelines import text_of, without_closing_chapter
 
@@ -81,6 +82,7 @@ class Run:
         self.output = RecordingOutput(PERIOD)
         self.keys = ScriptedKeys(self.output, script)
         self.screen = Screen(self.keys)
+        self.events: list[ControlEvent] = []
         self.player = Player(
             timeline,
             self.audio,
@@ -89,6 +91,7 @@ class Run:
             display=self.screen,
             closing_lines=closing_lines,
             sleep=self.keys.pass_time,
+            on_event=self.events.append,
         )
         self.whole = np.concatenate(list(assemble_chunks(timeline, self.audio)))
         self.report: PlayReport | None = None
@@ -147,7 +150,7 @@ def assert_faded(heard: Samples, original: Samples) -> None:
 def test_the_speakers_hear_the_render_after_the_lead_in(timeline: Timeline) -> None:
     run = Run(timeline)
     report = run.play()
-    assert report.finished and not report.quit
+    assert report.finished and not run.events
     heard = run.heard
     assert not heard[:LEAD_IN].any()
     assert np.array_equal(heard[LEAD_IN:], run.whole)  # every sample, silence included
@@ -210,7 +213,7 @@ def test_pause_in_silence_stands_still_and_goes_on_from_there(timeline: Timeline
     pause_at = (LEAD_IN + sample(gap.start_ms)) / SAMPLE_RATE + 0.25
     run = Run(timeline, [(pause_at, PAUSE), (pause_at + 5.0, PAUSE)])
     report = run.play()
-    assert report.finished and report.pauses == 1
+    assert report.finished and run.screen.pauses() == 1
     k1, k2 = frame_at(pause_at), frame_at(pause_at + 5.0)
     stopped = k1 - LEAD_IN
     heard = run.heard
@@ -274,7 +277,7 @@ def test_pause_on_a_word_inside_a_hold_says_the_word_again(timeline: Timeline) -
 def test_quit_while_paused(timeline: Timeline) -> None:
     run = Run(timeline, [(20.0, PAUSE), (30.0, QUIT)])
     report = run.play()
-    assert report.quit and not report.finished
+    assert not report.finished and run.events[-1].what == "stop"
     assert run.keys.now == pytest.approx(30.0, abs=0.011)
     assert not run.heard[frame_at(20.0) + FADE :].any()
 
@@ -395,7 +398,7 @@ def test_quit_fades_out_and_ends(timeline: Timeline) -> None:
     press = (LEAD_IN + sample(said.start_ms)) / SAMPLE_RATE + 1.0
     run = Run(timeline, [(press, QUIT)])
     report = run.play()
-    assert report.quit and not report.finished
+    assert not report.finished and run.events[-1].what == "stop"
     k = frame_at(press)
     assert len(run.heard) == k + FADE  # the fade, then nothing: the device has stopped
     assert_faded(run.heard[k:], run.whole[k - LEAD_IN : k - LEAD_IN + FADE])
@@ -429,7 +432,7 @@ def test_ctrl_z_fades_out_then_suspends_and_waits_for_space(timeline: Timeline) 
     cleared_before: list[bool] = []
     run.keys.on_suspend = lambda: cleared_before.append(bool(run.screen.clears))
     report = run.play()
-    assert report.finished and report.pauses == 1
+    assert report.finished and run.screen.pauses() == 1
     (suspended,) = run.keys.suspended
     k = frame_at(press)
     # The fade was heard before the process stopped, and the status line taken away.
@@ -443,8 +446,8 @@ def test_ctrl_z_fades_out_then_suspends_and_waits_for_space(timeline: Timeline) 
 
 def test_continued_after_a_stop_pauses(timeline: Timeline) -> None:
     run = Run(timeline, [(5.0, CONTINUED), (7.0, PAUSE)])
-    report = run.play()
-    assert report.pauses == 1
+    run.play()
+    assert run.screen.pauses() == 1
     assert not run.heard[frame_at(5.0) + FADE : frame_at(7.0)].any()
 
 
@@ -482,7 +485,7 @@ def test_a_lost_device_pauses_says_so_and_space_goes_on(timeline: Timeline) -> N
     lose_at = (LEAD_IN + sample(said.start_ms)) / SAMPLE_RATE + 0.6
     run = losing_run(timeline, [(lose_at + 5.0, PAUSE)], lose_at)
     report = run.play()
-    assert report.lost == 1 and report.finished
+    assert report.finished
     (notice,) = [text for text in run.screen.notices if "sound stopped" in text]
     assert "the audio device went away" in notice
     assert "press space" in notice and "q to quit" in notice
@@ -504,11 +507,11 @@ def test_a_device_that_will_not_come_back_says_so_and_waits(
     real_start = run.output.start
     tries: list[int] = []
 
-    def start(source: object) -> None:
+    def start(source: SampleSource) -> None:
         tries.append(1)
         if len(tries) == 2:  # the first retry: still nothing
             raise CoachError("No audio device could be opened (test: no sound card found).")
-        real_start(source)  # type: ignore[arg-type]
+        real_start(source)
 
     monkeypatch.setattr(run.output, "start", start)
     report = run.play()
@@ -519,7 +522,9 @@ def test_a_device_that_will_not_come_back_says_so_and_waits(
     assert len(tries) == 3
 
 
-def test_a_lost_device_without_a_keyboard_is_a_clear_error(timeline: Timeline) -> None:
+def test_a_lost_device_without_a_keyboard_is_a_clear_error(
+    timeline: Timeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run = Run(timeline, interactive=False)
     output = run.output
     real_advance = output.advance
@@ -529,7 +534,7 @@ def test_a_lost_device_without_a_keyboard_is_a_clear_error(timeline: Timeline) -
         if output.frames > 3 * SAMPLE_RATE:
             output.lose("the audio device went away")
 
-    output.advance = advance  # type: ignore[method-assign]
+    monkeypatch.setattr(output, "advance", advance)
     with pytest.raises(CoachError) as caught:
         run.play()
     message = str(caught.value)
@@ -567,7 +572,7 @@ def test_a_hold_costs_next_to_no_cpu(capsys: pytest.CaptureFixture[str]) -> None
     where = {"exercise_id": "neck", "exercise": "Neck", "step": "1 of 1"}
     clips: tuple[Clip, ...] = (
         SpeechClip(0, 100, "Hold.", **where),
-        SpanClip(100, 100 + hold_ms, "hold", **where),
+        SpanClip(100, 100 + hold_ms, "hold", exercise_id="neck", exercise="Neck", step="1 of 1"),
         ChimeClip(100 + hold_ms, 200 + hold_ms, "hold-end", **where),
     )
     total = 200 + hold_ms

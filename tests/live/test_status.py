@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from coach.live.status import SESSION_COMPLETE, SessionMap, Status, format_status
+from coach.live.status import SESSION_COMPLETE, SessionMap, format_status
+from coach.live.types import Status
 from coach.plan.routine import Routine
 from coach.plan.session import build_session
 from coach.plan.timeline import Clip, SpeechClip, Timeline

@@ -69,7 +69,8 @@ def test_held_until_released_then_the_lead_in_then_every_sample(
     timeline: Timeline, audio: AudioSource, whole: Samples
 ) -> None:
     stream = SessionStream(timeline, audio)
-    assert stream.state == "held"
+    before = stream.state
+    assert before == "held"
     held = read(stream, 2 * SAMPLE_RATE)  # the device runs on silence while nobody is ready
     assert len(held) == 2 * SAMPLE_RATE and not held.any()
     assert stream.heard(0) == 0

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from coach.live.status import Status, format_status
+from coach.live.status import format_status
 from coach.live.terminal import StatusLine, TerminalKeys
-from coach.live.types import CONTINUED, SUSPEND
+from coach.live.types import CONTINUED, SUSPEND, Status
 from coach.width import display_width
 
 LONG = Status("Upper-body tense and release", 4, 5, "right side, 3 of 4", 5_000, 400_000)

@@ -16,7 +16,7 @@ from coach.pcm import Samples
 from coach.render.mp3 import (
     DECODER_OFFSET_SAMPLES,
     ENCODER_DELAY_SAMPLES,
-    UNPATCHED_OFFSET_SAMPLES,
+    FRAME_SAMPLES_MPEG2,
     Mp3Encoder,
 )
 from coach.time import SAMPLE_RATE
@@ -24,6 +24,10 @@ from coach.time import SAMPLE_RATE
 RATE = SAMPLE_RATE
 mutagen_mp3: Any = importlib.import_module("mutagen.mp3")  # mutagen's own hints are partial
 id3: Any = importlib.import_module("mutagen.id3")
+
+UNPATCHED_OFFSET_SAMPLES = DECODER_OFFSET_SAMPLES + FRAME_SAMPLES_MPEG2
+"""Where input sample 0 lands when the placeholder header was written but never replaced:
+the placeholder plays as one frame of silence (at 8-24 kHz, so 22,050 Hz: 1681 samples)."""
 
 
 def programme(seconds: float, seed: int = 0) -> Samples:
@@ -45,7 +49,7 @@ def encode(samples: Samples, chunk: int = 4096, **settings: int) -> tuple[bytes,
     for i in range(0, samples.size, chunk):
         out.write(encoder.encode(samples[i : i + chunk]))
     out.write(encoder.flush())
-    stream = out.getvalue()[encoder.header_bytes :]
+    stream = out.getvalue()[len(encoder.header()) :]
     out.seek(0)
     out.write(encoder.header())
     return out.getvalue(), stream

@@ -9,9 +9,10 @@ import numpy as np
 import platformdirs
 import pytest
 
-from coach.pcm import Samples, wav_bytes
+from coach.pcm import Samples
 from coach.speech.cache import PhraseCache, default_cache_dir, phrase_key
 from coach.time import SAMPLE_RATE
+from support.wavs import wav_bytes
 
 
 def _tone(ms: int = 300) -> Samples:

@@ -4,9 +4,10 @@ passes, and a display that keeps everything it is shown."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
-from coach.live.outputs.null_out import RecordingOutput
-from coach.live.status import Status
+from coach.live.types import Status
+from support.recording_output import RecordingOutput
 
 Script = list[tuple[float, str | BaseException]]
 """Keys (or an exception to raise from wait) at device times in seconds after the start."""
@@ -65,3 +66,8 @@ class Screen:
 
     def clear(self) -> None:
         self.clears.append(self.keys.now)
+
+    def pauses(self) -> int:
+        """How many times the status line went from playing to paused."""
+        shown = [False, *(status.paused for _, status in self.statuses)]
+        return sum(1 for before, now in pairwise(shown) if now and not before)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.live.inputs import no_microphone_error
+from coach.live.inputs.errors import no_microphone_error
 from coach.live.miniaudio_common import describe_failure, stderr_silenced
 from coach.pcm import Samples
 from coach.time import SAMPLE_RATE

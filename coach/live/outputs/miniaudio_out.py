@@ -32,7 +32,7 @@ from collections.abc import Generator, Sequence
 from typing import Any
 
 from coach.live.miniaudio_common import describe_failure, stderr_silenced
-from coach.live.outputs import no_device_error
+from coach.live.outputs.errors import no_device_error
 from coach.live.types import SampleSource
 from coach.time import SAMPLE_RATE, ms_to_samples
 
@@ -87,7 +87,6 @@ class MiniaudioOutput:
         self._device_lock = threading.Lock()
         self._device: Any = self._open()
         self._running = False  # the device is started
-        self._stopping = False  # stop() is being called on purpose
         self._closed = False
         self._lost: str | None = None
         # Shared with the audio thread (each a single assignment, so no lock is needed):
@@ -220,11 +219,9 @@ class MiniaudioOutput:
     def _stop_device(self) -> None:
         """Stop the device if it runs."""
         if self._running and self._device is not None:
-            self._stopping = True
             # A device that fails to stop has stopped being usable; the next start reports it.
             with contextlib.suppress(self._miniaudio.MiniaudioError):
                 self._device.stop()
-            self._stopping = False
         self._running = False
 
     # --- the stopper thread -----------------------------------------------------------------
