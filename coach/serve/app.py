@@ -2,12 +2,12 @@
 sessions' files, under one unguessable path segment, and nothing else.
 
 Every address is looked up, after percent-decoding, in what the folder offers now (a
-`Snapshot`): the path must be exactly the segment and then the page, the feed, a
-session's chapters or one offered file's name. Anything else (another path, a file that is
-not a session, "..", an encoded dot or slash, an absolute path) is the same "Not found",
-so nothing about the folder, or about the server, is given away. Files are sent with
-Werkzeug's conditional and range handling: byte ranges (206 with Content-Range, 416), HEAD,
-ETag and Last-Modified, If-None-Match, If-Modified-Since and If-Range.
+`Snapshot`): the path must be exactly the segment and then the page, the feed, the feed's
+picture, a session's chapters or one offered file's name. Anything else (another path, a
+file that is not a session, "..", an encoded dot or slash, an absolute path) is the same
+"Not found", so nothing about the folder, or about the server, is given away. Files are
+sent with Werkzeug's conditional and range handling: byte ranges (206 with Content-Range,
+416), HEAD, ETag and Last-Modified, If-None-Match, If-Modified-Since and If-Range.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import hmac
 import re
 import threading
 from collections.abc import Callable, Iterable
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from coach.serve.catalog import Catalog, Snapshot
 from coach.serve.feed import (
+    ARTWORK_NAME,
     CHAPTERS_FOLDER,
     CHAPTERS_TYPE,
     FEED_NAME,
@@ -93,6 +95,8 @@ class ServeApp:
             self._note(request, "feed")
             feed = feed_xml(self.catalog.snapshot(), base)
             return self._document(request, feed, "application/rss+xml; charset=utf-8")
+        if rest == ARTWORK_NAME:
+            return self._document(request, _artwork(), "image/png")
         if rest.startswith(f"{CHAPTERS_FOLDER}/") and rest.endswith(".json"):
             return self._chapters(request, rest[len(CHAPTERS_FOLDER) + 1 : -len(".json")])
         return self._file(request, rest)
@@ -165,6 +169,11 @@ class ServeApp:
                 return
             self._seen.add((device, what))
         self.notice(f"{device} opened the {what}.")
+
+
+def _artwork() -> bytes:
+    """The feed's picture and the page's icon, shipped with the coach."""
+    return resources.files("coach.serve").joinpath(ARTWORK_NAME).read_bytes()
 
 
 def _not_found() -> Response:

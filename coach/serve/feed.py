@@ -28,6 +28,9 @@ FEED_NAME = "feed.xml"
 CHAPTERS_FOLDER = "chapters"
 CHAPTERS_TYPE = "application/json+chapters"
 FEED_TYPE = "application/rss+xml"
+ARTWORK_NAME = "artwork.png"
+"""The feed's picture, which podcast apps show beside its title (coach/serve/artwork.png,
+drawn by scripts/make_artwork.py), and the page's icon."""
 
 AUTHOR = "coach"
 DESCRIPTION = (
@@ -73,6 +76,10 @@ def feed_xml(snapshot: Snapshot, base: str) -> bytes:
     _text(channel, "description", DESCRIPTION)
     _text(channel, "language", "en")
     _text(channel, "generator", AUTHOR)
+    image = ET.SubElement(channel, "image")
+    _text(image, "url", base + ARTWORK_NAME)
+    _text(image, "title", title)
+    _text(image, "link", base)
     ET.SubElement(
         channel, "atom:link", {"href": base + FEED_NAME, "rel": "self", "type": FEED_TYPE}
     )
@@ -80,6 +87,7 @@ def feed_xml(snapshot: Snapshot, base: str) -> bytes:
     _text(channel, "itunes:summary", DESCRIPTION)
     _text(channel, "itunes:explicit", "false")
     _text(channel, "itunes:type", "episodic")
+    ET.SubElement(channel, "itunes:image", {"href": base + ARTWORK_NAME})
     category = ET.SubElement(channel, "itunes:category", {"text": "Health & Fitness"})
     ET.SubElement(category, "itunes:category", {"text": "Fitness"})
     for session in snapshot.sessions:  # in the page's order; apps sort by date

@@ -16,7 +16,7 @@ from html import escape
 from urllib.parse import quote
 
 from coach.serve.catalog import OfferedSession, SessionFile, Snapshot
-from coach.serve.feed import FEED_NAME, FEED_TYPE, feed_title
+from coach.serve.feed import ARTWORK_NAME, FEED_NAME, FEED_TYPE, feed_title
 from coach.time import format_clock, format_length
 
 STYLE = """
@@ -106,7 +106,8 @@ def page_html(snapshot: Snapshot, feed_url: str) -> bytes:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<link rel="icon" href="data:,">
+<link rel="icon" type="image/png" href="{ARTWORK_NAME}">
+<link rel="apple-touch-icon" href="{ARTWORK_NAME}">
 <link rel="alternate" type="{FEED_TYPE}" title="{title}" href="{FEED_NAME}">
 <style>{STYLE}</style>
 </head>

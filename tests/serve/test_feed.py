@@ -126,3 +126,23 @@ def test_each_whole_session_links_its_chapters_as_podcasting_2_json(
         starts = [chapter["startTime"] for chapter in document["chapters"]]
         assert starts == sorted(starts) and starts[0] == 0
         assert "Neck release" in entry.summary
+
+
+def test_the_feed_has_a_square_picture_that_the_server_sends(server: ServeProcess) -> None:
+    """Podcast apps show the feed's picture beside its title (Apple asks for a square PNG
+    or JPEG of 1400 to 3000 pixels); the address the feed gives must answer with it."""
+    import struct
+
+    feed = parsed_feed(server)
+    picture = f"http://127.0.0.1:{server.port}/{server.token}/artwork.png"
+    assert feed.feed.image.href == picture  # itunes:image
+    body = fetch(server.port, server.base + "feed.xml").body.decode()
+    assert f"<image>\n      <url>{picture}</url>" in body  # and RSS 2.0's own <image>
+    reply = fetch(server.port, picture)
+    assert reply.status == 200
+    assert reply.headers["content-type"] == "image/png"
+    assert reply.body[:8] == b"\x89PNG\r\n\x1a\n" and reply.body[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", reply.body[16:24])
+    assert width == height and 1400 <= width <= 3000
+    again = fetch(server.port, picture, headers={"If-None-Match": reply.headers["etag"]})
+    assert (again.status, again.body) == (304, b"")

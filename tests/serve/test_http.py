@@ -57,11 +57,13 @@ def test_the_page_lists_the_sessions_with_player_chapters_and_download(
     assert "<h2>3 minutes, in 5 tracks</h2>" in page
     assert '<a class="seek" href="Rest-stop%20stretch%20full.mp3#t=0.000">' in page
     assert "Neck release</a>" in page
+    assert '<link rel="icon" type="image/png" href="artwork.png">' in page
+    assert '<link rel="apple-touch-icon" href="artwork.png">' in page
     # Nothing is fetched from anywhere else: every address on the page is relative, but the
     # feed's own, shown to copy.
     import re
 
-    addresses = [a for a in re.findall(r'(?:src|href)="([^"]*)"', page) if a != "data:,"]
+    addresses: list[str] = re.findall(r'(?:src|href)="([^"]*)"', page)
     assert addresses and all(
         not re.match(r"[a-z]+:", a) and not a.startswith("//") for a in addresses
     )
