@@ -273,6 +273,7 @@ WIDTHS = (50, 80, 30)
 """The status line's widths in one play: it starts narrow, is widened, then narrowed."""
 
 
+@pytest.mark.slow
 @pytest.mark.tts
 def test_the_status_line_fits_the_terminal_and_follows_a_resize(
     terminal: type[Terminal], tmp_path: Path
@@ -320,6 +321,7 @@ def test_the_status_line_fits_the_terminal_and_follows_a_resize(
 TMUX_WAIT_S = 20.0
 
 
+@pytest.mark.slow
 @pytest.mark.tts
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (Debian: tmux)")
 def test_in_tmux_one_status_line_whatever_the_width(tmp_path: Path) -> None:
@@ -411,6 +413,7 @@ def test_next_from_the_last_exercise_plays_the_closing_and_ends_once(
     assert term.attributes() == term.before
 
 
+@pytest.mark.slow
 @pytest.mark.tts
 def test_p_restarts_the_exercise_and_again_goes_to_the_one_before(
     terminal: type[Terminal],
@@ -442,6 +445,7 @@ def left_seconds(status: str) -> int:
     return int(minutes) * 60 + int(seconds)
 
 
+@pytest.mark.slow
 @pytest.mark.tts
 def test_ctrl_z_then_fg_pauses_and_single_keys_work_again(terminal: type[Terminal]) -> None:
     """From a real shell with job control: Ctrl-Z stops coach, fg brings it back paused, and

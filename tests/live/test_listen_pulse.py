@@ -28,7 +28,7 @@ from coach.time import SAMPLE_RATE
 from support.pulse import PulseServer, PulseUnavailableError, Recorder, missing_tools
 from support.terminal import coach_command, coach_env
 
-pytestmark = [pytest.mark.device, pytest.mark.tts]
+pytestmark = [pytest.mark.device, pytest.mark.tts, pytest.mark.slow]
 
 REACTION_S = 0.7
 """From the end of "coach pause" to the sound fading out (and the chime starting)."""

@@ -34,7 +34,7 @@ from support.pulse import (
 )
 from support.terminal import Terminal, coach_command, coach_env
 
-pytestmark = [pytest.mark.device, pytest.mark.tts]
+pytestmark = [pytest.mark.device, pytest.mark.tts, pytest.mark.slow]
 
 P95_MS = 10.0
 """95% of onsets within this of their place (10 ms envelope frames, refined to the sample)."""

@@ -217,6 +217,7 @@ def test_rotten_samples_never_reach_the_output(
 
 
 @pytest.mark.tts
+@pytest.mark.slow
 def test_two_cache_histories_give_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
