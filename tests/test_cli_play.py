@@ -9,6 +9,7 @@ Every process shares this module's phrase cache (COACH_CACHE_DIR), never the use
 from __future__ import annotations
 
 import ctypes.util
+import itertools
 import json
 import os
 import re
@@ -69,11 +70,12 @@ LONG_TITLE = textwrap.dedent(
     instructions = ["Shrug and clench."]
     reminder = ["Shrug."]
     reps = 4
-    hold = 5
+    hold = 8
     relax = 5
     """
 )
-"""A routine whose exercise has a long name: the status line is wider than 80 columns."""
+"""A routine whose exercise has a long name: the status line is wider than 80 columns. Its
+first hold is long enough for a test's pauses and resizes to happen inside it."""
 
 
 def run_coach(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -268,63 +270,78 @@ def test_anything_else_is_a_no(answer: str) -> None:
     assert refusal is not None and refusal.startswith("Not started")
 
 
-# The status line, at 80 and 50 columns and through a resize.
+# The status line, at 50, 80 and 30 columns, through resizes both ways.
 
 
 def fits(texts: list[str], columns: int) -> bool:
     return all(len(text) <= columns - 1 for text in texts)
 
 
+WIDTHS = (50, 80, 30)
+"""The status line's widths in one play: it starts narrow, is widened, then narrowed."""
+
+
+@pytest.mark.slow
 @pytest.mark.tts
-@pytest.mark.parametrize("columns", [80, 50])
 def test_the_status_line_fits_the_terminal_and_follows_a_resize(
-    terminal: OpenTerminal, tmp_path: Path, columns: int
+    terminal: OpenTerminal, tmp_path: Path
 ) -> None:
+    """One play through each width of WIDTHS: every status line written at a width fits it,
+    at 80 columns all of it shows but the time left, and it is rewritten in place."""
     routine = tmp_path / "long.toml"
     routine.write_text(LONG_TITLE)
-    term = terminal("play", "--audio-backend", "null", str(routine), columns=columns)
+    first = WIDTHS[0]
+    term = terminal("play", "--audio-backend", "null", str(routine), columns=first)
     start(term)
+    term.expect(" left")
+    term.type("n")  # past the opening, to the exercise
     term.expect("Upper-body", timeout=15)
     term.expect("hold ", timeout=15)
-    for _ in range(3):  # pause and go on during the hold, as the driver did
-        term.type(" ")
-        term.expect("PAUSED")
-        term.pump(0.3)
-        term.type(" ")
-        term.pump(0.5)
-    before_resize = len(term.output)
-    narrower = columns - 20
-    term.resize(narrower)
-    term.pump(1.0)
+    marks = [0]
+    for columns in WIDTHS:
+        if columns != first:
+            marks.append(len(term.output))
+            term.resize(columns)
+            term.pump(0.3)
+        for _ in range(3 if columns == first else 1):  # pause and go on in the hold, as
+            term.type(" ")  # the driver did
+            term.expect("PAUSED")
+            term.pump(0.3)
+            term.type(" ")
+            term.pump(0.5)
+    marks.append(len(term.output))
     term.type("q")
     assert term.finish() == 0
-    written = term.output[:before_resize].decode(errors="replace")
-    before = STATUS.findall(written)
-    assert any("PAUSED" in text for text in before)
-    assert fits(before, columns)
-    assert fits(term.statuses(before_resize), narrower)
-    if columns == 80:  # all of it fits there, but for the time left
-        assert "Upper-body tense and release | exercise 1 of 1 | 1 of 4 | hold " in written
-    # Rewritten in place: between the first status and the end there is no new line.
-    first = written.index("\x1b[1m")
-    assert "\n" not in written[first:]
+    spans = [
+        term.output[start:end].decode(errors="replace") for start, end in itertools.pairwise(marks)
+    ]
+    for columns, written in zip(WIDTHS, spans, strict=True):
+        shown = STATUS.findall(written)
+        assert any("PAUSED" in text for text in shown), (columns, shown)
+        assert any("hold " in text for text in shown), (columns, shown)
+        assert fits(shown, columns), (columns, shown)
+    assert "Upper-body tense and release | exercise 1 of 1 | 1 of 4 | hold " in spans[1]
+    # Rewritten in place: between the first status and the stop there is no new line.
+    written = "".join(spans)
+    assert "\n" not in written[written.index("\x1b[1m") :]
 
 
 TMUX_WAIT_S = 20.0
 
 
+@pytest.mark.slow
 @pytest.mark.tts
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (Debian: tmux)")
-@pytest.mark.parametrize("columns", [80, 50])
-def test_in_tmux_one_status_line_whatever_the_width(tmp_path: Path, columns: int) -> None:
-    """What a person sees: tmux's screen after pauses, and after the window narrows."""
+def test_in_tmux_one_status_line_whatever_the_width(tmp_path: Path) -> None:
+    """What a person sees: tmux's screen after pauses, and after the window narrows from 80
+    columns to 50, then to 30 (each time the old line is re-wrapped onto more rows)."""
     routine = tmp_path / "long.toml"
     routine.write_text(LONG_TITLE)
-    session = f"coach-test-{os.getpid()}-{columns}"
+    session = f"coach-test-{os.getpid()}"
     env = coach_env()
     command = " ".join([*coach_command("play", "--audio-backend", "null", str(routine))])
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", str(columns), "-y", "20",
+        ["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "20",
          f"cd {ROOT} && {command}; sleep 30"],
         env=env, check=True,
     )  # fmt: skip
@@ -350,6 +367,8 @@ def test_in_tmux_one_status_line_whatever_the_width(tmp_path: Path, columns: int
 
         wait_for(PROMPT)
         keys("y", "Enter")
+        wait_for(" left")
+        keys("n")  # past the opening, to the exercise
         wait_for("hold ")
         for _ in range(3):
             keys("Space")
@@ -360,14 +379,16 @@ def test_in_tmux_one_status_line_whatever_the_width(tmp_path: Path, columns: int
         lines = wait_for("PAUSED")
         status = [line for line in lines if "Upper-body" in line]
         assert len(status) == 1, lines  # one status line, not one per pause or refresh
-        assert len(status[0]) <= columns - 1
-        subprocess.run(["tmux", "resize-window", "-t", session, "-x", str(columns - 20)])
-        time.sleep(0.6)
-        keys("Space")
-        time.sleep(0.6)
-        lines = screen()
-        status = [line for line in lines if "Upper-body" in line or "hold " in line]
-        assert len(status) == 1, lines  # the rows the old line was re-wrapped onto are gone
+        assert len(status[0]) <= 80 - 1
+        for columns in (50, 30):
+            subprocess.run(["tmux", "resize-window", "-t", session, "-x", str(columns)])
+            time.sleep(0.6)
+            keys("Space")
+            time.sleep(0.6)
+            lines = screen()
+            status = [line for line in lines if "Upper-" in line or "hold " in line]
+            assert len(status) == 1, (columns, lines)  # the rows the old line was re-wrapped
+            assert len(status[0]) <= columns - 1, (columns, lines)  # onto are gone
         keys("q")
         lines = wait_for("Stopped.")
         assert not any("PAUSED" in line or "hold " in line for line in lines), lines
@@ -400,6 +421,7 @@ def test_next_from_the_last_exercise_plays_the_closing_and_ends_once(
     assert term.attributes() == term.before
 
 
+@pytest.mark.slow
 @pytest.mark.tts
 def test_p_restarts_the_exercise_and_again_goes_to_the_one_before(
     terminal: OpenTerminal,
@@ -431,6 +453,7 @@ def left_seconds(status: str) -> int:
     return int(minutes) * 60 + int(seconds)
 
 
+@pytest.mark.slow
 @pytest.mark.tts
 def test_ctrl_z_then_fg_pauses_and_single_keys_work_again(terminal: OpenTerminal) -> None:
     """From a real shell with job control: Ctrl-Z stops coach, fg brings it back paused, and

@@ -28,7 +28,7 @@ from support.pulse import PulseServer, PulseUnavailableError, Recorder, missing_
 from support.terminal import coach_command, coach_env
 from support.wavs import wav_bytes
 
-pytestmark = [pytest.mark.device, pytest.mark.tts]
+pytestmark = [pytest.mark.device, pytest.mark.tts, pytest.mark.slow]
 
 REACTION_S = 0.7
 """From the end of "coach pause" to the sound fading out (and the chime starting)."""

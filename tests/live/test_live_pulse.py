@@ -5,9 +5,10 @@ The null sink runs on a real clock, so the recording shows what was played and w
 audible clip of the render must be found in it, in order, at its place: the recording is one
 continuous stream, so within each stretch played without a break the clips land within a
 few milliseconds of where the render has them, with no drift, and a pause only moves what
-follows it (after the instruction that was cut off, said again from its start). The same
-runs measure how soon the first word comes after typing y, how soon the sound stops after
-q and after Ctrl-C, and what the player costs in CPU while it streams a hold.
+follows it (after the instruction that was cut off, said again from its start). That run
+measures how soon the first word comes after typing y and what the player costs in CPU
+while it streams a hold; two short runs, stopped in the first exercise's title, how soon
+the sound stops after q and after Ctrl-C.
 
 Needs the pulseaudio and parec programs (Debian's pulseaudio and pulseaudio-utils); skipped
 with a reason where they are missing. `.ci/run` installs them.
@@ -33,7 +34,7 @@ from support.pulse import (
 )
 from support.terminal import Terminal, coach_command, coach_env
 
-pytestmark = [pytest.mark.device, pytest.mark.tts]
+pytestmark = [pytest.mark.device, pytest.mark.tts, pytest.mark.slow]
 
 P95_MS = 10.0
 """95% of onsets within this of their place (10 ms envelope frames, refined to the sample)."""
@@ -47,6 +48,20 @@ EXIT_S = 0.4
 fade before the device is stopped (stopping drops what it holds, which clicks), and then
 Python exits."""
 CPU_FRACTION = 0.05
+ROUTINE = TIMING_ROUTINE.replace("reps = 2", "reps = 1")
+"""scripts/bench.py's timing routine with one rep of each exercise: 48 s instead of 75 s, with
+every kind of clip still in it (phrases short and long, chimes, both sides, holds of 3 and
+5 s, words in a relax). A drift of DRIFT_MS_PER_S would still move its last clip 5 ms, and
+onsets are measured to the sample."""
+STOP_IN = "Exercise one of two: Neck tilt."
+"""The phrase q and Ctrl-C are typed in: the first exercise's title, 6 s into the session."""
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder whose phrase cache every play of this module shares: the first renders the
+    routine with a cold cache, the others find it warm and only read it."""
+    return tmp_path_factory.mktemp("live-play")
 
 
 @pytest.fixture
@@ -96,9 +111,9 @@ def assert_heard_as_rendered(heard: Heard) -> None:
 
 
 def test_played_at_a_terminal_is_the_render_on_time_across_a_pause(
-    pulse: PulseServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    pulse: PulseServer, rendered: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    heard = LivePlay(pulse, tmp_path, TIMING_ROUTINE).play(TIMING_CUT, into_s=0.8, pause_s=2.0)
+    heard = LivePlay(pulse, rendered, ROUTINE).play(TIMING_CUT, into_s=0.8, pause_s=2.0)
     with capsys.disabled():
         print("\n" + report("null sink, to the end", heard))
     assert heard.status == 0, heard.text
@@ -108,25 +123,34 @@ def test_played_at_a_terminal_is_the_render_on_time_across_a_pause(
 
 @pytest.mark.parametrize("how", ["q", "ctrl-c"])
 def test_quit_and_ctrl_c_stop_the_sound_at_once(
-    pulse: PulseServer, tmp_path: Path, how: str, capsys: pytest.CaptureFixture[str]
+    pulse: PulseServer, rendered: Path, how: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    heard = LivePlay(pulse, tmp_path, TIMING_ROUTINE).play(
-        TIMING_CUT, into_s=0.8, pause_s=2.0, stop=how
-    )
+    """Stopped early, with no pause before: the pause and the rest of the session are the
+    full play's to check; this checks the stop, and that all before it was heard as
+    rendered."""
+    stopped = LivePlay(pulse, rendered, ROUTINE).stop_in(STOP_IN, how)
     with capsys.disabled():
-        print("\n" + report(f"null sink, {how}", heard))
-    assert heard.status == (0 if how == "q" else 130)
-    assert "Stopped." in heard.text and "Traceback" not in heard.text
-    assert_heard_as_rendered(heard)
-    assert heard.stop_sound_s is not None and heard.stop_exit_s is not None
-    assert heard.stop_sound_s <= STOP_S
-    assert heard.stop_exit_s <= EXIT_S
+        print(
+            f"\n[null sink, {how}: {len(stopped.onsets)} onsets before it; sound stopped "
+            f"{stopped.stop_sound_s * 1000:.0f} ms, exit {stopped.stop_exit_s * 1000:.0f} ms "
+            "after the key]"
+        )
+    assert stopped.status == (0 if how == "q" else 130)
+    assert "Stopped." in stopped.text and "Traceback" not in stopped.text
+    assert "Session complete" not in stopped.text
+    assert not stopped.missing, [clip["text"] or clip["cue"] for clip in stopped.missing]
+    assert len(stopped.parts) == 1, [len(part) for part in stopped.parts]
+    assert stopped.timing is not None
+    assert stopped.timing.p95 <= P95_MS
+    assert stopped.first_sound_s <= FIRST_SOUND_S
+    assert stopped.stop_sound_s <= STOP_S
+    assert stopped.stop_exit_s <= EXIT_S
 
 
 def test_a_device_that_goes_away_pauses_says_so_and_comes_back(
-    pulse: PulseServer, tmp_path: Path
+    pulse: PulseServer, rendered: Path
 ) -> None:
-    play = LivePlay(pulse, tmp_path, TIMING_ROUTINE)
+    play = LivePlay(pulse, rendered, ROUTINE)
     recorder = Recorder(pulse.env)
     term = Terminal(
         coach_command("play", "--audio-backend", "miniaudio", str(play.routine)),

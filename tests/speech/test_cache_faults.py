@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -186,20 +187,38 @@ def _render(
     return out.read_bytes()
 
 
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    """The example routine rendered to WAV from an empty cache: the cache it left, and the
+    file's bytes. Each test below renders again over a copy of that cache, damaged."""
+    folder = tmp_path_factory.mktemp("clean")
+    with pytest.MonkeyPatch.context() as patch:
+        wav = _render(folder / "cache", folder / "clean.wav", patch, EXAMPLE_SESSION)
+    return folder / "cache", wav
+
+
+def _copy(cache: Path, to: Path) -> Path:
+    shutil.copytree(cache, to, symlinks=True)
+    return to
+
+
 @pytest.mark.tts
 @pytest.mark.parametrize("kind", sorted(DAMAGE))
 def test_a_render_over_damaged_entries_is_the_render_from_an_empty_cache(
-    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    kind: str,
+    clean: tuple[Path, bytes],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
-    cache = tmp_path / "cache"
-    clean = _render(cache, tmp_path / "clean.wav", monkeypatch, EXAMPLE_SESSION)
+    cache = _copy(clean[0], tmp_path / "cache")
     entries = sorted((cache / "phrases").glob("*.wav"))
     assert entries
     for entry in entries:  # plain and mastered clips alike
         DAMAGE[kind](entry)
     capfd.readouterr()
     repaired = _render(cache, tmp_path / "repaired.wav", monkeypatch, EXAMPLE_SESSION)
-    assert repaired == clean
+    assert repaired == clean[1]
     assert capfd.readouterr().err.count("coach: warning: a damaged entry") == 1
     # ... and the cache is whole again: every entry reads back.
     for entry in entries:
@@ -208,20 +227,20 @@ def test_a_render_over_damaged_entries_is_the_render_from_an_empty_cache(
 
 @pytest.mark.tts
 def test_rotten_samples_never_reach_the_output(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    clean: tuple[Path, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Before entries were checked, one rotten entry put 0 dBFS noise into the render."""
-    cache = tmp_path / "cache"
-    clean = _render(cache, tmp_path / "clean.wav", monkeypatch, EXAMPLE_SESSION)
+    cache = _copy(clean[0], tmp_path / "cache")
     for entry in (cache / "phrases").glob("*.wav"):
         _garble_samples(entry)
     again, _ = read_wav(_render(cache, tmp_path / "again.wav", monkeypatch, EXAMPLE_SESSION))
-    reference, _ = read_wav(clean)
+    reference, _ = read_wav(clean[1])
     assert np.array_equal(again, reference)
     assert int(np.abs(again.astype(np.int32)).max()) < 32000  # mastered to -1 dBTP, no bursts
 
 
 @pytest.mark.tts
+@pytest.mark.slow
 def test_two_cache_histories_give_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -419,6 +419,25 @@ class Heard:
     text: str
 
 
+@dataclass(frozen=True)
+class Stopped:
+    """One live play stopped with q or Ctrl-C, with no pause before, and what the sink heard."""
+
+    onsets: list[Onset]
+    missing: list[dict[str, Any]]
+    """Clips due before the stop that were not found."""
+    parts: list[list[Onset]]
+    """The onsets of each stretch played without a break (one, as nothing paused it)."""
+    timing: Timing | None
+    first_sound_s: float
+    stop_sound_s: float
+    """From q or Ctrl-C to the last sound reaching the sink."""
+    stop_exit_s: float
+    """From q or Ctrl-C to the process's exit."""
+    status: int
+    text: str
+
+
 class LivePlay:
     """A routine rendered to WAV and played live at a terminal into the null sink."""
 
@@ -516,6 +535,48 @@ class LivePlay:
             first_sound_s=first - confirmed,
             cpu_in_hold=cpu_in_hold,
             stop_sound_s=stop_sound_s,
+            stop_exit_s=stop_exit_s,
+            status=status,
+            text=text,
+        )
+
+    def stop_in(self, text: str, stop: str) -> Stopped:
+        """Play from the start and stop with `stop` ("q" or "ctrl-c") where the phrase `text`
+        sounds, with no pause before: what the sink heard up to then, and how soon the sound
+        stopped and the process exited."""
+        clip = self.clip(text)
+        stop_ms = self._sounding_ms(clip["start_ms"])
+        recorder, term = self._start()
+        try:
+            confirmed = time.monotonic()
+            term.type("y\n")
+            first = self._first_sound(recorder, term, confirmed)
+            term.pump(first + stop_ms / 1000 - time.monotonic())
+            pressed = time.monotonic()
+            if stop == "q":
+                term.type("q")
+            else:
+                term.process.send_signal(signal.SIGINT)
+            while term.process.poll() is None and time.monotonic() - pressed < 5:
+                term.read(0.002)
+            stop_exit_s = time.monotonic() - pressed
+            status = term.finish()
+            text = term.text
+        finally:
+            term.close()
+            recorder.stop()
+        last_sound = recorder.last_sound()
+        capture = recorder.samples()
+        due = {"clips": [c for c in self.timeline["clips"] if c["start_ms"] <= clip["start_ms"]]}
+        onsets, missing = find_onsets(due, self.reference, capture)
+        parts = segments(onsets)
+        return Stopped(
+            onsets=onsets,
+            missing=missing,
+            parts=parts,
+            timing=timing(parts) if len(onsets) > 2 else None,
+            first_sound_s=first - confirmed,
+            stop_sound_s=last_sound - pressed if last_sound is not None else float("inf"),
             stop_exit_s=stop_exit_s,
             status=status,
             text=text,
