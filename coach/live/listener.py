@@ -199,7 +199,7 @@ class Ears:
 
     def _verify(self, spotted: Spotted) -> str | None:
         if self.verifier is None:
-            return spotted.phrase
+            return spotted.phrase if spotted.phrase in COMMANDS else None
         head = round(HEAD_S * SAMPLE_RATE)
         tail = round(TAIL_S * SAMPLE_RATE)
         return self.verifier.confirm(self._clip(spotted.start - head, spotted.end + tail))

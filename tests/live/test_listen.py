@@ -381,20 +381,26 @@ def test_a_missing_microphone_is_said_and_play_goes_on(timeline: Timeline) -> No
     assert "The keys work as usual." in notices[0]
 
 
-def test_without_pocketsphinx_listening_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_the_listen_extra_listening_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from coach.live.listener import open_ears
+    from coach.live.spotting import open_spotter
 
-    monkeypatch.setitem(sys.modules, "pocketsphinx", None)
+    monkeypatch.setitem(sys.modules, "faster_whisper", None)
     with pytest.raises(CoachError, match=r"pip install 'coach\[listen\]'"):
         open_ears()
+    monkeypatch.setitem(sys.modules, "pocketsphinx", None)
+    with pytest.raises(CoachError, match=r"pip install 'coach\[listen\]'"):
+        open_spotter("pocketsphinx")
 
 
-def test_play_listen_without_pocketsphinx_fails_before_any_work(
+def test_play_listen_without_the_listen_extra_fails_before_any_work(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from support.cli import run
 
-    monkeypatch.setitem(sys.modules, "pocketsphinx", None)
+    monkeypatch.setitem(sys.modules, "faster_whisper", None)
     result = run("play", "--listen", "--yes", "--audio-backend", "null")
     assert result.exit_code == 2
     assert result.stderr.startswith("coach: Listening is not installed.")
