@@ -58,7 +58,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from coach.live.echo import EchoCanceller  # noqa: E402
 from coach.live.listener import Ears  # noqa: E402
-from coach.live.spotting import COMMANDS, THRESHOLDS, PocketsphinxSpotter  # noqa: E402
+from coach.live.spotting import (  # noqa: E402
+    COMMANDS,
+    DEFAULT_SPOTTER,
+    THRESHOLDS,
+    PocketsphinxSpotter,
+    UtteranceSpotter,
+)
 from coach.live.verifying import THRESHOLD, WhisperVerifier  # noqa: E402
 from coach.pcm import Samples, read_wav  # noqa: E402
 from coach.time import SAMPLE_RATE  # noqa: E402
@@ -106,6 +112,10 @@ WITH_WORDS = (
     "His coach told him to pause, breathe, and go on when he was ready.",
     "We are back after these messages, with the coach of the year.",
     "Stop the car at the next garage, the coach needs diesel too.",
+    "Her coach, back in the day, was a famous runner.",
+    "Tell the coach, next week we train on Tuesday.",
+    "I waved at the coach, stop sign in hand, and it pulled over.",
+    "He missed the coach, go on without him, she told the driver.",
 )
 WITHOUT_WORDS = (
     "Turn left at the light and keep going for a mile.",
@@ -172,6 +182,8 @@ class Settings:
     """The verifier's threshold; None: no verifier."""
     cancel: bool = True
     echo_spotter: bool = False
+    spotter: str = DEFAULT_SPOTTER
+    """What finds the candidates: "utterances" or "pocketsphinx" (with `thresholds`)."""
 
     def describe(self) -> str:
         kws = sorted(set(self.thresholds.values()))
@@ -180,7 +192,7 @@ class Settings:
             if len(kws) == 1
             else ", ".join(f"{p.split()[-1]} {v:g}" for p, v in self.thresholds.items())
         )
-        parts = [f"kws {kws_text}"]
+        parts = [f"kws {kws_text}" if self.spotter == "pocketsphinx" else self.spotter]
         parts.append("no verifier" if self.verify is None else f"verifier {self.verify:g}")
         parts.append("echo cancelled" if self.cancel else "no echo cancellation")
         if self.echo_spotter:
@@ -271,8 +283,13 @@ def sounds_for(chosen: Set, sessions: dict[str, np.ndarray]) -> Sounds:
 def make_ears(settings: Settings, verifier: TimedVerifier | None) -> Ears:
     if verifier is not None and settings.verify is not None:
         verifier.inner.threshold = settings.verify
+    spotter = (
+        PocketsphinxSpotter(settings.thresholds)
+        if settings.spotter == "pocketsphinx"
+        else UtteranceSpotter()
+    )
     return Ears(
-        PocketsphinxSpotter(settings.thresholds),
+        spotter,
         canceller=EchoCanceller() if settings.cancel else None,
         verifier=verifier if settings.verify is not None else None,
         echo_spotter=PocketsphinxSpotter(settings.thresholds) if settings.echo_spotter else None,
@@ -306,6 +323,15 @@ def stream(ears: Ears, mic: np.ndarray, played: np.ndarray | None) -> Streamed:
         took = time.perf_counter() - began
         out += [(start + BLOCK, command.phrase, took) for command in heard]
     return Streamed(out)
+
+
+def spoken_length(clip: np.ndarray) -> int:
+    """Samples up to the end of the speech in `clip` (eSpeak leaves about 0.3 s of silence
+    after it): the last 10 ms frame within 40 dB of the loudest."""
+    frame = SAMPLE_RATE // 100
+    count = len(clip) // frame
+    powers = (clip[: count * frame].reshape(count, frame) ** 2).mean(axis=1)
+    return int((np.nonzero(powers >= powers.max() * 1e-4)[0][-1] + 1) * frame)
 
 
 def loud_places(session: np.ndarray, count: int, length: int, offset: int) -> list[int]:
@@ -344,7 +370,7 @@ def trials(
                 command = sounds.commands[key]
                 base = warm + index * trial
                 mic[base + at : base + at + len(command)] += command
-                ends.append(base + at + len(command))
+                ends.append(base + at + spoken_length(command))
                 if background:
                     segment = sounds.session[places[index] : places[index] + trial]
                     played[base : base + len(segment)] = segment
@@ -548,6 +574,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-verifier", action="store_true")
     parser.add_argument("--no-cancel", action="store_true")
     parser.add_argument("--echo-spotter", action="store_true")
+    parser.add_argument(
+        "--spotter",
+        choices=["utterances", "pocketsphinx"],
+        default=DEFAULT_SPOTTER,
+        help="what finds the candidates (--tune: pocketsphinx)",
+    )
     parser.add_argument("--renders", type=Path, help="keep the sessions' renders here")
     parser.add_argument("--trials-only", action="store_true", help="no false alarms")
     parser.add_argument("--set", choices=[s.name for s in SETS], help="only this set")
@@ -567,6 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         else (args.verify if args.verify is not None else THRESHOLD),
         cancel=not args.no_cancel,
         echo_spotter=args.echo_spotter,
+        spotter=args.spotter,
     )
     results: dict[str, Any] = {}
     tuning = SETS[0]
@@ -580,6 +613,7 @@ def main(argv: list[str] | None = None) -> int:
                     verify,
                     settings.cancel,
                     settings.echo_spotter,
+                    "pocketsphinx",
                 )
                 result = run(candidate, sounds, tuning, verifier)
                 report(f"tuning set ({tuning.rates} wpm)", result)
