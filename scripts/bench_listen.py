@@ -34,8 +34,10 @@ Method (printed with the results):
   block it came out after, plus the wall time that block took (the verifier runs then). The
   player then acts within its 0.1 s wait; tests/live/test_listen_pulse.py measures the whole
   way through a sound server.
-- CPU: process time (all threads) of the whole listener over the false-alarm audio, as a
-  share of one core at real time; and what one verification costs.
+- CPU: process time (all threads) of the whole listener over the session fed back, as a
+  share of one core at real time (the coach talking, the driver quiet: most of a session),
+  and over each kind of ordinary speech (someone talking all the while, which hands the
+  verifier the most candidates); and what one verification costs.
 """
 
 from __future__ import annotations
@@ -465,7 +467,9 @@ def false_alarms(
     for name, speech in ordinary:
         noise = road_noise(len(speech) / SAMPLE_RATE, seed=chosen.noise_seed + 2)
         ears = make_ears(settings, verifier)
+        cpu = time.process_time()
         heard = stream(ears, speech + at_snr(noise, speech, 10.0), None).heard
+        out[f"{name}_cpu_share"] = (time.process_time() - cpu) / (len(speech) / SAMPLE_RATE)
         out[f"{name}_minutes"] = len(speech) / SAMPLE_RATE / 60
         out[name] = len(heard)
         out[f"{name}_phrases"] = [phrase for _, phrase, _ in heard]
@@ -553,12 +557,15 @@ def report(label: str, result: dict[str, Any]) -> None:
         print(
             f"  ordinary speech {title}, {minutes:.1f} min: {fa[name]} false alarms "
             f"({per_hour(fa[name], minutes):.1f}/h) from {fa[f'{name}_candidates']} "
-            f"candidates {fa[f'{name}_phrases']}"
+            f"candidates {fa[f'{name}_phrases']}, CPU {fa[f'{name}_cpu_share']:.1%}"
         )
     verify = ""
     if fa.get("verify_ms_median") is not None:
         verify = f"; {fa['verifications']} verifications, median {fa['verify_ms_median']:.0f} ms"
-    print(f"  CPU, whole listener: {fa['cpu_share_of_one_core']:.1%} of one core{verify}")
+    print(
+        f"  CPU, whole listener, session fed back: {fa['cpu_share_of_one_core']:.1%} of one "
+        f"core{verify}"
+    )
     sys.stdout.flush()
 
 
