@@ -171,6 +171,11 @@ FLOOR_FRAMES frames), after pre-emphasis, which leaves road noise's rumble out."
 FLOOR_FRAMES = 300
 """Frames the floor is measured over (3 s)."""
 
+LOWEST_FLOOR_DB = 25.0
+"""The floor is never taken lower than this (a pre-emphasised RMS of 18, about -65 dBFS):
+over digital silence, a sound server's faint leftovers (a few steps of the samples) would
+otherwise count as sound and draw an utterance out."""
+
 UTTERANCE_HANG_MS = 200
 """Quiet that ends an utterance."""
 
@@ -213,7 +218,7 @@ class Utterances:
             self._history[self._frames % FLOOR_FRAMES] = level
             if self._frames % 10 == 0:
                 known = self._history[: min(self._frames + 1, FLOOR_FRAMES)]
-                self._floor = float(np.percentile(known, 10))
+                self._floor = max(float(np.percentile(known, 10)), LOWEST_FLOOR_DB)
             frame = self._frames
             self._frames += 1
             if level > self._floor + UTTERANCE_RISE_DB and frame >= 10:

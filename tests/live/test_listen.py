@@ -4,7 +4,7 @@ listener never makes a device's thread wait; a missing engine or microphone is a
 
 The player runs on device time (RecordingOutput, keys that let time pass), with a fake Voice
 whose commands fall due at device times. Spotting is faked where the engine is not the point;
-one test runs PocketSphinx on the natural voice in road noise.
+one test runs the default engines on the natural voice in road noise.
 """
 
 from __future__ import annotations
@@ -498,6 +498,53 @@ def test_the_doctests_pass() -> None:
     for module in (coach.live.verifying, coach.live.miniaudio_common):
         result = doctest.testmod(module)
         assert result.attempted >= 1 and result.failed == 0, module.__name__
+
+
+def test_short_utterances_on_their_own_are_candidates_and_longer_speech_is_not() -> None:
+    from coach.live.spotting import UTTERANCE_HANG_MS, UtteranceSpotter
+
+    rng = np.random.default_rng(3)
+    second = SAMPLE_RATE
+    # Faint noise; a 0.8 s "command" from 1 s; 3 s of "talk" from 3 s; a 0.5 s one from 7.5 s.
+    sound = rng.normal(0, 30, 9 * second)
+    spans = [(second, second * 18 // 10), (3 * second, 6 * second), (second * 75 // 10, 8 * second)]
+    for start, end in spans:
+        sound[start:end] += rng.normal(0, 3000, end - start)
+    samples = sound.astype(np.int16)
+    spotter = UtteranceSpotter()
+    found = []
+    for start in range(0, len(samples), 1000):
+        fed = start + 1000
+        came = spotter.feed(samples[start:fed])
+        for spotted in came:
+            # Handed over once UTTERANCE_HANG_MS of quiet has ended it, not much later.
+            assert fed - spotted.end < ms_to_samples(UTTERANCE_HANG_MS) + 1000 + PERIOD
+        found += came
+    assert [spotted.phrase for spotted in found] == ["", ""]
+    for spotted, (start, end) in zip(found, [spans[0], spans[2]], strict=True):
+        assert abs(spotted.start - start) <= PERIOD and abs(spotted.end - end) <= PERIOD
+
+
+def test_an_utterance_without_a_verifier_is_no_command() -> None:
+    class Once:
+        phrases = tuple(COMMANDS)
+
+        def __init__(self) -> None:
+            self.done = False
+
+        def feed(self, samples: Samples) -> list[Spotted]:
+            if self.done:
+                return []
+            self.done = True
+            return [Spotted("", 0, len(samples), 0.0)]
+
+        def settle(self) -> None:
+            pass
+
+    ears = Ears(Once())
+    block = np.zeros(SAMPLE_RATE // 20, dtype=np.int16)
+    heard = [ears.captured(block, (index + 1) / 20) for index in range(30)]
+    assert not any(heard) and len(ears.rejected) == 1
 
 
 # --- the engine -------------------------------------------------------------------------------
