@@ -1,12 +1,13 @@
 """Benchmark of listening during live play: detection, false alarms, echo, reaction and CPU.
 
     .venv/bin/python scripts/bench_listen.py                 # the shipped settings
-    .venv/bin/python scripts/bench_listen.py --tune          # choose thresholds, then check
+    .venv/bin/python scripts/bench_listen.py --spotter pocketsphinx   # the keyword search
+    .venv/bin/python scripts/bench_listen.py --tune          # its thresholds chosen, then checked
     .venv/bin/python scripts/bench_listen.py --json out.json
 
 Method (printed with the results):
 
-- Two sets, so that thresholds are chosen on one and judged on the other. The tuning set:
+- Two sets, so that settings are chosen on one and judged on the other. The tuning set:
   commands at 140 and 180 words a minute, noise from seed 11, the natural voice's session
   fed back, the first half of the ordinary sentences. The held-out set: 160 and 200 words a
   minute, noise seed 23, other stretches of the session behind the commands, the eSpeak
@@ -21,8 +22,9 @@ Method (printed with the results):
   listener is told what was played and when, as in live play. Each condition is one
   continuous stream: WARM_S of the session's opening, then one command every TRIAL_S.
 - Everything runs through `coach.live.listener.Ears` in 50 ms blocks, as live play feeds it:
-  echo cancellation, the keyword spotter, the verifier. A trial counts as detected when the
-  right command comes out within 1.5 s of its end, and as a confusion when another does.
+  echo cancellation, the spotter (`--spotter`), the verifier. A trial counts as detected when
+  the right command comes out within 1.5 s of the end of its speech, and as a confusion when
+  another does.
 - False alarms: the session fed back into the microphone through the echo path, as loud as
   the commands, with road noise 10 dB below it ("session audio"), and ordinary speech that
   is not a command, spoken by both voices with nothing playing, in road noise at 10 dB SNR:
