@@ -29,8 +29,9 @@ Method (printed with the results):
   the commands, with road noise 10 dB below it ("session audio"), and ordinary speech that
   is not a command, spoken by both voices with nothing playing, in road noise at 10 dB SNR:
   radio and cab talk with the command words in it ("The coach said to pause at the next
-  stop") and without, and the session's own words with nothing played. Counted, and per hour
-  of that audio.
+  stop") and without, short phrases with them said on their own ("Go back.", "Okay,
+  coach."), and the session's own words with nothing played. Counted, and per hour of that
+  audio.
 - Echo: ERLE over the session fed back, after the canceller has had WARM_S to learn.
 - Reaction: from a command's last sample to Ears handing it over: the stream time of the
   block it came out after, plus the wall time that block took (the verifier runs then). The
@@ -147,6 +148,34 @@ WITHOUT_WORDS = (
     "A minute's silence was held before kick-off at the stadium.",
     "The museum is free on Sundays, and the cafe does a good breakfast.",
 )
+SHORT_WORDS = (
+    "Go back.",
+    "Go on.",
+    "Next.",
+    "Stop!",
+    "Pause it.",
+    "Come back.",
+    "Not now, coach.",
+    "Okay, coach.",
+    "Stop here.",
+    "Next exit.",
+    "Go back home.",
+    "Coach.",
+    "Next one, please.",
+    "Back up a bit.",
+    "Stop the car.",
+    "Hit pause.",
+    "Go on then.",
+    "Hey coach.",
+    "Not that one, the next.",
+    "Back again.",
+    "Just stop.",
+    "Pause, please.",
+    "Right, go on.",
+    "Coach trip.",
+)
+"""Short phrases said on their own with a command's words, as a driver says them to someone in
+the cab: what a listener that weighs every short utterance is most likely to take."""
 ORDINARY_RATES = (150, 175, 200)
 
 
@@ -165,14 +194,21 @@ def halves(sentences: tuple[str, ...], which: int) -> tuple[str, ...]:
 
 
 SETS = (
-    Set("tuning", (140, 180), 11, 0, "joe", halves(WITH_WORDS, 0) + halves(WITHOUT_WORDS, 0)),
+    Set(
+        "tuning",
+        (140, 180),
+        11,
+        0,
+        "joe",
+        halves(WITH_WORDS, 0) + halves(WITHOUT_WORDS, 0) + halves(SHORT_WORDS, 0),
+    ),
     Set(
         "held-out",
         (160, 200),
         23,
         1,
         "gmw/en-us",
-        halves(WITH_WORDS, 1) + halves(WITHOUT_WORDS, 1),
+        halves(WITH_WORDS, 1) + halves(WITHOUT_WORDS, 1) + halves(SHORT_WORDS, 1),
     ),
 )
 
@@ -224,6 +260,7 @@ class Sounds:
     session: np.ndarray
     ordinary_with: np.ndarray
     ordinary_without: np.ndarray
+    ordinary_short: np.ndarray
     opening: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
@@ -275,11 +312,13 @@ def spoken(sentences: tuple[str, ...]) -> np.ndarray:
 def sounds_for(chosen: Set, sessions: dict[str, np.ndarray]) -> Sounds:
     with_words = tuple(s for s in chosen.sentences if s in WITH_WORDS)
     without = tuple(s for s in chosen.sentences if s in WITHOUT_WORDS)
+    short = tuple(s for s in chosen.sentences if s in SHORT_WORDS)
     return Sounds(
         synthesize(chosen.rates),
         sessions[chosen.session_voice],
         spoken(with_words),
         spoken(without),
+        spoken(short),
         opening=sessions["joe"][: round(WARM_S * SAMPLE_RATE)],
     )
 
@@ -464,6 +503,7 @@ def false_alarms(
     ordinary = (
         ("with_words", sounds.ordinary_with),
         ("without_words", sounds.ordinary_without),
+        ("short", sounds.ordinary_short),
         ("narration", sounds.session),
     )
     for name, speech in ordinary:
@@ -524,7 +564,7 @@ def score(result: dict[str, Any]) -> float:
     )
     fa = result["false_alarms"]
     return detections - 2.0 * (
-        fa["session"] + fa["with_words"] + fa["without_words"] + fa["narration"]
+        fa["session"] + fa["with_words"] + fa["without_words"] + fa["short"] + fa["narration"]
     )
 
 
@@ -552,6 +592,7 @@ def report(label: str, result: dict[str, Any]) -> None:
     titles = (
         ("with_words", "with command words"),
         ("without_words", "without"),
+        ("short", "short phrases with command words"),
         ("narration", "the session's words, not played"),
     )
     for name, title in titles:
