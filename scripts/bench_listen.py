@@ -1,12 +1,13 @@
 """Benchmark of listening during live play: detection, false alarms, echo, reaction and CPU.
 
     .venv/bin/python scripts/bench_listen.py                 # the shipped settings
-    .venv/bin/python scripts/bench_listen.py --tune          # choose thresholds, then check
+    .venv/bin/python scripts/bench_listen.py --spotter pocketsphinx   # the keyword search
+    .venv/bin/python scripts/bench_listen.py --tune          # its thresholds chosen, then checked
     .venv/bin/python scripts/bench_listen.py --json out.json
 
 Method (printed with the results):
 
-- Two sets, so that thresholds are chosen on one and judged on the other. The tuning set:
+- Two sets, so that settings are chosen on one and judged on the other. The tuning set:
   commands at 140 and 180 words a minute, noise from seed 11, the natural voice's session
   fed back, the first half of the ordinary sentences. The held-out set: 160 and 200 words a
   minute, noise seed 23, other stretches of the session behind the commands, the eSpeak
@@ -21,21 +22,25 @@ Method (printed with the results):
   listener is told what was played and when, as in live play. Each condition is one
   continuous stream: WARM_S of the session's opening, then one command every TRIAL_S.
 - Everything runs through `coach.live.listener.Ears` in 50 ms blocks, as live play feeds it:
-  echo cancellation, the keyword spotter, the verifier. A trial counts as detected when the
-  right command comes out within 1.5 s of its end, and as a confusion when another does.
+  echo cancellation, the spotter (`--spotter`), the verifier. A trial counts as detected when
+  the right command comes out within 1.5 s of the end of its speech, and as a confusion when
+  another does.
 - False alarms: the session fed back into the microphone through the echo path, as loud as
   the commands, with road noise 10 dB below it ("session audio"), and ordinary speech that
   is not a command, spoken by both voices with nothing playing, in road noise at 10 dB SNR:
   radio and cab talk with the command words in it ("The coach said to pause at the next
-  stop") and without, and the session's own words with nothing played. Counted, and per hour
-  of that audio.
+  stop") and without, short phrases with them said on their own ("Go back.", "Okay,
+  coach."), and the session's own words with nothing played. Counted, and per hour of that
+  audio.
 - Echo: ERLE over the session fed back, after the canceller has had WARM_S to learn.
 - Reaction: from a command's last sample to Ears handing it over: the stream time of the
   block it came out after, plus the wall time that block took (the verifier runs then). The
   player then acts within its 0.1 s wait; tests/live/test_listen_pulse.py measures the whole
   way through a sound server.
-- CPU: process time (all threads) of the whole listener over the false-alarm audio, as a
-  share of one core at real time; and what one verification costs.
+- CPU: process time (all threads) of the whole listener over the session fed back, as a
+  share of one core at real time (the coach talking, the driver quiet: most of a session),
+  and over each kind of ordinary speech (someone talking all the while, which hands the
+  verifier the most candidates); and what one verification costs.
 """
 
 from __future__ import annotations
@@ -58,7 +63,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from coach.live.echo import EchoCanceller  # noqa: E402
 from coach.live.listener import Ears  # noqa: E402
-from coach.live.spotting import COMMANDS, THRESHOLDS, PocketsphinxSpotter  # noqa: E402
+from coach.live.spotting import (  # noqa: E402
+    COMMANDS,
+    DEFAULT_SPOTTER,
+    THRESHOLDS,
+    PocketsphinxSpotter,
+    UtteranceSpotter,
+)
 from coach.live.verifying import THRESHOLD, WhisperVerifier  # noqa: E402
 from coach.pcm import Samples, read_wav  # noqa: E402
 from coach.time import SAMPLE_RATE  # noqa: E402
@@ -106,6 +117,10 @@ WITH_WORDS = (
     "His coach told him to pause, breathe, and go on when he was ready.",
     "We are back after these messages, with the coach of the year.",
     "Stop the car at the next garage, the coach needs diesel too.",
+    "Her coach, back in the day, was a famous runner.",
+    "Tell the coach, next week we train on Tuesday.",
+    "I waved at the coach, stop sign in hand, and it pulled over.",
+    "He missed the coach, go on without him, she told the driver.",
 )
 WITHOUT_WORDS = (
     "Turn left at the light and keep going for a mile.",
@@ -133,6 +148,34 @@ WITHOUT_WORDS = (
     "A minute's silence was held before kick-off at the stadium.",
     "The museum is free on Sundays, and the cafe does a good breakfast.",
 )
+SHORT_WORDS = (
+    "Go back.",
+    "Go on.",
+    "Next.",
+    "Stop!",
+    "Pause it.",
+    "Come back.",
+    "Not now, coach.",
+    "Okay, coach.",
+    "Stop here.",
+    "Next exit.",
+    "Go back home.",
+    "Coach.",
+    "Next one, please.",
+    "Back up a bit.",
+    "Stop the car.",
+    "Hit pause.",
+    "Go on then.",
+    "Hey coach.",
+    "Not that one, the next.",
+    "Back again.",
+    "Just stop.",
+    "Pause, please.",
+    "Right, go on.",
+    "Coach trip.",
+)
+"""Short phrases said on their own with a command's words, as a driver says them to someone in
+the cab: what a listener that weighs every short utterance is most likely to take."""
 ORDINARY_RATES = (150, 175, 200)
 
 
@@ -151,14 +194,21 @@ def halves(sentences: tuple[str, ...], which: int) -> tuple[str, ...]:
 
 
 SETS = (
-    Set("tuning", (140, 180), 11, 0, "joe", halves(WITH_WORDS, 0) + halves(WITHOUT_WORDS, 0)),
+    Set(
+        "tuning",
+        (140, 180),
+        11,
+        0,
+        "joe",
+        halves(WITH_WORDS, 0) + halves(WITHOUT_WORDS, 0) + halves(SHORT_WORDS, 0),
+    ),
     Set(
         "held-out",
         (160, 200),
         23,
         1,
         "gmw/en-us",
-        halves(WITH_WORDS, 1) + halves(WITHOUT_WORDS, 1),
+        halves(WITH_WORDS, 1) + halves(WITHOUT_WORDS, 1) + halves(SHORT_WORDS, 1),
     ),
 )
 
@@ -172,6 +222,8 @@ class Settings:
     """The verifier's threshold; None: no verifier."""
     cancel: bool = True
     echo_spotter: bool = False
+    spotter: str = DEFAULT_SPOTTER
+    """What finds the candidates: "utterances" or "pocketsphinx" (with `thresholds`)."""
 
     def describe(self) -> str:
         kws = sorted(set(self.thresholds.values()))
@@ -180,7 +232,7 @@ class Settings:
             if len(kws) == 1
             else ", ".join(f"{p.split()[-1]} {v:g}" for p, v in self.thresholds.items())
         )
-        parts = [f"kws {kws_text}"]
+        parts = [f"kws {kws_text}" if self.spotter == "pocketsphinx" else self.spotter]
         parts.append("no verifier" if self.verify is None else f"verifier {self.verify:g}")
         parts.append("echo cancelled" if self.cancel else "no echo cancellation")
         if self.echo_spotter:
@@ -208,6 +260,7 @@ class Sounds:
     session: np.ndarray
     ordinary_with: np.ndarray
     ordinary_without: np.ndarray
+    ordinary_short: np.ndarray
     opening: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
@@ -259,11 +312,13 @@ def spoken(sentences: tuple[str, ...]) -> np.ndarray:
 def sounds_for(chosen: Set, sessions: dict[str, np.ndarray]) -> Sounds:
     with_words = tuple(s for s in chosen.sentences if s in WITH_WORDS)
     without = tuple(s for s in chosen.sentences if s in WITHOUT_WORDS)
+    short = tuple(s for s in chosen.sentences if s in SHORT_WORDS)
     return Sounds(
         synthesize(chosen.rates),
         sessions[chosen.session_voice],
         spoken(with_words),
         spoken(without),
+        spoken(short),
         opening=sessions["joe"][: round(WARM_S * SAMPLE_RATE)],
     )
 
@@ -271,8 +326,13 @@ def sounds_for(chosen: Set, sessions: dict[str, np.ndarray]) -> Sounds:
 def make_ears(settings: Settings, verifier: TimedVerifier | None) -> Ears:
     if verifier is not None and settings.verify is not None:
         verifier.inner.threshold = settings.verify
+    spotter = (
+        PocketsphinxSpotter(settings.thresholds)
+        if settings.spotter == "pocketsphinx"
+        else UtteranceSpotter()
+    )
     return Ears(
-        PocketsphinxSpotter(settings.thresholds),
+        spotter,
         canceller=EchoCanceller() if settings.cancel else None,
         verifier=verifier if settings.verify is not None else None,
         echo_spotter=PocketsphinxSpotter(settings.thresholds) if settings.echo_spotter else None,
@@ -306,6 +366,15 @@ def stream(ears: Ears, mic: np.ndarray, played: np.ndarray | None) -> Streamed:
         took = time.perf_counter() - began
         out += [(start + BLOCK, command.phrase, took) for command in heard]
     return Streamed(out)
+
+
+def spoken_length(clip: np.ndarray) -> int:
+    """Samples up to the end of the speech in `clip` (eSpeak leaves about 0.3 s of silence
+    after it): the last 10 ms frame within 40 dB of the loudest."""
+    frame = SAMPLE_RATE // 100
+    count = len(clip) // frame
+    powers = (clip[: count * frame].reshape(count, frame) ** 2).mean(axis=1)
+    return int((np.nonzero(powers >= powers.max() * 1e-4)[0][-1] + 1) * frame)
 
 
 def loud_places(session: np.ndarray, count: int, length: int, offset: int) -> list[int]:
@@ -344,7 +413,7 @@ def trials(
                 command = sounds.commands[key]
                 base = warm + index * trial
                 mic[base + at : base + at + len(command)] += command
-                ends.append(base + at + len(command))
+                ends.append(base + at + spoken_length(command))
                 if background:
                     segment = sounds.session[places[index] : places[index] + trial]
                     played[base : base + len(segment)] = segment
@@ -434,12 +503,15 @@ def false_alarms(
     ordinary = (
         ("with_words", sounds.ordinary_with),
         ("without_words", sounds.ordinary_without),
+        ("short", sounds.ordinary_short),
         ("narration", sounds.session),
     )
     for name, speech in ordinary:
         noise = road_noise(len(speech) / SAMPLE_RATE, seed=chosen.noise_seed + 2)
         ears = make_ears(settings, verifier)
+        cpu = time.process_time()
         heard = stream(ears, speech + at_snr(noise, speech, 10.0), None).heard
+        out[f"{name}_cpu_share"] = (time.process_time() - cpu) / (len(speech) / SAMPLE_RATE)
         out[f"{name}_minutes"] = len(speech) / SAMPLE_RATE / 60
         out[name] = len(heard)
         out[f"{name}_phrases"] = [phrase for _, phrase, _ in heard]
@@ -491,7 +563,7 @@ def score(result: dict[str, Any]) -> float:
         row["rate"] for name, row in result["trials"].items() if not name.endswith("clean")
     )
     fa = result["false_alarms"]
-    alarms = fa["session"] + fa["with_words"] + fa["without_words"] + fa["narration"]
+    alarms = fa["session"] + fa["with_words"] + fa["without_words"] + fa["short"] + fa["narration"]
     return float(detections - 2.0 * alarms)
 
 
@@ -519,6 +591,7 @@ def report(label: str, result: dict[str, Any]) -> None:
     titles = (
         ("with_words", "with command words"),
         ("without_words", "without"),
+        ("short", "short phrases with command words"),
         ("narration", "the session's words, not played"),
     )
     for name, title in titles:
@@ -526,12 +599,15 @@ def report(label: str, result: dict[str, Any]) -> None:
         print(
             f"  ordinary speech {title}, {minutes:.1f} min: {fa[name]} false alarms "
             f"({per_hour(fa[name], minutes):.1f}/h) from {fa[f'{name}_candidates']} "
-            f"candidates {fa[f'{name}_phrases']}"
+            f"candidates {fa[f'{name}_phrases']}, CPU {fa[f'{name}_cpu_share']:.1%}"
         )
     verify = ""
     if fa.get("verify_ms_median") is not None:
         verify = f"; {fa['verifications']} verifications, median {fa['verify_ms_median']:.0f} ms"
-    print(f"  CPU, whole listener: {fa['cpu_share_of_one_core']:.1%} of one core{verify}")
+    print(
+        f"  CPU, whole listener, session fed back: {fa['cpu_share_of_one_core']:.1%} of one "
+        f"core{verify}"
+    )
     sys.stdout.flush()
 
 
@@ -547,6 +623,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-verifier", action="store_true")
     parser.add_argument("--no-cancel", action="store_true")
     parser.add_argument("--echo-spotter", action="store_true")
+    parser.add_argument(
+        "--spotter",
+        choices=["utterances", "pocketsphinx"],
+        default=DEFAULT_SPOTTER,
+        help="what finds the candidates (--tune: pocketsphinx)",
+    )
     parser.add_argument("--renders", type=Path, help="keep the sessions' renders here")
     parser.add_argument("--trials-only", action="store_true", help="no false alarms")
     parser.add_argument("--set", choices=[s.name for s in SETS], help="only this set")
@@ -566,6 +648,7 @@ def main(argv: list[str] | None = None) -> int:
         else (args.verify if args.verify is not None else THRESHOLD),
         cancel=not args.no_cancel,
         echo_spotter=args.echo_spotter,
+        spotter=args.spotter,
     )
     results: dict[str, Any] = {}
     tuning = SETS[0]
@@ -579,6 +662,7 @@ def main(argv: list[str] | None = None) -> int:
                     verify,
                     settings.cancel,
                     settings.echo_spotter,
+                    "pocketsphinx",
                 )
                 result = run(candidate, sounds, tuning, verifier)
                 report(f"tuning set ({tuning.rates} wpm)", result)

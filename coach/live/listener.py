@@ -3,9 +3,10 @@ voice.
 
 The microphone also hears the speakers. The coach knows exactly which samples it played and
 when (`PlayedTap` notes each block the device pulls), so `Ears` first takes them out of what
-the microphone captured (`coach.live.echo.EchoCanceller`), then runs the keyword spotter over
-what is left. What the spotter finds is a candidate: a stronger recogniser weighs the second
-of sound around it (`coach.live.verifying`) and says which command it is, or that it is none.
+the microphone captured (`coach.live.echo.EchoCanceller`), then runs the spotter (by default,
+short utterances said on their own) over what is left. What it finds is a candidate: a
+stronger recogniser weighs the second of sound around it (`coach.live.verifying`) and says
+which command it is, or that it is none.
 Optionally, the same spotter also runs over what was played, and a phrase found in both at
 the same moment is the coach's own (`echo_spotter`; off by default, as cancellation and the
 verifier leave it nothing to do, and it costs as much as the spotter).
@@ -199,7 +200,7 @@ class Ears:
 
     def _verify(self, spotted: Spotted) -> str | None:
         if self.verifier is None:
-            return spotted.phrase
+            return spotted.phrase if spotted.phrase in COMMANDS else None
         head = round(HEAD_S * SAMPLE_RATE)
         tail = round(TAIL_S * SAMPLE_RATE)
         return self.verifier.confirm(self._clip(spotted.start - head, spotted.end + tail))

@@ -1,16 +1,23 @@
-"""Keyword spotting: the voice commands of live play, and the engines that find them.
+"""Finding candidates for the voice commands of live play, and the engines that find them.
 
 `COMMANDS` is what can be said, each phrase the wake word "coach" and one word or two, and
 what each asks of the player. `SPOTTERS` is the registry of engines (implementing
-`coach.live.types.Spotter`); there is one, PocketSphinx, whose US English acoustic model and
-dictionary ship inside its wheel, so nothing is downloaded. It is the optional `listen` extra:
-without it, `open_spotter` says how to get it.
+`coach.live.types.Spotter`); what they find is only a candidate, which the verifier
+(`coach.live.verifying`) weighs.
 
-PocketSphinx's keyword search scores each phrase against a loop of all phones and reports it
-when the ratio passes the phrase's threshold (`THRESHOLDS`). Phrases that share the wake word
-compete: "coach next" may first pass as "coach back" before "next" is over. So a phrase is not
-taken at once: `PocketsphinxSpotter` waits `SETTLE_MS` after the first one for the others that
-overlap it, and keeps the best scored of them.
+- **utterances** (the default): every short utterance said on its own, found by its energy
+  against the recent floor (`Utterances`): a command is said alone, in well under two
+  seconds. Pure numpy. With the verifier it finds more commands than the keyword search
+  (every voice's, even one whose "coach" PocketSphinx does not know), gives the verifier the
+  whole utterance rather than the part a keyword search matched, and hands it none of the
+  command words inside longer speech; `scripts/bench_listen.py` measures both.
+- **pocketsphinx**: PocketSphinx's keyword search, whose US English acoustic model and
+  dictionary ship inside its wheel (the optional `listen` extra; without it, `open_spotter`
+  says how to get it). It scores each phrase against a loop of all phones and reports it when
+  the ratio passes the phrase's threshold (`THRESHOLDS`). Phrases that share the wake word
+  compete: "coach next" may first pass as "coach back" before "next" is over. So a phrase is
+  not taken at once: `PocketsphinxSpotter` waits `SETTLE_MS` after the first one for the
+  others that overlap it, and keeps the best scored of them.
 """
 
 from __future__ import annotations
@@ -154,15 +161,112 @@ class PocketsphinxSpotter:
         self._utterance_at = self._fed
 
 
+UTTERANCE_FRAME = SAMPLE_RATE // 100
+"""Samples per frame of the utterance finder (10 ms)."""
+
+UTTERANCE_RISE_DB = 12.0
+"""A frame is sound when it stands this far above the floor (the quietest tenth of the last
+FLOOR_FRAMES frames), after pre-emphasis, which leaves road noise's rumble out."""
+
+FLOOR_FRAMES = 300
+"""Frames the floor is measured over (3 s)."""
+
+LOWEST_FLOOR_DB = 25.0
+"""The floor is never taken lower than this (a pre-emphasised RMS of 18, about -65 dBFS):
+over digital silence, a sound server's faint leftovers (a few steps of the samples) would
+otherwise count as sound and draw an utterance out."""
+
+UTTERANCE_HANG_MS = 200
+"""Quiet that ends an utterance."""
+
+UTTERANCE_MS = (250, 1800)
+"""How long a short utterance on its own is: the length of a command said alone."""
+
+
+class Utterances:
+    """Where sound starts and ends in a stream, by its energy against the recent floor: the
+    spans of sound separated by at least UTTERANCE_HANG_MS of quiet, in samples fed."""
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self._np = np
+        self._history = np.zeros(FLOOR_FRAMES)
+        self._frames = 0
+        self._floor = 0.0
+        self._rest = np.zeros(0)
+        self._last = 0.0  # the sample before, for pre-emphasis
+        self._start: int | None = None  # the open utterance's first frame
+        self._sounded = 0  # the frame after the last sounding one
+        self.hang = ms_to_samples(UTTERANCE_HANG_MS) // UTTERANCE_FRAME
+
+    def feed(self, samples: Samples) -> list[tuple[int, int]]:
+        """The utterances that ended in `samples`, as (first sample, sample after the last)."""
+        np = self._np
+        data = np.concatenate([self._rest, samples.astype(np.float64)])
+        count = len(data) // UTTERANCE_FRAME
+        self._rest = data[count * UTTERANCE_FRAME :]
+        if not count:
+            return []
+        data = data[: count * UTTERANCE_FRAME]
+        emphasised = data - 0.95 * np.concatenate([[self._last], data[:-1]])
+        self._last = float(data[-1])
+        powers = (emphasised.reshape(count, UTTERANCE_FRAME) ** 2).mean(axis=1)
+        levels = 10 * np.log10(powers + 1.0)
+        ended = []
+        for level in levels:
+            self._history[self._frames % FLOOR_FRAMES] = level
+            if self._frames % 10 == 0:
+                known = self._history[: min(self._frames + 1, FLOOR_FRAMES)]
+                self._floor = max(float(np.percentile(known, 10)), LOWEST_FLOOR_DB)
+            frame = self._frames
+            self._frames += 1
+            if level > self._floor + UTTERANCE_RISE_DB and frame >= 10:
+                if self._start is None:
+                    self._start = frame
+                self._sounded = frame + 1
+            elif self._start is not None and frame - self._sounded >= self.hang:
+                ended.append((self._start * UTTERANCE_FRAME, self._sounded * UTTERANCE_FRAME))
+                self._start = None
+        return ended
+
+
+class UtteranceSpotter:
+    """Every short utterance said on its own is a candidate (implements
+    coach.live.types.Spotter): a command is said alone, and the verifier, which weighs each,
+    hears commands that the keyword search misses (a voice whose "coach" it does not know) and
+    is not handed the command words of longer speech ("the team's coach, back from injury").
+    Each comes with the phrase "" (no guess: the verifier says which command it is), spanning
+    the utterance from its first sound to its last, so the verifier hears all of it."""
+
+    def __init__(self) -> None:
+        self.phrases = tuple(COMMANDS)
+        self._utterances = Utterances()
+        self._shortest, self._longest = (ms_to_samples(ms) for ms in UTTERANCE_MS)
+
+    def feed(self, samples: Samples) -> list[Spotted]:
+        return [
+            Spotted("", start, end, 0.0)
+            for start, end in self._utterances.feed(samples)
+            if self._shortest <= end - start <= self._longest
+        ]
+
+    def settle(self) -> None:
+        """Nothing is half heard: an utterance is handed over once it has ended."""
+
+
 def _pocketsphinx() -> Spotter:
     return PocketsphinxSpotter()
 
 
-SPOTTERS: dict[str, Callable[[], Spotter]] = {"pocketsphinx": _pocketsphinx}
+SPOTTERS: dict[str, Callable[[], Spotter]] = {
+    "utterances": UtteranceSpotter,
+    "pocketsphinx": _pocketsphinx,
+}
 """Name -> factory of a spotter for COMMANDS. A factory raises CoachError (saying how to
 install it) when its engine is missing."""
 
-DEFAULT_SPOTTER = "pocketsphinx"
+DEFAULT_SPOTTER = "utterances"
 
 
 def listen_missing() -> list[str]:

@@ -1,10 +1,12 @@
 """A second opinion on what the spotter found: a stronger recogniser weighs the moment again.
 
-The keyword spotter is cheap enough to run on every sample, but easily fooled: set to miss few
-commands, it also takes "the coach said to pause" or the road for one. So what it finds is
+A spotter is cheap enough to run on every sample, but cannot tell a command from other words:
+the default hands over every short utterance said on its own (a keyword search, set to miss
+few commands, also takes "the coach said to pause" or the road for one). So what it finds is
 only a candidate. `Ears` cuts the second or so of (echo-cancelled) sound around it and asks a
 `Verifier` which command, if any, those samples hold. It runs only on candidates: a few times a
-minute at most, about a tenth of a second each.
+minute while the coach talks, more while someone else talks in short phrases, about 0.05 to
+0.1 s of CPU each.
 
 `VERIFIERS` is the registry (implementing `coach.live.types.Verifier`). There is one, Whisper
 tiny.en through faster-whisper (CTranslate2, int8 on the CPU), whose model comes inside the

@@ -4,7 +4,7 @@ listener never makes a device's thread wait; a missing engine or microphone is a
 
 The player runs on device time (RecordingOutput, keys that let time pass), with a fake Voice
 whose commands fall due at device times. Spotting is faked where the engine is not the point;
-one test runs PocketSphinx on the natural voice in road noise.
+one test runs the default engines on the natural voice in road noise.
 """
 
 from __future__ import annotations
@@ -383,20 +383,26 @@ def test_a_missing_microphone_is_said_and_play_goes_on(timeline: Timeline) -> No
     assert "The keys work as usual." in notices[0]
 
 
-def test_without_pocketsphinx_listening_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_the_listen_extra_listening_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from coach.live.listener import open_ears
+    from coach.live.spotting import open_spotter
 
-    monkeypatch.setitem(sys.modules, "pocketsphinx", None)
+    monkeypatch.setitem(sys.modules, "faster_whisper", None)
     with pytest.raises(CoachError, match=r"pip install 'coach\[listen\]'"):
         open_ears()
+    monkeypatch.setitem(sys.modules, "pocketsphinx", None)
+    with pytest.raises(CoachError, match=r"pip install 'coach\[listen\]'"):
+        open_spotter("pocketsphinx")
 
 
-def test_play_listen_without_pocketsphinx_fails_before_any_work(
+def test_play_listen_without_the_listen_extra_fails_before_any_work(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from support.cli import run
 
-    monkeypatch.setitem(sys.modules, "pocketsphinx", None)
+    monkeypatch.setitem(sys.modules, "faster_whisper", None)
     result = run("play", "--listen", "--yes", "--audio-backend", "null")
     assert result.exit_code == 2
     assert result.stderr.startswith("coach: Listening is not installed.")
@@ -494,6 +500,53 @@ def test_the_doctests_pass() -> None:
     for module in (coach.live.verifying, coach.live.miniaudio_common):
         result = doctest.testmod(module)
         assert result.attempted >= 1 and result.failed == 0, module.__name__
+
+
+def test_short_utterances_on_their_own_are_candidates_and_longer_speech_is_not() -> None:
+    from coach.live.spotting import UTTERANCE_HANG_MS, UtteranceSpotter
+
+    rng = np.random.default_rng(3)
+    second = SAMPLE_RATE
+    # Faint noise; a 0.8 s "command" from 1 s; 3 s of "talk" from 3 s; a 0.5 s one from 7.5 s.
+    sound = rng.normal(0, 30, 9 * second)
+    spans = [(second, second * 18 // 10), (3 * second, 6 * second), (second * 75 // 10, 8 * second)]
+    for start, end in spans:
+        sound[start:end] += rng.normal(0, 3000, end - start)
+    samples = sound.astype(np.int16)
+    spotter = UtteranceSpotter()
+    found = []
+    for start in range(0, len(samples), 1000):
+        fed = start + 1000
+        came = spotter.feed(samples[start:fed])
+        for spotted in came:
+            # Handed over once UTTERANCE_HANG_MS of quiet has ended it, not much later.
+            assert fed - spotted.end < ms_to_samples(UTTERANCE_HANG_MS) + 1000 + PERIOD
+        found += came
+    assert [spotted.phrase for spotted in found] == ["", ""]
+    for spotted, (start, end) in zip(found, [spans[0], spans[2]], strict=True):
+        assert abs(spotted.start - start) <= PERIOD and abs(spotted.end - end) <= PERIOD
+
+
+def test_an_utterance_without_a_verifier_is_no_command() -> None:
+    class Once:
+        phrases = tuple(COMMANDS)
+
+        def __init__(self) -> None:
+            self.done = False
+
+        def feed(self, samples: Samples) -> list[Spotted]:
+            if self.done:
+                return []
+            self.done = True
+            return [Spotted("", 0, len(samples), 0.0)]
+
+        def settle(self) -> None:
+            pass
+
+    ears = Ears(Once())
+    block = np.zeros(SAMPLE_RATE // 20, dtype=np.int16)
+    heard = [ears.captured(block, (index + 1) / 20) for index in range(30)]
+    assert not any(heard) and len(ears.rejected) == 1
 
 
 # --- the engine -------------------------------------------------------------------------------
