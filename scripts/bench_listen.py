@@ -70,7 +70,7 @@ from coach.live.spotting import (  # noqa: E402
     PocketsphinxSpotter,
     UtteranceSpotter,
 )
-from coach.live.verifying import THRESHOLD, WhisperVerifier  # noqa: E402
+from coach.live.verifying import THRESHOLD, WAKE_THRESHOLD, WhisperVerifier  # noqa: E402
 from coach.pcm import Samples, read_wav  # noqa: E402
 from coach.time import SAMPLE_RATE  # noqa: E402
 from support.listening import (  # noqa: E402
@@ -220,6 +220,8 @@ class Settings:
     thresholds: dict[str, float]
     verify: float | None = THRESHOLD
     """The verifier's threshold; None: no verifier."""
+    wake: float = WAKE_THRESHOLD
+    """The verifier's threshold for the wake word alone."""
     cancel: bool = True
     echo_spotter: bool = False
     spotter: str = DEFAULT_SPOTTER
@@ -233,7 +235,11 @@ class Settings:
             else ", ".join(f"{p.split()[-1]} {v:g}" for p, v in self.thresholds.items())
         )
         parts = [f"kws {kws_text}" if self.spotter == "pocketsphinx" else self.spotter]
-        parts.append("no verifier" if self.verify is None else f"verifier {self.verify:g}")
+        parts.append(
+            "no verifier"
+            if self.verify is None
+            else f"verifier {self.verify:g}, wake word {self.wake:g}"
+        )
         parts.append("echo cancelled" if self.cancel else "no echo cancellation")
         if self.echo_spotter:
             parts.append("echo spotter")
@@ -326,6 +332,7 @@ def sounds_for(chosen: Set, sessions: dict[str, np.ndarray]) -> Sounds:
 def make_ears(settings: Settings, verifier: TimedVerifier | None) -> Ears:
     if verifier is not None and settings.verify is not None:
         verifier.inner.threshold = settings.verify
+        verifier.inner.wake = settings.wake
     spotter = (
         PocketsphinxSpotter(settings.thresholds)
         if settings.spotter == "pocketsphinx"
@@ -620,6 +627,7 @@ def main(argv: list[str] | None = None) -> int:
         "--kws-each", help='a threshold for each phrase, as JSON: {"coach pause": 1e-30, ...}'
     )
     parser.add_argument("--verify", type=float, help="the verifier's threshold")
+    parser.add_argument("--wake", type=float, help="the verifier's wake-word threshold")
     parser.add_argument("--no-verifier", action="store_true")
     parser.add_argument("--no-cancel", action="store_true")
     parser.add_argument("--echo-spotter", action="store_true")
@@ -646,6 +654,7 @@ def main(argv: list[str] | None = None) -> int:
         verify=None
         if args.no_verifier
         else (args.verify if args.verify is not None else THRESHOLD),
+        wake=args.wake if args.wake is not None else WAKE_THRESHOLD,
         cancel=not args.no_cancel,
         echo_spotter=args.echo_spotter,
         spotter=args.spotter,
@@ -659,10 +668,11 @@ def main(argv: list[str] | None = None) -> int:
             for verify in (-10.0, -11.5, -13.0):
                 candidate = Settings(
                     dict.fromkeys(COMMANDS, float(f"1e{exponent}")),
-                    verify,
-                    settings.cancel,
-                    settings.echo_spotter,
-                    "pocketsphinx",
+                    verify=verify,
+                    wake=settings.wake,
+                    cancel=settings.cancel,
+                    echo_spotter=settings.echo_spotter,
+                    spotter="pocketsphinx",
                 )
                 result = run(candidate, sounds, tuning, verifier)
                 report(f"tuning set ({tuning.rates} wpm)", result)

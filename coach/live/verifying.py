@@ -17,9 +17,11 @@ Whisper is not asked to write down what it hears (a short clip, read freely, com
 transcript of the clip: the sum of the log-probabilities of its tokens, all five read in one
 batch over one encoding of the clip. The likeliest command counts if its score passes
 THRESHOLD: commands said in noise score about -1 to -10, other speech -13 and below
-(`scripts/bench_listen.py` measures it). The clip is read as it is, without the 30 s of
-padding Whisper was trained with, which makes it six times faster here at no cost to the
-scores' order.
+(`scripts/bench_listen.py` measures it). The wake word must also pass on its own: "Coach",
+the first token of every command, must score WAKE_THRESHOLD or better, so that "go back"
+said alone (its "back" so sure that the sum passes, at "Coach" -10.6 and "back" -0.7) is
+not taken for "coach back". The clip is read as it is, without the 30 s of padding Whisper
+was trained with, which makes it six times faster here at no cost to the scores' order.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ THRESHOLD = -11.5
 """The least log-probability (natural log, summed over the command's tokens) for a command to
 be taken: see the module docstring and README.md (Listening)."""
 
+WAKE_THRESHOLD = -7.5
+"""The least log-probability of the wake word ("Coach", the first token of each command) for
+a command to be taken. On the benchmark's tuning set every command's scored -5.8 or better;
+utterances with no "coach" in them that came near THRESHOLD scored -10 and below."""
+
 WHISPER_RATE = 16_000
 """The sample rate Whisper's features are made at."""
 
@@ -62,6 +69,25 @@ def to_rate(samples: np.ndarray, rate: int) -> np.ndarray:
     count = round(len(samples) * rate / SAMPLE_RATE)
     spectrum = np.fft.rfft(samples)
     return np.asarray(np.fft.irfft(spectrum[: count // 2 + 1], count) * (count / len(samples)))
+
+
+def decide(tokens: dict[str, list[float]], threshold: float, wake: float) -> str | None:
+    """The command whose tokens' log-probabilities (`tokens`, each command's, wake word
+    first) sum highest, if that sum is at least `threshold` and its wake word scores at least
+    `wake`; else None.
+
+    >>> decide({"coach next": [-0.5, -3.0], "coach back": [-0.5, -9.0]}, -11.5, -7.5)
+    'coach next'
+    >>> decide({"coach back": [-10.6, -0.7]}, -11.5, -7.5) is None  # "go back", no "coach"
+    True
+    >>> decide({"coach stop": [-1.3, -10.4]}, -11.5, -7.5) is None  # too unlikely in all
+    True
+    """
+    scores = {phrase: sum(logs) for phrase, logs in tokens.items()}
+    best = max(scores, key=scores.__getitem__)
+    if scores[best] < threshold or tokens[best][0] < wake:
+        return None
+    return best
 
 
 def transcript(phrase: str) -> str:
@@ -86,6 +112,7 @@ class WhisperVerifier:
         model: Path | None = None,
         *,
         threshold: float = THRESHOLD,
+        wake: float = WAKE_THRESHOLD,
         threads: int = THREADS,
     ) -> None:
         try:
@@ -98,6 +125,7 @@ class WhisperVerifier:
         except ImportError:
             raise CoachError(f"Listening is not installed. {INSTALL_HINT}") from None
         self.threshold = threshold
+        self.wake = wake
         self._whisper: Any = WhisperModel(
             str(model), device="cpu", compute_type="int8", cpu_threads=threads
         )
@@ -113,7 +141,9 @@ class WhisperVerifier:
             for phrase in self.phrases
         ]
         self.scores: dict[str, float] = {}
-        """Each command's score for the last clip (for the benchmark and tests)."""
+        """Each command's score for the last clip (for the benchmark and tests)..."""
+        self.wake_score = float("-inf")
+        """...and its wake word's."""
 
     def confirm(self, samples: Samples) -> str | None:
         import ctranslate2
@@ -131,12 +161,13 @@ class WhisperVerifier:
             self._tokens,
             features.shape[1] // 2,
         )
-        self.scores = {
-            phrase: float(np.sum(np.log(np.maximum(result.text_token_probs, 1e-12))))
+        tokens = {
+            phrase: [float(log) for log in np.log(np.maximum(result.text_token_probs, 1e-12))]
             for phrase, result in zip(self.phrases, results, strict=True)
         }
-        best = max(self.scores, key=self.scores.__getitem__)
-        return best if self.scores[best] >= self.threshold else None
+        self.scores = {phrase: sum(logs) for phrase, logs in tokens.items()}
+        self.wake_score = tokens[self.phrases[0]][0]
+        return decide(tokens, self.threshold, self.wake)
 
 
 def _whisper() -> Verifier:

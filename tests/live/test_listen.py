@@ -578,3 +578,26 @@ def test_the_listener_finds_the_natural_voices_commands_in_road_noise_and_no_mor
         now = (start + block) / SAMPLE_RATE
         heard += [command.phrase for command in ears.captured(mix[start : start + block], now)]
     assert heard == said  # each once, in order, and nothing in the sentences
+
+
+@pytest.mark.tts
+def test_the_wake_word_is_weighed_on_its_own() -> None:
+    """ "coach back" and "go back" differ only in the wake word: its own score puts each
+    voice's, at two rates, well on its side of WAKE_THRESHOLD."""
+    pytest.importorskip("faster_whisper", reason="the listen extra is not installed")
+    from coach.live.verifying import WAKE_THRESHOLD, WhisperVerifier
+    from coach.speech.voices import open_voice
+
+    verifier = WhisperVerifier()
+    pad = np.zeros(SAMPLE_RATE // 4, dtype=np.int16)
+    for name in ("joe", "gmw/en-us"):
+        engine, voice = open_voice(name)
+        for rate in (160, 200):
+            wakes = {}
+            for text in ("coach back", "go back"):
+                samples, _ = engine.synthesize(text, voice, rate)
+                taken = verifier.confirm(np.concatenate([pad, samples, pad]))
+                assert taken == ("coach back" if text == "coach back" else None), (name, rate)
+                wakes[text] = verifier.wake_score
+            assert wakes["coach back"] > WAKE_THRESHOLD + 2, (name, rate, wakes)
+            assert wakes["go back"] < WAKE_THRESHOLD - 2, (name, rate, wakes)
