@@ -71,23 +71,22 @@ def to_rate(samples: np.ndarray, rate: int) -> np.ndarray:
     return np.asarray(np.fft.irfft(spectrum[: count // 2 + 1], count) * (count / len(samples)))
 
 
-def decide(tokens: dict[str, list[float]], threshold: float, wake: float) -> str | None:
-    """The command whose tokens' log-probabilities (`tokens`, each command's, wake word
-    first) sum highest, if that sum is at least `threshold` and its wake word scores at least
-    `wake`; else None.
+def decide(
+    scores: dict[str, float], wake_score: float, threshold: float, wake: float
+) -> str | None:
+    """The command of `scores` (each command's summed log-probability) that scores highest,
+    if it scores at least `threshold` and the wake word, which every command begins with,
+    scored at least `wake` (`wake_score`); else None.
 
-    >>> decide({"coach next": [-0.5, -3.0], "coach back": [-0.5, -9.0]}, -11.5, -7.5)
+    >>> decide({"coach next": -3.5, "coach back": -9.5}, -0.5, -11.5, -7.5)
     'coach next'
-    >>> decide({"coach back": [-10.6, -0.7]}, -11.5, -7.5) is None  # "go back", no "coach"
+    >>> decide({"coach back": -11.3}, -10.6, -11.5, -7.5) is None  # "go back", no "coach"
     True
-    >>> decide({"coach stop": [-1.3, -10.4]}, -11.5, -7.5) is None  # too unlikely in all
+    >>> decide({"coach stop": -11.7}, -1.3, -11.5, -7.5) is None  # too unlikely in all
     True
     """
-    scores = {phrase: sum(logs) for phrase, logs in tokens.items()}
     best = max(scores, key=scores.__getitem__)
-    if scores[best] < threshold or tokens[best][0] < wake:
-        return None
-    return best
+    return best if scores[best] >= threshold and wake_score >= wake else None
 
 
 def transcript(phrase: str) -> str:
@@ -140,10 +139,12 @@ class WhisperVerifier:
             tokenizer.encode(transcript(phrase), add_special_tokens=False).ids
             for phrase in self.phrases
         ]
+        if len({tokens[0] for tokens in self._tokens}) != 1:
+            raise ValueError("every command must begin with the same wake word")
         self.scores: dict[str, float] = {}
         """Each command's score for the last clip (for the benchmark and tests)..."""
         self.wake_score = float("-inf")
-        """...and its wake word's."""
+        """...and its wake word's (the first token of every command)."""
 
     def confirm(self, samples: Samples) -> str | None:
         import ctranslate2
@@ -161,13 +162,12 @@ class WhisperVerifier:
             self._tokens,
             features.shape[1] // 2,
         )
-        tokens = {
-            phrase: [float(log) for log in np.log(np.maximum(result.text_token_probs, 1e-12))]
-            for phrase, result in zip(self.phrases, results, strict=True)
+        logs = [np.log(np.maximum(result.text_token_probs, 1e-12)) for result in results]
+        self.scores = {
+            phrase: float(np.sum(log)) for phrase, log in zip(self.phrases, logs, strict=True)
         }
-        self.scores = {phrase: sum(logs) for phrase, logs in tokens.items()}
-        self.wake_score = tokens[self.phrases[0]][0]
-        return decide(tokens, self.threshold, self.wake)
+        self.wake_score = float(logs[0][0])  # the same first token, after the same prompt
+        return decide(self.scores, self.wake_score, self.threshold, self.wake)
 
 
 def _whisper() -> Verifier:

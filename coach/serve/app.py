@@ -16,6 +16,7 @@ import hmac
 import re
 import threading
 from collections.abc import Callable, Iterable
+from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -171,8 +172,9 @@ class ServeApp:
         self.notice(f"{device} opened the {what}.")
 
 
+@cache
 def _artwork() -> bytes:
-    """The feed's picture and the page's icon, shipped with the coach."""
+    """The feed's picture and the page's icon, shipped with the coach (read once)."""
     return resources.files("coach.serve").joinpath(ARTWORK_NAME).read_bytes()
 
 

@@ -110,8 +110,14 @@ class PlayLog:
             return self._changed.wait_for(seen, timeout)
 
     def text(self) -> str:
+        """The lines so far."""
+        with self._changed:
+            return "".join(line + "\n" for _, line in self.lines)
+
+    def finish(self) -> str:
+        """Every line, once the play has ended and its stdout is closed."""
         self._thread.join(timeout=10)
-        return "".join(line + "\n" for _, line in self.lines)
+        return self.text()
 
 
 HEARD_WITHIN_S = 2.0
@@ -209,7 +215,7 @@ def test_voice_commands_steer_live_play_and_the_coach_does_not_obey_itself(
         if play.poll() is None:
             play.kill()
         recorder.stop()
-    out, err = log.text(), play.stderr.read() if play.stderr else ""
+    out, err = log.finish(), play.stderr.read() if play.stderr else ""
     assert play.returncode == 0, err
     lines = out.splitlines()
     controls = [line for line in lines if "(voice:" in line or "(key:" in line]
