@@ -7,11 +7,14 @@
 
 Method (printed with the results):
 
-- Two sets, so that settings are chosen on one and judged on the other. The tuning set:
+- Three sets, so that settings are chosen on one and judged on others. The tuning set:
   commands at 140 and 180 words a minute, noise from seed 11, the natural voice's session
   fed back, the first half of the ordinary sentences. The held-out set: 160 and 200 words a
   minute, noise seed 23, other stretches of the session behind the commands, the eSpeak
-  voice's session fed back, the second half of the sentences.
+  voice's session fed back, the second half of the sentences. Its one false alarm was looked
+  at to choose a rule (so it is no longer blind), and the check set was written then, to be
+  run once the rule was set: 150 and 190 words a minute, noise seed 37, the brief session at
+  185 words a minute fed back, and sentences of its own (CHECK_WITH_WORDS, ...).
 - Commands: every phrase of coach.live.spotting.COMMANDS, spoken by the natural voice "joe"
   and by eSpeak NG (whose "coach" no recogniser here hears as "coach": see README.md).
 - Conditions: clean, and with road noise (brown noise with an idling engine's rumble) at 10
@@ -178,6 +181,90 @@ SHORT_WORDS = (
 the cab: what a listener that weighs every short utterance is most likely to take."""
 ORDINARY_RATES = (150, 175, 200)
 
+CHECK_WITH_WORDS = (
+    "The coach left at nine, so we will stop for lunch at the next town.",
+    "Go on, tell me what the coach said after the game.",
+    "I had to pause the film when the coach driver knocked on the door.",
+    "The next coach to the airport leaves from stand four.",
+    "Our coach went back to the hotel to pick up a lost bag.",
+    "Stop by the shop on the way back and get some milk.",
+    "If the coach is late again, we go on without it.",
+    "Her coach says she needs to pause between sets and breathe.",
+    "Next week the coach tour goes to the lakes and back.",
+    "They had to stop the match when the coach fell ill.",
+    "The coach company will refund the ticket if you go back to the office.",
+    "Press stop, then go back to the start of the track.",
+    "The coach pulled in at the next stop and everyone got off.",
+    "I think the coach wants us back on the pitch at six.",
+    "Pause for breath, then go on with the next verse.",
+    "A coach full of fans was stuck in traffic near the stadium.",
+    "Coach Davis will be back next season, the club confirmed.",
+    "The bus stop is next to the coach station, just round the back.",
+    "Don't stop now, go on, you're nearly there.",
+    "The coach gave a short pause before he named the team.",
+    "We went back to see the coach after the final whistle.",
+    "Next on the programme, a former coach talks about his career.",
+    "The coach driver had to stop twice for roadworks.",
+    "Wait for the pause in traffic, then go on across the junction.",
+    "The coach park is at the back of the service station.",
+    "Coach and players will go back to training next Monday.",
+    "Stop worrying, the coach knows what he is doing.",
+    "The next time the coach calls, tell him I'm back.",
+)
+CHECK_WITHOUT_WORDS = (
+    "There is a queue of traffic on the slip road at junction twelve.",
+    "I left my phone charger at the depot this morning.",
+    "Expect sunny spells and a light breeze along the coast.",
+    "The last caller wanted to know about the new parking rules.",
+    "We should be home by eight if the motorway is clear.",
+    "That song always reminds me of our holiday in Spain.",
+    "Fuel is cheaper at the supermarket than on the motorway.",
+    "The ferry was cancelled because of the high winds.",
+    "Can you turn the heater down a little, please?",
+    "A fallen tree is blocking one lane near the village.",
+    "The report says more people are cycling to work this year.",
+    "I'd like a cup of tea and a bacon roll, please.",
+    "Drivers are advised to leave extra time for their journey.",
+    "The concert tickets sold out in less than an hour.",
+    "We need to be at the warehouse before the gates close.",
+    "My daughter starts at the new school in September.",
+    "Police are asking witnesses to come forward.",
+    "The wind turbines on the hill were turning slowly.",
+    "It's your turn to choose the music for the drive.",
+    "The market opens at seven and closes at noon.",
+    "He has been driving lorries for nearly thirty years.",
+    "That roundabout always confuses me, which exit was it?",
+    "The engine light came on just after the tunnel.",
+    "Thanks for listening, we'll be right here tomorrow morning.",
+)
+CHECK_SHORT_WORDS = (
+    "Go on, then.",
+    "Next!",
+    "Back off.",
+    "Stop that.",
+    "Pause.",
+    "Coach, wait.",
+    "Not the coach.",
+    "Go back there.",
+    "Next time.",
+    "Back soon.",
+    "Please stop.",
+    "On we go.",
+    "Coach is here.",
+    "What's next?",
+    "Go on, go on.",
+    "Way back.",
+    "Stop, stop.",
+    "Pause there.",
+    "Coach, please.",
+    "Next left.",
+    "Back in a minute.",
+    "Go, go, go.",
+    "Nice one, coach.",
+    "Full stop.",
+)
+"""The check set's sentences, written before its rules were chosen and used for nothing else."""
+
 
 @dataclass(frozen=True)
 class Set:
@@ -185,13 +272,19 @@ class Set:
     rates: tuple[int, ...]
     noise_seed: int
     place_offset: int
-    session_voice: str
-    sentences: tuple[str, ...]
+    session: tuple[str, ...]
+    """`coach render` arguments of the session played behind the commands and fed back."""
+    with_words: tuple[str, ...]
+    without_words: tuple[str, ...]
+    short: tuple[str, ...]
 
 
 def halves(sentences: tuple[str, ...], which: int) -> tuple[str, ...]:
     return sentences[which::2]
 
+
+OPENING = ("--voice", "joe")
+"""The session whose opening plays while the echo canceller learns, in every set."""
 
 SETS = (
     Set(
@@ -199,16 +292,30 @@ SETS = (
         (140, 180),
         11,
         0,
-        "joe",
-        halves(WITH_WORDS, 0) + halves(WITHOUT_WORDS, 0) + halves(SHORT_WORDS, 0),
+        OPENING,
+        halves(WITH_WORDS, 0),
+        halves(WITHOUT_WORDS, 0),
+        halves(SHORT_WORDS, 0),
     ),
     Set(
         "held-out",
         (160, 200),
         23,
         1,
-        "gmw/en-us",
-        halves(WITH_WORDS, 1) + halves(WITHOUT_WORDS, 1) + halves(SHORT_WORDS, 1),
+        ("--voice", "gmw/en-us"),
+        halves(WITH_WORDS, 1),
+        halves(WITHOUT_WORDS, 1),
+        halves(SHORT_WORDS, 1),
+    ),
+    Set(
+        "check",
+        (150, 190),
+        37,
+        3,
+        ("--voice", "joe", "--brief", "--rate", "185"),
+        CHECK_WITH_WORDS,
+        CHECK_WITHOUT_WORDS,
+        CHECK_SHORT_WORDS,
     ),
 )
 
@@ -238,7 +345,7 @@ class Settings:
         parts.append(
             "no verifier"
             if self.verify is None
-            else f"verifier {self.verify:g}, wake word {self.wake:g}"
+            else f"verifier {self.verify:g}, wake word {self.wake:g}, command words per command"
         )
         parts.append("echo cancelled" if self.cancel else "no echo cancellation")
         if self.echo_spotter:
@@ -284,14 +391,15 @@ def synthesize(rates: tuple[int, ...]) -> dict[tuple[str, int, str], np.ndarray]
     return out
 
 
-def render_session(voice: str, folder: Path) -> np.ndarray:
-    path = folder / f"session-{voice.replace('/', '-')}.wav"
+def render_session(args: tuple[str, ...], folder: Path) -> np.ndarray:
+    name = "-".join(arg.strip("-").replace("/", "-") for arg in args)
+    path = folder / f"session-{name}.wav"
     if path.exists():
         samples, _ = read_wav(path)
         return samples.astype(np.float64)
     env = dict(os.environ, COACH_CACHE_DIR=str(folder / "cache"))
     subprocess.run(
-        [sys.executable, "-m", "coach", "render", "-q", "--voice", voice, "-o", str(path)],
+        [sys.executable, "-m", "coach", "render", "-q", *args, "-o", str(path)],
         check=True,
         env=env,
         cwd=ROOT,
@@ -315,17 +423,14 @@ def spoken(sentences: tuple[str, ...]) -> np.ndarray:
     return np.concatenate(pieces)
 
 
-def sounds_for(chosen: Set, sessions: dict[str, np.ndarray]) -> Sounds:
-    with_words = tuple(s for s in chosen.sentences if s in WITH_WORDS)
-    without = tuple(s for s in chosen.sentences if s in WITHOUT_WORDS)
-    short = tuple(s for s in chosen.sentences if s in SHORT_WORDS)
+def sounds_for(chosen: Set, sessions: dict[tuple[str, ...], np.ndarray]) -> Sounds:
     return Sounds(
         synthesize(chosen.rates),
-        sessions[chosen.session_voice],
-        spoken(with_words),
-        spoken(without),
-        spoken(short),
-        opening=sessions["joe"][: round(WARM_S * SAMPLE_RATE)],
+        sessions[chosen.session],
+        spoken(chosen.with_words),
+        spoken(chosen.without_words),
+        spoken(chosen.short),
+        opening=sessions[OPENING][: round(WARM_S * SAMPLE_RATE)],
     )
 
 
@@ -644,7 +749,8 @@ def main(argv: list[str] | None = None) -> int:
     print(__doc__, flush=True)
     with tempfile.TemporaryDirectory() as folder:
         renders = args.renders or Path(folder)
-        sessions = {voice: render_session(voice, renders) for voice in ("joe", "gmw/en-us")}
+        renders.mkdir(parents=True, exist_ok=True)
+        sessions = {s.session: render_session(s.session, renders) for s in SETS}
     verifier = TimedVerifier(WhisperVerifier())
     thresholds = dict.fromkeys(COMMANDS, args.kws) if args.kws else dict(THRESHOLDS)
     if args.kws_each:

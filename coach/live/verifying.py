@@ -20,8 +20,12 @@ THRESHOLD: commands said in noise score about -1 to -10, other speech -13 and be
 (`scripts/bench_listen.py` measures it). The wake word must also pass on its own: "Coach",
 the first token of every command, must score WAKE_THRESHOLD or better, so that "go back"
 said alone (its "back" so sure that the sum passes, at "Coach" -10.6 and "back" -0.7) is
-not taken for "coach back". The clip is read as it is, without the 30 s of padding Whisper
-was trained with, which makes it six times faster here at no cost to the scores' order.
+not taken for "coach back". And the command's own words, after the wake word, must pass
+their own threshold (WORD_THRESHOLDS), so that "Okay, coach." with the first sound of "Next
+exit." inside the clip (a sure "Coach", a half-heard "next") is not "coach next".
+
+The clip is read as it is, without the 30 s of padding Whisper was trained with, which makes
+it six times faster here at no cost to the scores' order.
 """
 
 from __future__ import annotations
@@ -49,6 +53,18 @@ WAKE_THRESHOLD = -7.5
 a command to be taken. On the benchmark's tuning set every command's scored -5.8 or better;
 utterances with no "coach" in them that came near THRESHOLD scored -10 and below."""
 
+WORD_THRESHOLDS: dict[str, float] = {
+    "coach pause": -13.0,
+    "coach go on": -6.5,
+    "coach next": -6.5,
+    "coach back": -10.5,
+    "coach stop": -8.5,
+}
+"""The least log-probability of each command's words after the wake word ("pause", "go on",
+...) for it to be taken. Whisper hears some far more surely than others: "next" scored -4.0
+or better on the benchmark's tuning set, "pause" (often heard as "Boss") down to -11.0. Each
+is 2 below its command's least sure on the tuning set, rounded down to a half."""
+
 WHISPER_RATE = 16_000
 """The sample rate Whisper's features are made at."""
 
@@ -72,11 +88,16 @@ def to_rate(samples: np.ndarray, rate: int) -> np.ndarray:
 
 
 def decide(
-    scores: dict[str, float], wake_score: float, threshold: float, wake: float
+    scores: dict[str, float],
+    wake_score: float,
+    threshold: float,
+    wake: float,
+    words: dict[str, float] | None = None,
 ) -> str | None:
     """The command of `scores` (each command's summed log-probability) that scores highest,
-    if it scores at least `threshold` and the wake word, which every command begins with,
-    scored at least `wake` (`wake_score`); else None.
+    if it scores at least `threshold`, the wake word, which every command begins with, scored
+    at least `wake` (`wake_score`), and the command's own words after it (its score less the
+    wake word's) at least their `words` threshold (default WORD_THRESHOLDS); else None.
 
     >>> decide({"coach next": -3.5, "coach back": -9.5}, -0.5, -11.5, -7.5)
     'coach next'
@@ -84,9 +105,15 @@ def decide(
     True
     >>> decide({"coach stop": -11.7}, -1.3, -11.5, -7.5) is None  # too unlikely in all
     True
+    >>> decide({"coach next": -11.3}, -2.6, -11.5, -7.5) is None  # "coach", then half a "next"
+    True
+    >>> decide({"coach pause": -11.3}, -0.2, -11.5, -7.5)  # "Coach Boss": pause is heard so
+    'coach pause'
     """
     best = max(scores, key=scores.__getitem__)
-    return best if scores[best] >= threshold and wake_score >= wake else None
+    least = (WORD_THRESHOLDS if words is None else words)[best]
+    sure = scores[best] >= threshold and wake_score >= wake
+    return best if sure and scores[best] - wake_score >= least else None
 
 
 def transcript(phrase: str) -> str:
@@ -112,6 +139,7 @@ class WhisperVerifier:
         *,
         threshold: float = THRESHOLD,
         wake: float = WAKE_THRESHOLD,
+        words: dict[str, float] | None = None,
         threads: int = THREADS,
     ) -> None:
         try:
@@ -125,6 +153,7 @@ class WhisperVerifier:
             raise CoachError(f"Listening is not installed. {INSTALL_HINT}") from None
         self.threshold = threshold
         self.wake = wake
+        self.words = dict(WORD_THRESHOLDS if words is None else words)
         self._whisper: Any = WhisperModel(
             str(model), device="cpu", compute_type="int8", cpu_threads=threads
         )
@@ -167,7 +196,7 @@ class WhisperVerifier:
             phrase: float(np.sum(log)) for phrase, log in zip(self.phrases, logs, strict=True)
         }
         self.wake_score = float(logs[0][0])  # the same first token, after the same prompt
-        return decide(self.scores, self.wake_score, self.threshold, self.wake)
+        return decide(self.scores, self.wake_score, self.threshold, self.wake, self.words)
 
 
 def _whisper() -> Verifier:

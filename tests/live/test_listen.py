@@ -601,3 +601,13 @@ def test_the_wake_word_is_weighed_on_its_own() -> None:
                 wakes[text] = verifier.wake_score
             assert wakes["coach back"] > WAKE_THRESHOLD + 2, (name, rate, wakes)
             assert wakes["go back"] < WAKE_THRESHOLD - 2, (name, rate, wakes)
+
+
+def test_each_command_has_a_threshold_for_its_own_words() -> None:
+    from coach.live.verifying import WORD_THRESHOLDS, decide
+
+    assert set(WORD_THRESHOLDS) == set(COMMANDS)
+    # The same sums and wake word: only the words after "coach" decide.
+    sure = {"coach next": -6.0, "coach pause": -12.0}
+    assert decide(sure, -1.0, -11.5, -7.5) == "coach next"
+    assert decide(sure, -1.0, -11.5, -7.5, {**WORD_THRESHOLDS, "coach next": -4.5}) is None
