@@ -107,7 +107,7 @@ def decide(
     True
     >>> decide({"coach next": -11.3}, -2.6, -11.5, -7.5) is None  # "coach", then half a "next"
     True
-    >>> decide({"coach pause": -11.3}, -0.2, -11.5, -7.5)  # "Coach Boss": pause is heard so
+    >>> decide({"coach pause": -11.3}, -0.2, -11.5, -7.5)  # "Coach Boss": "pause" may be unsure
     'coach pause'
     """
     best = max(scores, key=scores.__getitem__)
@@ -153,7 +153,8 @@ class WhisperVerifier:
             raise CoachError(f"Listening is not installed. {INSTALL_HINT}") from None
         self.threshold = threshold
         self.wake = wake
-        self.words = dict(WORD_THRESHOLDS if words is None else words)
+        self.words = words
+        """Each command's threshold for its own words; None: WORD_THRESHOLDS."""
         self._whisper: Any = WhisperModel(
             str(model), device="cpu", compute_type="int8", cpu_threads=threads
         )
